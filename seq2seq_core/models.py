@@ -1,0 +1,240 @@
+"""Encoder-decoder networks built from named Keras layers, and the inference models sharing them.
+
+One place builds each network: `build_layers` creates the layers, `assemble` wires the
+training model and the inference models from them. Loading a saved model fetches the same
+layers by name and calls `assemble` again, so inference never depends on layer order.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .config import ModelConfig  # noqa: E402
+from .tasks import Task  # noqa: E402
+
+RNN = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+@dataclass
+class Layers:
+    """The named layers of one network."""
+
+    source_input: object
+    target_input: object
+    encoders: list
+    decoders: list
+    output: object
+    concat_states: list = field(default_factory=list)
+
+
+def _rnn(config: ModelConfig, units: int, name: str, seed: int, backwards: bool = False):
+    return RNN[config.cell](
+        units, return_sequences=True, return_state=True, name=name, go_backwards=backwards,
+        dropout=config.dropout, seed=seed,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1),
+    )
+
+
+def _input_layer(size: int, config: ModelConfig, name: str, seed: int):
+    if config.embedding:
+        return keras.layers.Embedding(
+            size, config.embedding, name=f"{name}_embedding",
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed))
+    return keras.layers.CategoryEncoding(size, output_mode="one_hot", name=f"{name}_onehot")
+
+
+def decoder_input_size(task: Task) -> int:
+    """The target vocabulary, plus a start symbol where the task has none of its own."""
+    vocab = task.target_vocab
+    return vocab.size if vocab.start is not None else vocab.size + 1
+
+
+def start_id(task: Task) -> int:
+    vocab = task.target_vocab
+    return vocab.start if vocab.start is not None else vocab.size
+
+
+def build_layers(task: Task, config: ModelConfig, seed: int = 0) -> Layers:
+    s = seed * 1000
+    encoders = []
+    for i in range(1, config.layers + 1):
+        layer = _rnn(config, config.units, f"encoder_{i}", s + 10 * i)
+        if config.bidirectional:
+            back = _rnn(config, config.units, f"encoder_{i}_backward", s + 10 * i + 5, backwards=True)
+            layer = keras.layers.Bidirectional(layer, backward_layer=back, name=f"encoder_{i}_bi")
+        encoders.append(layer)
+    decoders = [_rnn(config, config.dec_units, f"decoder_{i}", s + 500 + 10 * i)
+                for i in range(1, config.layers + 1)]
+    dense = keras.layers.Dense(task.target_vocab.size, activation="softmax", name="output_dense",
+                               kernel_initializer=keras.initializers.GlorotUniform(seed=s + 900))
+    output = keras.layers.TimeDistributed(dense, name="output") if config.arch == "repeat" else dense
+    n_states = 2 if config.cell == "lstm" else 1
+    concat = [[keras.layers.Concatenate(name=f"encoder_{i}_state_{k}") for k in range(n_states)]
+              for i in range(1, config.layers + 1)] if config.bidirectional else []
+    return Layers(
+        source_input=_input_layer(task.source_vocab.size, config, "source", s + 1),
+        target_input=_input_layer(decoder_input_size(task), config, "target", s + 2),
+        encoders=encoders, decoders=decoders, output=output, concat_states=concat)
+
+
+def layers_from_model(model: keras.Model, config: ModelConfig) -> Layers:
+    """Fetch a built network's layers by name (for loaded models)."""
+    def get(name):
+        return model.get_layer(name)
+    suffix = "_embedding" if config.embedding else "_onehot"
+    enc_name = "encoder_{}_bi" if config.bidirectional else "encoder_{}"
+    n_states = 2 if config.cell == "lstm" else 1
+    rng = range(1, config.layers + 1)
+    target = get("target" + suffix) if config.arch == "teacher" else None
+    return Layers(
+        source_input=get("source" + suffix), target_input=target,
+        encoders=[get(enc_name.format(i)) for i in rng],
+        decoders=[get(f"decoder_{i}") for i in rng],
+        output=get("output" if config.arch == "repeat" else "output_dense"),
+        concat_states=[[get(f"encoder_{i}_state_{k}") for k in range(n_states)] for i in rng]
+        if config.bidirectional else [])
+
+
+def _features(layer, ids):
+    """Embed or one-hot `ids` (batch, steps) into (batch, steps, features).
+
+    CategoryEncoding drops a length-1 time axis, so one-hot output is reshaped back.
+    """
+    x = layer(ids)
+    if isinstance(layer, keras.layers.CategoryEncoding):
+        x = keras.layers.Reshape((ids.shape[1], layer.num_tokens))(x)
+    return x
+
+
+def _encode(layers: Layers, config: ModelConfig, source):
+    """Run the encoder stack; return the top sequence and each layer's final states."""
+    x = _features(layers.source_input, source)
+    all_states = []
+    for i, layer in enumerate(layers.encoders):
+        out = layer(x)
+        x, states = out[0], list(out[1:])
+        if config.bidirectional:
+            half = len(states) // 2
+            states = [layers.concat_states[i][k]([states[k], states[half + k]]) for k in range(half)]
+        all_states.append(states)
+    return x, all_states
+
+
+@dataclass
+class Networks:
+    """The training model and the inference models that share its weights."""
+
+    train: keras.Model
+    encoder: keras.Model
+    step: keras.Model | None
+    probe: keras.Model | None
+    n_states: int
+
+
+def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
+    source = keras.Input((task.source_len,), dtype="int32", name="source")
+    top_seq, enc_states = _encode(layers, config, source)
+    flat_states = [st for group in enc_states for st in group]
+    encoder = keras.Model(source, [top_seq] + flat_states, name="inference_encoder")
+    n_states = len(enc_states[0])
+    if config.arch == "repeat":
+        x = keras.layers.RepeatVector(task.target_len, name="repeat")(enc_states[-1][0])
+        for layer in layers.decoders:
+            x = layer(x)[0]
+        probs = layers.output(x)
+        train = keras.Model(source, probs, name=f"seq2seq_{config.arch}")
+        probe = keras.Model(source, [probs, x], name="repeat_probe")
+        return Networks(train, encoder, None, probe, n_states)
+
+    dec_in = keras.Input((task.target_len,), dtype="int32", name="decoder_input")
+    x = _features(layers.target_input, dec_in)
+    for layer, states in zip(layers.decoders, enc_states):
+        x = layer(x, initial_state=states)[0]
+    train = keras.Model([source, dec_in], layers.output(x), name=f"seq2seq_{config.arch}")
+
+    token = keras.Input((1,), dtype="int32", name="step_token")
+    state_in = [keras.Input((config.dec_units,), name=f"step_state_{i}")
+                for i in range(len(flat_states))]
+    x = _features(layers.target_input, token)
+    new_states = []
+    for j, layer in enumerate(layers.decoders):
+        out = layer(x, initial_state=state_in[j * n_states:(j + 1) * n_states])
+        x = out[0]
+        new_states.extend(out[1:])
+    step = keras.Model([token] + state_in, [layers.output(x)] + new_states, name="decoder_step")
+    return Networks(train, encoder, step, None, n_states)
+
+
+class Seq2Seq:
+    """A task together with its network: what trainers, decoders and inspectors work on."""
+
+    def __init__(self, task: Task, config: ModelConfig, layers: Layers, seed: int = 0):
+        self.task = task
+        self.config = config
+        self.seed = seed
+        self.layers = layers
+        self.nets = assemble(task, config, layers)
+        self.start_id = start_id(task)
+
+    @classmethod
+    def build(cls, task: Task, config: ModelConfig | None = None, seed: int = 0) -> "Seq2Seq":
+        config = config or ModelConfig()
+        return cls(task, config, build_layers(task, config, seed), seed)
+
+    @cached_property
+    def decoder(self):
+        """The compiled greedy decoder for this model, built on first use."""
+        from .decoding import Decoder
+        return Decoder(self)
+
+    @property
+    def train_model(self) -> keras.Model:
+        return self.nets.train
+
+    def count_params(self) -> int:
+        return int(self.nets.train.count_params())
+
+    def summary(self) -> list[dict]:
+        """One row per layer of the training model: name, kind, output shape, parameters."""
+        rows = []
+        for layer in self.nets.train.layers:
+            shape = getattr(layer, "output", None)
+            shape = getattr(shape, "shape", None) if shape is not None and not isinstance(shape, list) \
+                else [getattr(t, "shape", None) for t in (shape or [])]
+            rows.append({"layer": layer.name, "kind": type(layer).__name__,
+                         "output shape": str(shape), "parameters": int(layer.count_params())})
+        return rows
+
+    def prepare_source(self, source: np.ndarray) -> np.ndarray:
+        """Apply the source reversal of Sutskever et al. to the content, keeping left padding."""
+        if not self.config.reverse_source:
+            return source
+        pad = self.task.source_vocab.pad if self.task.source_vocab.separator == "" else -1
+        n, length = source.shape
+        count = (source != pad).sum(axis=1) if pad >= 0 else np.full(n, length)
+        first = length - count
+        pos = np.arange(length)[None, :]
+        cols = np.where(pos >= first[:, None], first[:, None] + length - 1 - pos, pos)
+        return np.take_along_axis(source, cols, axis=1)
+
+    def teacher_inputs(self, target: np.ndarray) -> np.ndarray:
+        """The decoder input for teacher forcing: the target shifted right after the start symbol."""
+        shifted = np.empty_like(target)
+        shifted[:, 0] = self.start_id
+        shifted[:, 1:] = target[:, :-1]
+        return shifted
+
+    def model_inputs(self, source: np.ndarray, target: np.ndarray | None = None):
+        src = self.prepare_source(source)
+        if self.config.arch == "repeat":
+            return src
+        return [src, self.teacher_inputs(target)]
+

@@ -1,0 +1,125 @@
+"""What every task provides: vocabularies, sizes, fresh samples and input validation."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..errors import InvalidInput
+from ..vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A batch of encoded examples: `source` (n, S) and `target` (n, T) int32 ids."""
+
+    source: np.ndarray
+    target: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example as text, for tables and the inspector."""
+
+    source: str
+    target: str
+
+
+class Task(ABC):
+    """A sequence-to-sequence problem.
+
+    Subclasses set `name`, `title`, `summary`, `settings`, the two vocabularies and the
+    lengths, and implement `sample`, `validate` and `answer`.
+    """
+
+    name: str
+    title: str
+    summary: str
+    generated: bool = True
+    source_align: str = "left"
+
+    settings: object
+    source_vocab: Vocabulary
+    target_vocab: Vocabulary
+    source_len: int
+    target_len: int
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, n: int, split: str = "train") -> Pairs:
+        """`n` encoded examples. Generated tasks draw fresh ones; corpora draw from `split`."""
+
+    @abstractmethod
+    def validate(self, text: str) -> str:
+        """The normalised input, or InvalidInput saying what is wrong and what is allowed."""
+
+    @abstractmethod
+    def answer(self, text: str) -> str | None:
+        """The correct output for a valid input, where the task knows it."""
+
+    def held_out(self, n: int, seed: int) -> Pairs:
+        """Examples to score on: fresh ones for generated tasks, the held-out split for corpora."""
+        return self.sample(np.random.default_rng(seed), n, "valid")
+
+    def example_inputs(self) -> list[str]:
+        """A few inputs to show as placeholders and in help text."""
+        rng = np.random.default_rng(7)
+        return [self.source_text(row) for row in self.sample(rng, 3, "valid").source]
+
+    def property_of(self, source: np.ndarray) -> tuple[str, np.ndarray]:
+        """A per-input number to colour the state projection by, and its name."""
+        return "first token id", source[:, -1].astype(float)
+
+    # ---- shared behaviour -------------------------------------------------------------
+    def check_common(self, text: str, max_len: int | None = None) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"The input is empty. Type something like: {self.example_inputs()[0]}")
+        self.source_vocab.check(text)
+        limit = self.source_len if max_len is None else max_len
+        count = len(self.source_vocab.split(text))
+        if count > limit:
+            unit = "tokens" if self.source_vocab.separator else "characters"
+            raise InvalidInput(f"The input has {count} {unit}; the maximum is {limit}.")
+        return text
+
+    def encode_inputs(self, texts: list[str]) -> np.ndarray:
+        """Validate and encode typed inputs into an (n, S) id array."""
+        clean = [self.validate(t) for t in texts]
+        if self.source_vocab.separator:
+            rows = [self.source_vocab.encode(t) for t in clean]
+            out = np.full((len(rows), self.source_len), self.source_vocab.pad, dtype=np.int32)
+            for i, row in enumerate(rows):
+                out[i, self.source_len - len(row):] = row
+            return out
+        return self.source_vocab.encode_strings(clean, self.source_len, self.source_align)
+
+    def source_text(self, ids) -> str:
+        return self.source_vocab.decode(ids).strip() if not self.source_vocab.separator \
+            else self.source_vocab.decode(ids)
+
+    def target_text(self, ids) -> str:
+        text = self.target_vocab.decode(ids)
+        return text if self.target_vocab.separator else text.strip()
+
+    def examples(self, pairs: Pairs) -> list[Example]:
+        return [Example(self.source_text(s), self.target_text(t))
+                for s, t in zip(pairs.source, pairs.target)]
+
+    def describe(self) -> dict:
+        """Settings as a plain dict, for saving and for the UI."""
+        return {f.name: getattr(self.settings, f.name) for f in fields(self.settings)}
+
+    def target_mask(self, target: np.ndarray) -> np.ndarray:
+        """1.0 where a target position counts towards loss and accuracy.
+
+        For tasks with an end symbol, positions after it are padding and do not count.
+        """
+        end = self.target_vocab.end
+        if end is None:
+            return np.ones(target.shape, dtype=np.float32)
+        is_end = target == end
+        after_end = np.cumsum(is_end, axis=1) - is_end
+        return (after_end == 0).astype(np.float32)

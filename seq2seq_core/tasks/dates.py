@@ -1,0 +1,162 @@
+"""Human-written dates in several formats -> ISO 'YYYY-MM-DD'."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+
+from ..errors import InvalidInput
+from ..vocab import PAD, Vocabulary
+from .base import Pairs, Task
+from .limits import check_int
+
+MONTHS = np.array(calendar.month_name[1:])
+MONTHS_SHORT = np.array(calendar.month_abbr[1:])
+WEEKDAYS = np.array(calendar.day_name[:])  # Monday first, as date.weekday()
+
+
+def _ordinal(day: np.ndarray) -> np.ndarray:
+    suffix = np.where((day % 100 >= 11) & (day % 100 <= 13), "th",
+                      np.choose(np.minimum(day % 10, 4), ["th", "st", "nd", "rd", "th"]))
+    return np.char.add(day.astype(str), suffix)
+
+
+def _pad2(x: np.ndarray) -> np.ndarray:
+    return np.char.zfill(x.astype(str), 2)
+
+
+def _join(*parts) -> np.ndarray:
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.char.add(out, p)
+    return out
+
+
+# name -> (example, builder(year, month, day, weekday) -> strings, strptime pattern)
+FORMATS = {
+    "d MMMM yyyy": (lambda y, m, d, w: _join(d.astype(str), " ", MONTHS[m - 1], " ", y.astype(str)),
+                    "%d %B %Y"),
+    "MMM d, yy": (lambda y, m, d, w: _join(MONTHS_SHORT[m - 1], " ", d.astype(str), ", ", _pad2(y % 100)),
+                  "%b %d, %y"),
+    "dd/mm/yyyy": (lambda y, m, d, w: _join(_pad2(d), "/", _pad2(m), "/", y.astype(str)),
+                   "%d/%m/%Y"),
+    "dddd, MMMM do yyyy": (lambda y, m, d, w: _join(WEEKDAYS[w], ", ", MONTHS[m - 1], " ", _ordinal(d),
+                                                     " ", y.astype(str)),
+                           "%A, %B %d %Y"),
+    "MMMM d, yyyy": (lambda y, m, d, w: _join(MONTHS[m - 1], " ", d.astype(str), ", ", y.astype(str)),
+                     "%B %d, %Y"),
+    "d MMM yyyy": (lambda y, m, d, w: _join(d.astype(str), " ", MONTHS_SHORT[m - 1], " ", y.astype(str)),
+                   "%d %b %Y"),
+    "dd.mm.yy": (lambda y, m, d, w: _join(_pad2(d), ".", _pad2(m), ".", _pad2(y % 100)), "%d.%m.%y"),
+    "yyyy/mm/dd": (lambda y, m, d, w: _join(y.astype(str), "/", _pad2(m), "/", _pad2(d)), "%Y/%m/%d"),
+}
+EXAMPLE_DATE = date(2021, 3, 3)
+
+
+@dataclass(frozen=True)
+class DateSettings:
+    """Dates between `first_year` and `last_year`, written in `formats` (all by default).
+
+    Two-digit years are read as 1950-2049, so the range must stay inside it when a
+    two-digit format is used.
+    """
+
+    first_year: int = 1950
+    last_year: int = 2049
+    formats: tuple[str, ...] = tuple(FORMATS)
+
+    def __post_init__(self):
+        check_int("First year", self.first_year, 1000, 9999)
+        check_int("Last year", self.last_year, 1000, 9999)
+        if self.first_year > self.last_year:
+            raise InvalidInput("The first year must not come after the last year.")
+        formats = tuple(self.formats)
+        object.__setattr__(self, "formats", formats)
+        unknown = [f for f in formats if f not in FORMATS]
+        if not formats or unknown:
+            raise InvalidInput(f"Unknown date formats {unknown}; choose from: {', '.join(FORMATS)}.")
+        two_digit = any("yy" in f and "yyyy" not in f for f in formats)
+        if two_digit and (self.first_year < 1950 or self.last_year > 2049):
+            raise InvalidInput("Two-digit year formats need years within 1950-2049.")
+
+
+def format_dates(days: np.ndarray, fmt: str) -> np.ndarray:
+    """Write days (numpy datetime64[D]) in the named format, vectorised."""
+    y = days.astype("datetime64[Y]").astype(int) + 1970
+    m = days.astype("datetime64[M]").astype(int) % 12 + 1
+    d = (days - days.astype("datetime64[M]")).astype(int) + 1
+    w = (days.astype(int) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    return FORMATS[fmt][0](y, m, d, w)
+
+
+class DateTask(Task):
+    name = "dates"
+    title = "Dates to ISO format"
+    summary = ("The source is a date as people write it ('3 March 2021', 'Mar 3, 21', "
+               "'03/03/2021', 'Wednesday, March 3rd 2021'); the target is '2021-03-03'. "
+               "Numeric dates are day first.")
+
+    def __init__(self, settings: DateSettings | None = None):
+        self.settings = settings or DateSettings()
+        chars = set()
+        for fmt in self.settings.formats:
+            for text in self._all_shapes(fmt):
+                chars.update(text)
+        self.source_vocab = Vocabulary((PAD,) + tuple(sorted(chars)), pad=0)
+        self.target_vocab = Vocabulary(tuple("0123456789-"), pad=10)
+        self.source_len = max(len(t) for f in self.settings.formats for t in self._all_shapes(f))
+        self.target_len = 10
+
+    def _all_shapes(self, fmt: str) -> np.ndarray:
+        """Every month and weekday name at its longest, so the vocabulary and length cover all."""
+        days = np.arange(np.datetime64("2021-01-01"), np.datetime64("2022-01-01"))
+        texts = format_dates(days, fmt)
+        return np.char.replace(texts, "2021", str(self.settings.last_year))
+
+    def _days(self, rng, n) -> np.ndarray:
+        first = np.datetime64(f"{self.settings.first_year:04d}-01-01")
+        last = np.datetime64(f"{self.settings.last_year:04d}-12-31")
+        span = (last - first).astype(int) + 1
+        return first + rng.integers(0, span, size=n).astype("timedelta64[D]")
+
+    def sample(self, rng, n, split="train") -> Pairs:
+        days = self._days(rng, n)
+        which = rng.integers(0, len(self.settings.formats), size=n)
+        texts = np.empty(n, dtype=f"<U{self.source_len}")
+        for i, fmt in enumerate(self.settings.formats):
+            rows = which == i
+            if rows.any():
+                texts[rows] = format_dates(days[rows], fmt)
+        iso = np.datetime_as_string(days, unit="D")
+        return Pairs(self.source_vocab.encode_strings(texts, self.source_len),
+                     self.target_vocab.encode_strings(iso, self.target_len))
+
+    def validate(self, text: str) -> str:
+        return self.check_common(text.strip() if isinstance(text, str) else text)
+
+    def answer(self, text: str) -> str | None:
+        """The ISO date if the text is in one of the task's formats, else None."""
+        text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", self.validate(text))
+        for fmt in self.settings.formats:
+            pattern = FORMATS[fmt][1]
+            try:
+                parsed = datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+            if "%y" in pattern:
+                yy = parsed.year % 100
+                parsed = parsed.replace(year=1900 + yy if yy >= 50 else 2000 + yy)
+            return parsed.isoformat()
+        return None
+
+    def example_inputs(self) -> list[str]:
+        day = np.array([np.datetime64(EXAMPLE_DATE)])
+        return [str(format_dates(day, f)[0]) for f in self.settings.formats[:3]]
+
+    def property_of(self, source):
+        texts = [self.source_text(row) for row in source]
+        months = [int(a[5:7]) if (a := self.answer(t)) else 0 for t in texts]
+        return "month", np.array(months, dtype=float)

@@ -1,0 +1,90 @@
+"""Seed 001's integer task: echo or reverse part of a random integer sequence."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidInput
+from ..vocab import Vocabulary
+from .base import Pairs, Task
+from .limits import check_choice, check_int
+
+MODES = ("reverse", "echo", "reverse_all")
+
+
+@dataclass(frozen=True)
+class ReverseSettings:
+    """`n_in` integers in 1..`cardinality`; the target is the first `n_out` of them.
+
+    `cardinality` counts the values a source may hold; id 0 is reserved for start/padding,
+    so the one-hot width is cardinality + 1 (seed 001 uses 50 -> width 51).
+    """
+
+    n_in: int = 6
+    n_out: int = 3
+    cardinality: int = 50
+    mode: str = "reverse"
+
+    def __post_init__(self):
+        check_int("Input length (n_in)", self.n_in, 1, 40)
+        check_int("Output length (n_out)", self.n_out, 1, 40)
+        check_int("Cardinality", self.cardinality, 2, 500)
+        check_choice("Mode", self.mode, MODES)
+        if self.mode != "reverse_all" and self.n_out > self.n_in:
+            raise InvalidInput(
+                f"Output length ({self.n_out}) cannot exceed input length ({self.n_in})."
+            )
+
+    @property
+    def out_len(self) -> int:
+        return self.n_in if self.mode == "reverse_all" else self.n_out
+
+
+class ReverseTask(Task):
+    name = "reverse"
+    title = "Reverse / echo integers"
+    summary = ("The source is a sequence of random integers; the target is its first few "
+               "integers reversed (or copied). Seed 001: 6 integers in 1..50, first 3 reversed.")
+
+    def __init__(self, settings: ReverseSettings | None = None):
+        self.settings = settings or ReverseSettings()
+        s = self.settings
+        tokens = tuple(str(i) for i in range(s.cardinality + 1))
+        self.source_vocab = Vocabulary(tokens, pad=0, start=0, separator=" ")
+        self.target_vocab = self.source_vocab
+        self.source_len = s.n_in
+        self.target_len = s.out_len
+
+    def _targets(self, source: np.ndarray) -> np.ndarray:
+        head = source[:, : self.target_len]
+        return head.copy() if self.settings.mode == "echo" else head[:, ::-1].copy()
+
+    def sample(self, rng, n, split="train") -> Pairs:
+        source = rng.integers(1, self.settings.cardinality + 1, size=(n, self.source_len),
+                              dtype=np.int32)
+        return Pairs(source, self._targets(source).astype(np.int32))
+
+    def validate(self, text: str) -> str:
+        s = self.settings
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"The input is empty. Type {s.n_in} integers between 1 and "
+                               f"{s.cardinality}, separated by spaces, e.g. {self.example_inputs()[0]}")
+        parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+        bad = [p for p in parts if not p.isdigit() or not 1 <= int(p) <= s.cardinality]
+        if bad:
+            shown = ", ".join(repr(p) for p in bad[:8])
+            raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: {shown}. "
+                               f"0 is reserved for start/padding.")
+        if len(parts) != s.n_in:
+            raise InvalidInput(f"The input has {len(parts)} integers; this task takes exactly "
+                               f"{s.n_in}.")
+        return " ".join(str(int(p)) for p in parts)
+
+    def answer(self, text: str) -> str:
+        ids = np.array([[int(p) for p in self.validate(text).split()]], dtype=np.int32)
+        return self.target_vocab.decode(self._targets(ids)[0])
+
+    def property_of(self, source):
+        return "first integer", source[:, 0].astype(float)

@@ -1,0 +1,252 @@
+"""Training in chunks, in the caller's thread or a background one, with true per-batch metrics.
+
+The trainer never touches any UI: a page reads `snapshot()` while the thread runs.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .config import TrainConfig
+from .evaluation import score
+from .models import Seq2Seq
+
+LIVE_SAMPLES = 8
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What one chunk of training did, measured after it."""
+
+    chunk: int
+    samples_seen: int
+    train_seconds: float
+    batch_losses: tuple[float, ...]
+    batch_accuracies: tuple[float, ...]
+    train_loss: float
+    token_accuracy: float
+    val_loss: float
+    val_token_accuracy: float
+    exact_match: float
+    samples_per_second: float
+
+
+@dataclass(frozen=True)
+class LivePrediction:
+    input: str
+    expected: str
+    predicted: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of the trainer's state for a page to draw."""
+
+    status: str
+    reason: str
+    history: tuple[ChunkRecord, ...]
+    live: tuple[LivePrediction, ...]
+    samples_seen: int
+    train_seconds: float
+    progress: float
+    seconds_left: float | None
+    error: str = ""
+
+    @property
+    def latest(self) -> ChunkRecord | None:
+        return self.history[-1] if self.history else None
+
+
+def masked_loss_and_accuracy(targets, probs, weights):
+    """Mean cross-entropy and token accuracy over the positions that count."""
+    ce = keras.ops.sparse_categorical_crossentropy(targets, probs)
+    total = tf.maximum(tf.reduce_sum(weights), 1.0)
+    hits = tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), targets), tf.float32)
+    return tf.reduce_sum(ce * weights) / total, tf.reduce_sum(hits * weights) / total
+
+
+@dataclass
+class _Control:
+    stop: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Trainer:
+    """Trains one Seq2Seq model in chunks; start/pause/resume/stop from any thread."""
+
+    def __init__(self, model: Seq2Seq, config: TrainConfig | None = None):
+        self.model = model
+        self.config = config or TrainConfig()
+        self.rng = np.random.default_rng(self.config.seed)
+        clip = self.config.clipnorm or None
+        self.optimizer = keras.optimizers.Adam(self.config.learning_rate, clipnorm=clip)
+        self.optimizer.build(model.train_model.trainable_variables)
+        self._train_step = self._compile_train_step()
+        self._eval_step = self._compile_eval_step()
+        self._ctl = _Control()
+        self._ctl.running.set()
+        self._thread: threading.Thread | None = None
+        self.history: list[ChunkRecord] = []
+        self.live: list[LivePrediction] = []
+        self.samples_seen = 0
+        self.train_seconds = 0.0
+        self.status = "ready"
+        self.reason = ""
+        self.error = ""
+
+    # ---- compiled steps ---------------------------------------------------------------
+    def _compile_train_step(self):
+        net, opt = self.model.train_model, self.optimizer
+        variables = net.trainable_variables
+
+        @tf.function(reduce_retracing=True)
+        def step(inputs, targets, weights):
+            with tf.GradientTape() as tape:
+                probs = net(inputs, training=True)
+                loss, acc = masked_loss_and_accuracy(targets, probs, weights)
+            grads = tape.gradient(loss, variables)
+            opt.apply(grads, variables)
+            return loss, acc
+        return step
+
+    def _compile_eval_step(self):
+        net = self.model.train_model
+
+        @tf.function(reduce_retracing=True)
+        def step(inputs, targets, weights):
+            return masked_loss_and_accuracy(targets, net(inputs, training=False), weights)
+        return step
+
+    # ---- one chunk ----------------------------------------------------------------------
+    def _batches(self):
+        cfg, task = self.config, self.model.task
+        pairs = task.sample(self.rng, cfg.batch_size * cfg.chunk_batches, "train")
+        weights = task.target_mask(pairs.target)
+        for i in range(0, len(pairs), cfg.batch_size):
+            sl = slice(i, i + cfg.batch_size)
+            inputs = self.model.model_inputs(pairs.source[sl], pairs.target[sl])
+            yield inputs, pairs.target[sl], weights[sl]
+
+    def run_chunk(self) -> ChunkRecord:
+        """Train one chunk, then score on held-out examples; returns and records the result."""
+        losses, accs, seen = [], [], 0
+        began = time.perf_counter()
+        for inputs, targets, weights in self._batches():
+            loss, acc = self._train_step(inputs, tf.constant(targets), tf.constant(weights))
+            losses.append(loss)
+            accs.append(acc)
+            seen += len(targets)
+        losses = [float(x) for x in losses]
+        accs = [float(x) for x in accs]
+        spent = time.perf_counter() - began
+        record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent)
+        with self._ctl.lock:
+            self.samples_seen += seen
+            self.train_seconds += spent
+            record = ChunkRecord(**{**record.__dict__, "samples_seen": self.samples_seen,
+                                    "train_seconds": self.train_seconds})
+            self.history.append(record)
+        return record
+
+    def _evaluate(self, index, losses, accs, seen, spent) -> ChunkRecord:
+        task = self.model.task
+        pairs = task.held_out(self.config.eval_samples, seed=self.config.seed + 7919 * index)
+        result = score(self.model, pairs, max_mistakes=0)
+        weights = task.target_mask(pairs.target)
+        val_loss, _ = self._eval_step(self.model.model_inputs(pairs.source, pairs.target),
+                                      tf.constant(pairs.target), tf.constant(weights))
+        live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
+                               task.target_text(result.predicted[i]), bool(result.exact[i]))
+                for i in range(min(LIVE_SAMPLES, len(pairs)))]
+        with self._ctl.lock:
+            self.live = live
+        return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
+                           float(np.mean(accs)), float(val_loss), result.token_accuracy,
+                           result.exact_match, seen / max(spent, 1e-9))
+
+    # ---- the loop -------------------------------------------------------------------------
+    def _done_reason(self) -> str:
+        cfg = self.config
+        last = self.history[-1] if self.history else None
+        if cfg.target_accuracy is not None and last and last.exact_match >= cfg.target_accuracy:
+            return f"reached {last.exact_match:.1%} exact match"
+        if self.samples_seen >= cfg.max_samples:
+            return f"trained on {self.samples_seen:,} samples"
+        if self.train_seconds >= cfg.max_seconds:
+            return f"used the time budget of {cfg.max_seconds:.0f} s"
+        return ""
+
+    def run(self, on_chunk=None) -> str:
+        """Train in this thread until a budget, the target or stop(); returns why it ended."""
+        self.status = "running"
+        try:
+            while True:
+                self._ctl.running.wait()
+                if self._ctl.stop.is_set():
+                    self.status, self.reason = "stopped", "stopped by the user"
+                    break
+                reason = self._done_reason()
+                if reason:
+                    self.status, self.reason = "finished", reason
+                    break
+                if self.status == "paused":
+                    self.status = "running"
+                record = self.run_chunk()
+                if on_chunk:
+                    on_chunk(record)
+        except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
+            self.status, self.reason, self.error = "failed", "training failed", f"{type(err).__name__}: {err}"
+        return self.reason
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._ctl.stop.clear()
+        self._ctl.running.set()
+        self.status = "running"
+        self._thread = threading.Thread(target=self.run, name="seq2seq-trainer", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        if self.is_alive:
+            self._ctl.running.clear()
+            self.status = "paused"
+
+    def resume(self) -> None:
+        if self.status == "paused":
+            self.status = "running"
+        self._ctl.running.set()
+
+    def stop(self) -> None:
+        self._ctl.stop.set()
+        self._ctl.running.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> Snapshot:
+        cfg = self.config
+        with self._ctl.lock:
+            history, live = tuple(self.history), tuple(self.live)
+            seen, secs = self.samples_seen, self.train_seconds
+        progress = min(1.0, max(seen / cfg.max_samples, secs / cfg.max_seconds))
+        left = None
+        if history and seen:
+            rate = seen / max(secs, 1e-9)
+            left = max(0.0, min((cfg.max_samples - seen) / rate, cfg.max_seconds - secs))
+        if self.status in ("finished", "stopped"):
+            progress = 1.0 if self.status == "finished" else progress
+            left = 0.0
+        return Snapshot(self.status, self.reason, history, live, seen, secs, progress, left, self.error)
