@@ -2,14 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..corpus import Corpus, phrasebook
+from ..corpus import Corpus, parse_pairs, phrasebook
 from ..errors import InvalidInput
 from ..vocab import END, PAD, START, Vocabulary
 from .base import Pairs, Task
 from .limits import check_float, check_int
+
+
+def _corpus_named(name: str) -> Corpus:
+    """The built-in phrasebook, or a pairs file at the given path (for the command line)."""
+    if name == "phrasebook":
+        return phrasebook()
+    path = Path(name)
+    if not path.is_file():
+        raise InvalidInput(f"No pairs file at {name!r}; use 'phrasebook' or a path to a "
+                           "tab-separated file.")
+    return parse_pairs(path.read_bytes(), name=path.name)
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class TranslationTask(Task):
     def __init__(self, settings: TranslationSettings | None = None, corpus: Corpus | None = None):
         self.settings = settings or TranslationSettings()
         s = self.settings
-        self.corpus = corpus or phrasebook()
+        self.corpus = corpus or _corpus_named(s.corpus)
         pairs = [p for p in self.corpus.pairs if max(len(p[0]), len(p[1])) <= s.max_length]
         pairs = pairs[: s.max_pairs]
         if len(pairs) < 10:

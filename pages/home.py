@@ -1,0 +1,44 @@
+"""Home: what the app is, and one-click presets that fill in the Train page."""
+import streamlit as st
+
+from seq2seq_core.presets import FAST_DEMOS, SEED_EXAMPLES
+from ui import form, training
+
+st.title("seq2seq-lab")
+st.markdown(
+    "Train **encoder-decoder** recurrent networks (LSTM or GRU) **live**, then look inside "
+    "them. An *encoder* reads a sequence — integers, an arithmetic expression, a date, an "
+    "English sentence — and squeezes it into a few hundred numbers; a *decoder* writes the "
+    "answer one token at a time from those numbers.\n\n"
+    "1. **Train**: choose a task, a network and a budget, press Start and watch the loss "
+    "fall and the predictions improve.\n"
+    "2. **Inspect**: type your own input and follow the decoder step by step, with the "
+    "encoder's states as a heatmap.")
+
+if training.is_active():
+    st.info(f"Training in progress: {st.session_state.get('run_label', '')}. "
+            "Open the Train page to watch it.")
+
+
+def choose(preset) -> None:
+    form.apply_preset(preset)
+    st.session_state["_go_train"] = True
+
+
+def cards(presets, columns: int, prefix: str) -> None:
+    cols = st.columns(columns)
+    for i, preset in enumerate(presets):
+        with cols[i % columns].container(border=True):
+            st.markdown(f"**{preset.name}**")
+            st.caption(preset.description)
+            st.button("Use this preset", key=f"{prefix}_{i}", on_click=choose, args=(preset,),
+                      type="primary" if preset.fast else "secondary", width="stretch")
+
+
+st.subheader("Fast demos — high accuracy in well under a minute")
+cards(FAST_DEMOS, 4, "fast")
+st.subheader("The original examples")
+cards(SEED_EXAMPLES, 3, "seed")
+
+if st.session_state.pop("_go_train", False):
+    st.switch_page("pages/train.py")

@@ -1,0 +1,129 @@
+"""Train: pick a task, a network and a budget; start, pause, resume, stop; watch it learn."""
+import pandas as pd
+import streamlit as st
+
+from seq2seq_core.charts.training import accuracy_chart, live_table, loss_chart
+from ui import form, training
+
+POLL_SECONDS = 1.5
+
+form.ensure_defaults()
+st.title("Train")
+if preset := st.session_state.get("preset"):
+    st.caption(f"Preset: **{preset}** — change anything below before pressing Start.")
+
+settings_col, live_col = st.columns([2, 3], gap="large")
+
+# ---- settings ------------------------------------------------------------------------------
+with settings_col:
+    with st.container(border=True):
+        st.subheader("Task")
+        task, task_error, corpus_key = form.task_widgets()
+        if task_error:
+            st.error(task_error)
+    with st.container(border=True):
+        st.subheader("Network")
+        model_config, model_error = form.model_widgets()
+        if model_error:
+            st.error(model_error)
+    with st.container(border=True):
+        st.subheader("Training")
+        train_config, train_error = form.train_widgets()
+        if train_error:
+            st.error(train_error)
+
+choice = form.Choice(task, model_config, train_config, task_error, model_error, train_error,
+                     corpus_key)
+model, build_error = None, ""
+if choice.ok:
+    try:
+        model = training.draft_model(choice)
+    except Exception as err:  # noqa: BLE001 - e.g. an impossible size: shown, never raised
+        build_error = f"This network cannot be built: {err}"
+
+with settings_col:
+    if build_error:
+        st.error(build_error)
+    if model is not None:
+        with st.expander(f"Model summary — {model.count_params():,} parameters"):
+            st.dataframe(pd.DataFrame(model.summary()), hide_index=True, width="stretch")
+
+# ---- controls ------------------------------------------------------------------------------
+with live_col:
+    trainer = training.trainer()
+    status = trainer.status if trainer is not None else "ready"
+    active = status in training.ACTIVE
+    if model is not None:
+        st.markdown(f"**Next run:** {task.title} · {training.describe_model(model_config)} · "
+                    f"**{model.count_params():,} parameters**")
+    c1, c2, c3, c4 = st.columns(4)
+    start_clicked = c1.button("▶ Start", type="primary", disabled=active or model is None,
+                              width="stretch", key="btn_start")
+    if status == "paused":
+        c2.button("⏵ Resume", on_click=training.resume, width="stretch", key="btn_resume")
+    else:
+        c2.button("⏸ Pause", on_click=training.pause, disabled=status != "running",
+                  width="stretch", key="btn_pause")
+    c3.button("⏹ Stop", on_click=training.stop, disabled=not active, width="stretch",
+              key="btn_stop")
+    if start_clicked and model is not None:
+        message = training.start(choice)
+        if message:
+            st.error(message)
+    elif model is None and not active:
+        st.warning("Fix the settings marked in red to start training.")
+
+
+def _fmt_seconds(seconds) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def live_view(polling: bool) -> None:
+    """The run's progress, curves and predictions; reruns itself while training runs."""
+    t = training.trainer()
+    if t is None:
+        st.info("Press **Start** to train. Curves and live predictions appear here.")
+        return
+    snap = t.snapshot()
+    if polling and snap.status != "running":
+        training.publish_if_done()
+        st.rerun()  # a full rerun turns polling off and updates the buttons
+    st.markdown(f"**This run:** {st.session_state.get('run_label', '')}")
+    latest = snap.latest
+    rate = snap.samples_seen / snap.train_seconds if snap.train_seconds else 0.0
+    label = {"running": "Training", "paused": "Paused", "finished": "Finished",
+             "stopped": "Stopped", "failed": "Failed", "ready": "Starting"}[snap.status]
+    text = f"{label} · {snap.samples_seen:,} samples · {rate:,.0f} samples/s"
+    if snap.status in training.ACTIVE:
+        text += f" · about {_fmt_seconds(snap.seconds_left)} left"
+    elif snap.reason:
+        text += f" · {snap.reason}"
+    st.progress(min(1.0, max(0.0, snap.progress)), text=text)
+    if snap.status == "failed":
+        st.error(f"Training failed: {snap.error}")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—")
+    m2.metric("Token accuracy", f"{latest.val_token_accuracy:.1%}" if latest else "—")
+    m3.metric("Validation loss", f"{latest.val_loss:.4f}" if latest else "—")
+    m4.metric("Training time", _fmt_seconds(snap.train_seconds) if latest else "—")
+    if not snap.history:
+        st.caption("Compiling the network and training the first chunk…")
+        return
+    st.altair_chart(loss_chart(snap.history), width="stretch", key="chart_loss")
+    st.altair_chart(accuracy_chart(snap.history), width="stretch", key="chart_accuracy")
+    if snap.live:
+        on_train = getattr(t.model.task, "evaluates_on_training_pairs", False)
+        st.markdown("**Live predictions** on " + ("training pairs (holdout 0)" if on_train
+                                                   else "held-out examples"))
+        st.dataframe(live_table(snap.live), hide_index=True, width="stretch")
+    if snap.status in ("finished", "stopped"):
+        st.success("The model is ready: open **Inspect** to look inside it.")
+        st.page_link("pages/inspect.py", label="Inspect this model", icon="🔍")
+
+
+with live_col:
+    polling = training.trainer() is not None and training.trainer().status == "running"
+    st.fragment(live_view, run_every=POLL_SECONDS if polling else None)(polling)

@@ -1,0 +1,112 @@
+"""Training curves from a trainer's history (a sequence of ChunkRecord): pure functions.
+
+Every chart is redrawn from the whole history (no incremental add_rows). Per-batch series
+are the true per-batch values, thinned by striding (never smoothed) when there are more
+than `max_points` of them, so a long run still draws quickly.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+MAX_POINTS = 1500
+TRAIN_COLOR = "#9ab6e0"
+SERIES_COLORS = {
+    "training loss (per batch)": TRAIN_COLOR,
+    "validation loss": "#d9480f",
+    "training token accuracy (per batch)": TRAIN_COLOR,
+    "validation token accuracy": "#1f5fbf",
+    "exact match (whole sequence)": "#d9480f",
+}
+
+
+def history_frames(history: Sequence, max_points: int = MAX_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(batches, chunks) as long tables against samples seen.
+
+    batches: samples, batch, loss, accuracy (one row per batch, strided above max_points).
+    chunks: samples, chunk, train_loss, val_loss, token_accuracy, exact_match, samples_per_second.
+    """
+    batch_rows, chunk_rows, seen_before = [], [], 0
+    for rec in history:
+        n = len(rec.batch_losses)
+        if n:
+            step = (rec.samples_seen - seen_before) / n
+            for i, (loss, acc) in enumerate(zip(rec.batch_losses, rec.batch_accuracies)):
+                batch_rows.append((seen_before + step * (i + 1), loss, acc))
+        chunk_rows.append((rec.samples_seen, rec.chunk, rec.train_loss, rec.val_loss,
+                           rec.val_token_accuracy, rec.exact_match, rec.samples_per_second))
+        seen_before = rec.samples_seen
+    batches = pd.DataFrame(batch_rows, columns=["samples", "loss", "accuracy"])
+    batches.insert(1, "batch", np.arange(1, len(batches) + 1))
+    if len(batches) > max_points:
+        stride = int(np.ceil(len(batches) / max_points))
+        keep = np.arange(len(batches) - 1, -1, -stride)[::-1]  # always keep the latest batch
+        batches = batches.iloc[keep].reset_index(drop=True)
+    chunks = pd.DataFrame(chunk_rows, columns=["samples", "chunk", "train_loss", "val_loss",
+                                               "token_accuracy", "exact_match",
+                                               "samples_per_second"])
+    return batches, chunks
+
+
+def _series(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    return pd.DataFrame({"samples": frame["samples"].astype(float),
+                         "value": frame[column].astype(float), "series": name})
+
+
+def _color(names: list[str]) -> alt.Color:
+    return alt.Color("series:N", title=None,
+                     scale=alt.Scale(domain=names, range=[SERIES_COLORS[n] for n in names]),
+                     legend=alt.Legend(orient="top", labelFontSize=13, symbolStrokeWidth=3))
+
+
+def _layered(light: pd.DataFrame, bold: pd.DataFrame, y: alt.Y, title: str, fmt: str,
+             height: int) -> alt.LayerChart:
+    names = list(dict.fromkeys(list(light["series"]) + list(bold["series"])))
+    x = alt.X("samples:Q", title="samples seen", axis=alt.Axis(format="~s", labelFontSize=12,
+                                                                  titleFontSize=13))
+    tooltip = [alt.Tooltip("series:N"), alt.Tooltip("samples:Q", format=",.0f"),
+               alt.Tooltip("value:Q", format=fmt)]
+    base_light = alt.Chart(light).mark_line(strokeWidth=1, opacity=0.7)
+    base_bold = alt.Chart(bold).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))
+    layers = [base_light.encode(x=x, y=y, color=_color(names), tooltip=tooltip),
+              base_bold.encode(x=x, y=y, color=_color(names), tooltip=tooltip)]
+    return alt.layer(*layers).properties(title=title, height=height).configure_title(fontSize=16)
+
+
+def loss_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
+    """Training loss per batch (light) and validation loss per chunk (bold), log scale."""
+    batches, chunks = history_frames(history, max_points)
+    light = _series(batches, "loss", "training loss (per batch)")
+    bold = _series(chunks, "val_loss", "validation loss")
+    values = pd.concat([light["value"], bold["value"]])
+    positive = values[values > 0]
+    log = len(positive) > 0 and positive.max() / max(positive.min(), 1e-12) > 20
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    y = alt.Y("value:Q", title="cross-entropy loss", scale=scale,
+              axis=alt.Axis(labelFontSize=12, titleFontSize=13))
+    return _layered(light, bold, y, "Loss", ".4f", height)
+
+
+def accuracy_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
+    """Token accuracy per batch (light), validation token accuracy and exact match (bold)."""
+    batches, chunks = history_frames(history, max_points)
+    light = _series(batches, "accuracy", "training token accuracy (per batch)")
+    bold = pd.concat([_series(chunks, "token_accuracy", "validation token accuracy"),
+                      _series(chunks, "exact_match", "exact match (whole sequence)")],
+                     ignore_index=True)
+    y = alt.Y("value:Q", title="share correct", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%", labelFontSize=12, titleFontSize=13))
+    return _layered(light, bold, y, "Accuracy", ".1%", height)
+
+
+def live_table(live: Sequence) -> pd.DataFrame:
+    """The latest held-out predictions as a table: input, expected, predicted, ✓/✗."""
+    return pd.DataFrame({
+        "input": [p.input for p in live],
+        "expected": [p.expected for p in live],
+        "predicted": [p.predicted for p in live],
+        "": ["✓" if p.correct else "✗" for p in live],
+    }, columns=["input", "expected", "predicted", ""])

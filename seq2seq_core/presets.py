@@ -1,0 +1,105 @@
+"""One-click starting points, as data: each seed's example exactly, and a fast demo per task.
+
+A preset is a task with its settings, a network and a way to train it. The app's Home page
+lists them; clicking one fills in every widget of the Train page.
+
+Fast demos were measured on 2 shared CPU cores (training time to the target, 2026):
+reverse ~6 s, addition ~10 s, dates ~25 s, translation (60 phrasebook pairs) ~25 s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import ModelConfig, TrainConfig
+from .tasks import AdditionSettings, DateSettings, ReverseSettings, TranslationSettings
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named, ready-to-train configuration.
+
+    `settings` is the task's settings dataclass (e.g. AdditionSettings); `fast` marks the
+    demos that reach high accuracy in well under a minute on a laptop.
+    """
+
+    name: str
+    description: str
+    task: str
+    settings: object
+    model: ModelConfig
+    train: TrainConfig
+    fast: bool = False
+
+
+FAST_DEMOS: tuple[Preset, ...] = (
+    Preset(
+        "Fast demo: reverse",
+        "Reverse the first 3 of 6 integers (1..50). Teacher forcing, LSTM 128, a large "
+        "learning rate: near-perfect in a few seconds.",
+        "reverse", ReverseSettings(),
+        ModelConfig(arch="teacher", units=128),
+        TrainConfig(batch_size=256, learning_rate=0.01, max_samples=200_000, max_seconds=60,
+                    target_accuracy=0.99),
+        fast=True),
+    Preset(
+        "Fast demo: addition",
+        "Add three numbers 1..10 written as characters ('3+10+7' -> '20'). Repeat "
+        "architecture, LSTM 75/50 as in seed 003, trained with bigger batches.",
+        "addition", AdditionSettings(),
+        ModelConfig(arch="repeat", units=75, decoder_units=50),
+        TrainConfig(batch_size=128, learning_rate=0.005, max_samples=300_000, max_seconds=60,
+                    target_accuracy=0.99),
+        fast=True),
+    Preset(
+        "Fast demo: dates",
+        "Read dates written in three common formats ('3 March 2021', '03/03/2021', "
+        "'Mar 3, 21') and write them as ISO 2021-03-03. Teacher forcing, LSTM 128.",
+        "dates", DateSettings(formats=("d MMMM yyyy", "dd/mm/yyyy", "MMM d, yy")),
+        ModelConfig(arch="teacher", units=128),
+        TrainConfig(batch_size=128, learning_rate=0.01, max_samples=200_000, max_seconds=60,
+                    target_accuracy=0.97),
+        fast=True),
+    Preset(
+        "Fast demo: translation",
+        "Memorise 60 short English -> French phrasebook pairs, character by character "
+        "(holdout 0: scored on the pairs it trains on, as the Keras example does).",
+        "translation", TranslationSettings(max_pairs=60, holdout=0.0),
+        ModelConfig(arch="teacher", units=256),
+        TrainConfig(batch_size=32, learning_rate=0.005, max_samples=60_000, max_seconds=60,
+                    target_accuracy=0.95),
+        fast=True),
+)
+
+SEED_EXAMPLES: tuple[Preset, ...] = (
+    Preset(
+        "Seed 003: addition (repeat, LSTM 75/50)",
+        "The original addition example: 3 terms 1..10, encoder LSTM 75 -> RepeatVector -> "
+        "decoder LSTM 50, 75,000 samples in batches of 32, Adam at Keras' default 0.001.",
+        "addition", AdditionSettings(n_terms=3, largest=10),
+        ModelConfig(arch="repeat", cell="lstm", units=75, decoder_units=50),
+        TrainConfig(batch_size=32, learning_rate=0.001, max_samples=75_000, max_seconds=600)),
+    Preset(
+        "Seed 001: reverse (teacher forcing, 128)",
+        "The original integer-sequence example: 6 integers 1..50, output the first 3 "
+        "reversed; LSTM 128 with teacher forcing, 100,000 samples in batches of 32.",
+        "reverse", ReverseSettings(n_in=6, n_out=3, cardinality=50, mode="reverse"),
+        ModelConfig(arch="teacher", cell="lstm", units=128),
+        TrainConfig(batch_size=32, learning_rate=0.001, max_samples=100_000, max_seconds=600)),
+    Preset(
+        "Keras example: character-level translation",
+        "The Keras lstm_seq2seq example (teacher forcing, LSTM 256, batch 64) on the "
+        "built-in phrasebook instead of 10,000 Anki pairs, all pairs trained on (holdout 0).",
+        "translation", TranslationSettings(corpus="phrasebook", max_pairs=400, holdout=0.0),
+        ModelConfig(arch="teacher", cell="lstm", units=256),
+        TrainConfig(batch_size=64, learning_rate=0.001, max_samples=40_000, max_seconds=600)),
+)
+
+PRESETS: tuple[Preset, ...] = FAST_DEMOS + SEED_EXAMPLES
+
+
+def preset_named(name: str) -> Preset:
+    """The preset with this name (KeyError if there is none)."""
+    for preset in PRESETS:
+        if preset.name == name:
+            return preset
+    raise KeyError(name)

@@ -1,0 +1,7 @@
+"""Streamlit-side helpers for seq2seq-lab's pages (the core package never imports streamlit).
+
+- `ui.form`: the Train page's widgets, their session-state keys, and presets that fill them.
+- `ui.training`: the session's Trainer in `st.session_state`, start/pause/resume/stop.
+- `ui.session`: the process-wide registry that caps concurrent trainings and stops the
+  training of closed sessions.
+"""

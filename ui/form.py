@@ -1,0 +1,282 @@
+"""The Train page's settings widgets, their session-state keys, and presets that fill them.
+
+Every widget has a key starting with `w_`. Defaults go into session state before the widget
+is drawn (never both a default and a state value), so a preset can set any of them and the
+values survive page switches (app.py re-asserts them on every run).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+
+import pandas as pd
+import streamlit as st
+
+import seq2seq_core as sc
+from seq2seq_core.presets import Preset
+from seq2seq_core.tasks.dates import FORMATS
+from seq2seq_core.tasks.reverse import MODES
+
+PREFIX = "w_"
+TASK_LABELS = {"reverse": "Reverse integers", "addition": "Addition",
+               "translation": "Translation (English → French)", "dates": "Dates → ISO"}
+ARCH_LABELS = {"teacher": "Teacher forcing (encoder states → decoder)",
+               "repeat": "Repeat (encoder output repeated for each output step)"}
+CELL_LABELS = {"lstm": "LSTM", "gru": "GRU"}
+OPERATORS = ("+", "-", "*")
+
+
+def _defaults() -> dict:
+    """Widget key -> default value, from the core's dataclass defaults."""
+    rev, add = sc.REGISTRY["reverse"][0](), sc.REGISTRY["addition"][0]()
+    tra, dat = sc.REGISTRY["translation"][0](), sc.REGISTRY["dates"][0]()
+    mc, tc = sc.ModelConfig(), sc.TrainConfig()
+    return {
+        "w_task": "addition",
+        "w_reverse_n_in": rev.n_in, "w_reverse_n_out": rev.n_out,
+        "w_reverse_cardinality": rev.cardinality, "w_reverse_mode": rev.mode,
+        "w_addition_n_terms": add.n_terms, "w_addition_largest": add.largest,
+        "w_addition_operators": list(add.operators),
+        "w_addition_variable_terms": add.variable_terms,
+        "w_translation_source": "phrasebook", "w_translation_max_pairs": tra.max_pairs,
+        "w_translation_holdout": tra.holdout, "w_translation_max_length": tra.max_length,
+        "w_dates_first_year": dat.first_year, "w_dates_last_year": dat.last_year,
+        "w_dates_formats": list(dat.formats),
+        "w_arch": mc.arch, "w_cell": mc.cell, "w_units": mc.units, "w_decoder_units": 0,
+        "w_layers": mc.layers, "w_bidirectional": mc.bidirectional,
+        "w_reverse_source": mc.reverse_source, "w_embedding": mc.embedding,
+        "w_dropout": mc.dropout,
+        "w_batch_size": tc.batch_size, "w_learning_rate": tc.learning_rate,
+        "w_max_samples": tc.max_samples, "w_max_seconds": float(tc.max_seconds),
+        "w_target": 0.0, "w_seed": tc.seed,
+    }
+
+
+DEFAULTS = _defaults()
+
+
+def ensure_defaults() -> None:
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def keep_widget_values() -> None:
+    """Re-assert widget values so Streamlit keeps them while their page is not shown."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(PREFIX):
+            st.session_state[key] = st.session_state[key]
+
+
+def preset_values(preset: Preset) -> dict:
+    """Widget key -> value for a preset (task settings, model and training)."""
+    values = {"w_task": preset.task}
+    for f in fields(preset.settings):
+        value = getattr(preset.settings, f.name)
+        if preset.task == "addition" and f.name == "operators":
+            value = [o for o in OPERATORS if o in value]
+        elif preset.task == "dates" and f.name == "formats":
+            value = list(value)
+        elif preset.task == "translation" and f.name == "corpus":
+            values["w_translation_source"] = "phrasebook" if value == "phrasebook" else "upload"
+            continue
+        values[f"w_{preset.task}_{f.name}"] = value
+    m, t = preset.model, preset.train
+    values.update({
+        "w_arch": m.arch, "w_cell": m.cell, "w_units": m.units,
+        "w_decoder_units": m.decoder_units or 0, "w_layers": m.layers,
+        "w_bidirectional": m.bidirectional, "w_reverse_source": m.reverse_source,
+        "w_embedding": m.embedding, "w_dropout": m.dropout,
+        "w_batch_size": t.batch_size, "w_learning_rate": t.learning_rate,
+        "w_max_samples": t.max_samples, "w_max_seconds": float(t.max_seconds),
+        "w_target": float(t.target_accuracy or 0.0), "w_seed": t.seed,
+    })
+    return values
+
+
+def apply_preset(preset: Preset) -> None:
+    ensure_defaults()
+    for key, value in preset_values(preset).items():
+        st.session_state[key] = value
+    st.session_state["preset"] = preset.name
+
+
+# ---- widgets -> core objects -------------------------------------------------------------
+@dataclass(frozen=True)
+class Choice:
+    """What the widgets describe: a task (or the error that prevents one) and two configs."""
+
+    task: object | None = None
+    model_config: sc.ModelConfig | None = None
+    train_config: sc.TrainConfig | None = None
+    task_error: str = ""
+    model_error: str = ""
+    train_error: str = ""
+    corpus_key: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.task is not None and self.model_config is not None \
+            and self.train_config is not None
+
+    def model_key(self) -> tuple:
+        return (self.task.name, repr(self.task.settings), self.corpus_key,
+                repr(self.model_config), self.train_config.seed if self.train_config else 0)
+
+
+def s(key: str):
+    return st.session_state[key]
+
+
+def task_widgets() -> tuple[object | None, str, str]:
+    """Draw the task's settings widgets; returns (task or None, error message, corpus key)."""
+    name = st.selectbox("Task", list(TASK_LABELS), format_func=TASK_LABELS.get, key="w_task")
+    cls = sc.REGISTRY[name][1]
+    st.caption(cls.summary)
+    corpus, corpus_key = None, ""
+    try:
+        if name == "reverse":
+            c1, c2 = st.columns(2)
+            c1.number_input("Input length (integers)", 1, 40, step=1, key="w_reverse_n_in")
+            c2.number_input("Output length", 1, 40, step=1, key="w_reverse_n_out")
+            c1.number_input("Cardinality (values 1..n)", 2, 500, step=1,
+                            key="w_reverse_cardinality")
+            c2.selectbox("Mode", MODES, key="w_reverse_mode",
+                         help="reverse: first n reversed; echo: first n copied; "
+                              "reverse_all: the whole input reversed.")
+            settings = sc.settings_for(name, n_in=int(s("w_reverse_n_in")),
+                                       n_out=int(s("w_reverse_n_out")),
+                                       cardinality=int(s("w_reverse_cardinality")),
+                                       mode=s("w_reverse_mode"))
+        elif name == "addition":
+            c1, c2 = st.columns(2)
+            c1.number_input("Number of terms", 1, 8, step=1, key="w_addition_n_terms")
+            c2.number_input("Largest number", 1, 99_999, step=1, key="w_addition_largest")
+            c1.multiselect("Operators", OPERATORS, key="w_addition_operators")
+            c2.checkbox("Variable number of terms (2..n)", key="w_addition_variable_terms")
+            ops = "".join(o for o in OPERATORS if o in s("w_addition_operators"))
+            settings = sc.settings_for(name, n_terms=int(s("w_addition_n_terms")),
+                                       largest=int(s("w_addition_largest")), operators=ops,
+                                       variable_terms=bool(s("w_addition_variable_terms")))
+        elif name == "translation":
+            corpus, corpus_key = corpus_widgets()
+            c1, c2, c3 = st.columns(3)
+            c1.number_input("Number of pairs", 10, 20_000, step=10, key="w_translation_max_pairs")
+            c2.number_input("Longest sentence (characters)", 4, 80, step=1,
+                            key="w_translation_max_length")
+            c3.slider("Held-out share", 0.0, 0.5, step=0.05, key="w_translation_holdout",
+                      help="0 trains on every pair and scores memorisation, as the Keras "
+                           "example does.")
+            settings = sc.settings_for(name, corpus=corpus.name if corpus else "phrasebook",
+                                       max_pairs=int(s("w_translation_max_pairs")),
+                                       holdout=float(s("w_translation_holdout")),
+                                       max_length=int(s("w_translation_max_length")))
+            if corpus is None and s("w_translation_source") == "upload":
+                return None, "Upload a sentence-pair file, or choose the built-in phrasebook.", ""
+        else:
+            c1, c2 = st.columns(2)
+            c1.number_input("First year", 1000, 9999, step=1, key="w_dates_first_year")
+            c2.number_input("Last year", 1000, 9999, step=1, key="w_dates_last_year")
+            st.multiselect("Formats", list(FORMATS), key="w_dates_formats")
+            settings = sc.settings_for(name, first_year=int(s("w_dates_first_year")),
+                                       last_year=int(s("w_dates_last_year")),
+                                       formats=tuple(s("w_dates_formats")))
+        task = _cached_task(name, settings, corpus, corpus_key)
+    except sc.InvalidInput as err:
+        return None, str(err), corpus_key
+    return task, "", corpus_key
+
+
+def _cached_task(name, settings, corpus, corpus_key):
+    """Tasks are cheap except translation's vocabulary; keep the last one per session."""
+    key = (name, repr(settings), corpus_key)
+    cached = st.session_state.get("_task_cache")
+    if cached and cached[0] == key:
+        return cached[1]
+    task = sc.make_task(name, settings, corpus=corpus)
+    st.session_state["_task_cache"] = (key, task)
+    return task
+
+
+def corpus_widgets():
+    """Phrasebook or uploaded pairs file; returns (Corpus or None, key). Raises InvalidInput."""
+    st.radio("Sentence pairs", ["phrasebook", "upload"], horizontal=True,
+             key="w_translation_source",
+             format_func={"phrasebook": "Built-in phrasebook",
+                          "upload": "Upload a file"}.get)
+    if s("w_translation_source") == "phrasebook":
+        corpus = sc.phrasebook()
+        st.caption(f"Built-in English → French phrasebook: {len(corpus):,} pairs.")
+        return None, "phrasebook"
+    upload = st.file_uploader("Tab-separated pairs (English⇥French per line, UTF-8)",
+                              type=["txt", "tsv", "csv"], key="w_translation_file")
+    if upload is None:
+        return None, ""
+    data = upload.getvalue()
+    key = f"{upload.name}:{hashlib.sha1(data).hexdigest()[:12]}"
+    cached = st.session_state.get("_corpus_cache")
+    if cached and cached[0] == key:
+        corpus = cached[1]
+    else:
+        corpus = sc.parse_pairs(data, name=upload.name)  # InvalidInput for a bad file
+        st.session_state["_corpus_cache"] = (key, corpus)
+    st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {upload.name}.")
+    if corpus.skipped:
+        with st.expander(f"{len(corpus.skipped):,} lines skipped", expanded=len(corpus.skipped) <= 10):
+            st.dataframe(pd.DataFrame(corpus.skipped, columns=["line", "why it was skipped"]),
+                         hide_index=True, width="stretch")
+    return corpus, key
+
+
+def model_widgets() -> tuple[sc.ModelConfig | None, str]:
+    st.radio("Architecture", list(ARCH_LABELS), format_func=ARCH_LABELS.get, key="w_arch")
+    c1, c2, c3 = st.columns(3)
+    c1.selectbox("Cell", list(CELL_LABELS), format_func=CELL_LABELS.get, key="w_cell")
+    c2.number_input("Units", 1, 1024, step=1, key="w_units")
+    repeat = s("w_arch") == "repeat"
+    if repeat:
+        c3.number_input("Decoder units (0 = same)", 0, 2048, step=1, key="w_decoder_units")
+    else:
+        c3.number_input("Layers", 1, 3, step=1, key="w_layers")
+    d1, d2, d3 = st.columns(3)
+    if repeat:
+        d1.number_input("Layers", 1, 3, step=1, key="w_layers")
+    d2.number_input("Embedding size (0 = one-hot)", 0, 512, step=1, key="w_embedding")
+    d3.slider("Dropout", 0.0, 0.8, step=0.05, key="w_dropout")
+    e1, e2 = st.columns(2)
+    e1.checkbox("Bidirectional encoder", key="w_bidirectional")
+    e2.checkbox("Reverse the source (Sutskever et al.)", key="w_reverse_source")
+    try:
+        dec = int(s("w_decoder_units")) if repeat and int(s("w_decoder_units")) > 0 else None
+        config = sc.ModelConfig(arch=s("w_arch"), cell=s("w_cell"), units=int(s("w_units")),
+                                decoder_units=dec, layers=int(s("w_layers")),
+                                bidirectional=bool(s("w_bidirectional")),
+                                reverse_source=bool(s("w_reverse_source")),
+                                embedding=int(s("w_embedding")), dropout=float(s("w_dropout")))
+    except sc.InvalidInput as err:
+        return None, str(err)
+    return config, ""
+
+
+def train_widgets() -> tuple[sc.TrainConfig | None, str]:
+    c1, c2, c3 = st.columns(3)
+    c1.number_input("Batch size", 1, 4096, step=16, key="w_batch_size")
+    c2.number_input("Learning rate", 1e-6, 1.0, step=0.001, format="%.4f", key="w_learning_rate")
+    c3.number_input("Seed", 0, 2**31 - 1, step=1, key="w_seed")
+    d1, d2, d3 = st.columns(3)
+    d1.number_input("Samples budget", 1, 20_000_000, step=10_000, key="w_max_samples")
+    d2.number_input("Time budget (s)", 1.0, 86_400.0, step=10.0, format="%.0f",
+                    key="w_max_seconds")
+    d3.number_input("Stop at exact match (0 = off)", 0.0, 1.0, step=0.01, format="%.2f",
+                    key="w_target")
+    try:
+        target = float(s("w_target"))
+        config = sc.TrainConfig(batch_size=int(s("w_batch_size")),
+                                learning_rate=float(s("w_learning_rate")),
+                                max_samples=int(s("w_max_samples")),
+                                max_seconds=float(s("w_max_seconds")),
+                                target_accuracy=target if target > 0 else None,
+                                seed=int(s("w_seed")))
+    except sc.InvalidInput as err:
+        return None, str(err)
+    return config, ""

@@ -1,0 +1,164 @@
+"""Process-wide bookkeeping of training threads: a cap on concurrent trainings, and a sweep
+that stops the training of a browser session that has gone away.
+
+Each browser tab is a Streamlit session with its own `st.session_state`, so each owns its
+Trainer. This module is the only process-wide state: a registry (module level, guarded by
+a lock) of the trainers that are alive, keyed by a token, with the session that owns them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_TRAININGS = 4
+SWEEP_SECONDS = 10.0
+# A session must look closed for this long before its training is stopped: a tab that
+# briefly loses its connection reconnects to the same session.
+GRACE_SECONDS = 30.0
+
+
+def max_trainings() -> int:
+    """The cap on concurrent trainings in this process (env SEQ2SEQ_MAX_TRAININGS, default 4)."""
+    try:
+        return max(1, int(os.environ.get("SEQ2SEQ_MAX_TRAININGS", DEFAULT_MAX_TRAININGS)))
+    except ValueError:
+        return DEFAULT_MAX_TRAININGS
+
+
+def current_session_id() -> str | None:
+    """The id of the Streamlit session running this script, or None outside Streamlit."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx(suppress_warning=True)
+        return ctx.session_id if ctx is not None else None
+    except Exception:  # noqa: BLE001 - streamlit internals moved: act as if unknown
+        return None
+
+
+def session_is_open(session_id: str | None) -> bool | None:
+    """True/False if the Streamlit runtime knows whether the session is connected; None if
+    it cannot tell (no runtime, e.g. under AppTest or in a plain process, or an API change).
+
+    This is the one place that touches Streamlit internals (`streamlit.runtime`).
+    """
+    if session_id is None:
+        return None
+    try:
+        from streamlit import runtime
+        if not runtime.exists():
+            return None
+        return bool(runtime.get_instance().is_active_session(session_id))
+    except Exception:  # noqa: BLE001 - fallback: never stop a training we cannot judge
+        return None
+
+
+@dataclass
+class Entry:
+    trainer: object
+    session_id: str | None
+    started: float = field(default_factory=time.monotonic)
+    closed_since: float | None = None
+
+
+class TrainingCapReached(RuntimeError):
+    """Raised by `register` when the process already runs the maximum number of trainings."""
+
+
+class Registry:
+    """The trainings alive in this process. Thread-safe."""
+
+    def __init__(self, is_open=session_is_open, sweep_seconds: float = SWEEP_SECONDS,
+                 grace_seconds: float = GRACE_SECONDS):
+        self._lock = threading.Lock()
+        self._entries: dict[str, Entry] = {}
+        self._is_open = is_open
+        self.sweep_seconds = sweep_seconds
+        self.grace_seconds = grace_seconds
+        self._sweeper: threading.Thread | None = None
+
+    def _prune(self) -> None:
+        """Forget trainers whose thread has ended (caller holds the lock)."""
+        for token in [t for t, e in self._entries.items() if not _alive(e.trainer)]:
+            del self._entries[token]
+
+    def active(self) -> int:
+        with self._lock:
+            self._prune()
+            return len(self._entries)
+
+    def register(self, trainer, session_id: str | None, limit: int | None = None) -> str:
+        """Start `trainer` under the cap; returns a token. Raises TrainingCapReached."""
+        limit = max_trainings() if limit is None else limit
+        with self._lock:
+            self._prune()
+            if len(self._entries) >= limit:
+                raise TrainingCapReached(
+                    f"{len(self._entries)} trainings are already running on this server, the "
+                    f"most it allows at once ({limit}). Wait for one to finish, or stop one in "
+                    "another tab, then press Start again.")
+            token = uuid.uuid4().hex
+            self._entries[token] = Entry(trainer, session_id)
+            trainer.start()
+            self._ensure_sweeper()
+        return token
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Stop the trainings of sessions closed for longer than the grace period.
+
+        Returns the tokens stopped. Called periodically by a daemon thread.
+        """
+        now = time.monotonic() if now is None else now
+        stopped = []
+        with self._lock:
+            self._prune()
+            for token, entry in self._entries.items():
+                state = self._is_open(entry.session_id)
+                if state is False:
+                    entry.closed_since = entry.closed_since or now
+                    if now - entry.closed_since >= self.grace_seconds:
+                        stopped.append(token)
+                else:
+                    entry.closed_since = None
+            for token in stopped:
+                entry = self._entries.pop(token)
+                log.info("stopping the training of closed session %s", entry.session_id)
+                entry.trainer.stop()
+        return stopped
+
+    def _ensure_sweeper(self) -> None:
+        if self._sweeper is None or not self._sweeper.is_alive():
+            self._sweeper = threading.Thread(target=self._sweep_loop, name="seq2seq-sweeper",
+                                             daemon=True)
+            self._sweeper.start()
+
+    def _sweep_loop(self) -> None:
+        while True:
+            time.sleep(self.sweep_seconds)
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the sweeper must outlive surprises
+                log.exception("session sweep failed")
+            with self._lock:
+                if not self._entries:
+                    self._sweeper = None
+                    return
+
+    def stop_all(self) -> None:
+        """Stop every training (used by tests and at shutdown)."""
+        with self._lock:
+            for entry in self._entries.values():
+                entry.trainer.stop()
+            self._entries.clear()
+
+
+def _alive(trainer) -> bool:
+    return bool(getattr(trainer, "is_alive", False))
+
+
+REGISTRY = Registry()
