@@ -61,6 +61,8 @@ def cmd_train(args) -> int:
                       ("max_samples", "max_samples"), ("seed", "seed")):
         if getattr(args, flag) is not None:
             train_kw[key] = getattr(args, flag)
+    if "target_accuracy" in train_kw and "max_samples" not in train_kw:
+        train_kw["max_samples"] = 20_000_000
     task = make_task(args.task, settings_for(args.task, **task_kw))
     model_cfg, train_cfg = ModelConfig(**model_kw), TrainConfig(**train_kw)
     model = Seq2Seq.build(task, model_cfg, seed=train_cfg.seed)

@@ -6,6 +6,7 @@ milliseconds rather than one `model.predict` call (~80 ms) per output step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import tensorflow as tf
@@ -110,6 +111,17 @@ class Decoder:
                     tf.transpose(hs.stack(), perm))
         return run_teacher
 
+    @cached_property
+    def _trace_fn(self):
+        """Greedy decode and per-step encoder states in one compiled call."""
+        from .inspection import compiled_states
+        states_fn, run = compiled_states(self.model), self._run
+
+        @tf.function(input_signature=[tf.TensorSpec([None, self.model.task.source_len], tf.int32)])
+        def both(src):
+            return run(src), states_fn(src)
+        return both
+
     def greedy(self, source: np.ndarray) -> Greedy:
         """Decode raw (un-reversed) source ids in batches."""
         src = self.model.prepare_source(np.asarray(source, dtype=np.int32))
@@ -131,11 +143,15 @@ class Decoder:
 
     def trace(self, text: str, k: int = 5) -> Trace:
         """Decode one typed input and record every step and the encoder's states."""
-        from .inspection import encoder_states
+        from .inspection import states_from
 
         task = self.model.task
-        source = task.encode_inputs([text])
-        out = self.greedy(source)
+        clean = task.validate(text)
+        source = task.encode_inputs([clean])
+        read = self.model.prepare_source(source)
+        decoded, enc_arrays = self._trace_fn(tf.constant(read))
+        out = Greedy(*(t.numpy() for t in decoded))
+        enc = states_from([t.numpy() for t in enc_arrays])
         vocab = task.target_vocab
         steps, chosen = [], []
         for t in range(task.target_len):
@@ -148,13 +164,11 @@ class Decoder:
                               out.states[0, t], vocab.decode(chosen)))
             if vocab.end is not None and tok == vocab.end:
                 break
-        enc = encoder_states(self.model, source)
-        read = self.model.prepare_source(source)[0]
         return Trace(
-            input_text=task.validate(text),
-            input_tokens=tuple(task.source_vocab.label(i) for i in read),
+            input_text=clean,
+            input_tokens=tuple(task.source_vocab.label(i) for i in read[0]),
             output_text=task.target_text(out.tokens[0]),
-            expected=task.answer(text),
+            expected=task.answer(clean),
             steps=tuple(steps),
             encoder_hidden=enc.hidden[:, 0],
             encoder_cell=None if enc.cell is None else enc.cell[:, 0],

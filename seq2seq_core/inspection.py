@@ -56,7 +56,8 @@ def _layer_states(layer, x, n_states):
     return steps, [s[:, -1] for s in steps]
 
 
-def _compiled(model: Seq2Seq):
+def compiled_states(model: Seq2Seq):
+    """The model's compiled per-step encoder function (prepared source ids -> state arrays)."""
     fn = getattr(model, "_encoder_states_fn", None)
     if fn is None:
         layers, n_states = model.layers, model.nets.n_states
@@ -77,7 +78,11 @@ def _compiled(model: Seq2Seq):
 def encoder_states(model: Seq2Seq, source: np.ndarray) -> EncoderStates:
     """Hidden (and, for LSTM, cell) state of every encoder layer after every input step."""
     src = model.prepare_source(np.asarray(source, dtype=np.int32))
-    out = [t.numpy() for t in _compiled(model)(tf.constant(src))]
+    return states_from([t.numpy() for t in compiled_states(model)(tf.constant(src))])
+
+
+def states_from(out: list[np.ndarray]) -> EncoderStates:
+    """EncoderStates from the arrays `compiled_states` returns."""
     if len(out) == 4:
         return EncoderStates(out[0], out[1], out[2], out[3])
     return EncoderStates(out[0], None, out[1], None)
