@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import fields
 
-from .config import ModelConfig, TrainConfig, split_overrides
+from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .models import Seq2Seq
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--task", required=True, choices=sorted(REGISTRY))
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a task, model or training setting, e.g. n_terms=4 units=64 batch_size=256")
-    train.add_argument("--arch", choices=["repeat", "teacher"])
+    train.add_argument("--arch", choices=list(ARCHS))
     train.add_argument("--until-accuracy", type=float, dest="until_accuracy")
     train.add_argument("--max-seconds", type=float, dest="max_seconds")
     train.add_argument("--max-samples", type=int, dest="max_samples")

@@ -6,8 +6,9 @@ from dataclasses import dataclass, fields
 from .errors import InvalidInput
 from .tasks.limits import check_choice, check_float, check_int
 
-ARCHS = ("teacher", "repeat")
+ARCHS = ("teacher", "repeat", "attention")
 CELLS = ("lstm", "gru")
+ATTENTIONS = ("bahdanau", "luong", "dot")
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,10 @@ class ModelConfig:
     """The network: architecture, recurrent cell, sizes and input options.
 
     `arch="repeat"` is seeds 000/003 (encoder -> RepeatVector -> decoder); "teacher" is seeds
-    001/004 (encoder states seed the decoder, which reads the target shifted by one step).
+    001/004 (encoder states seed the decoder, which reads the target shifted by one step);
+    "attention" is "teacher" plus attention over the encoder's outputs at every decoder step,
+    scored as `attention`: "bahdanau" (additive, Bahdanau et al. 2015), "luong" (general,
+    a learned key projection) or "dot" (Luong's dot product).
     `decoder_units` may differ from `units` only for "repeat". `embedding=0` means one-hot input.
     """
 
@@ -28,14 +32,16 @@ class ModelConfig:
     reverse_source: bool = False
     embedding: int = 0
     dropout: float = 0.0
+    attention: str = "bahdanau"
 
     def __post_init__(self):
         check_choice("Architecture", self.arch, ARCHS)
         check_choice("Cell", self.cell, CELLS)
+        check_choice("Attention", self.attention, ATTENTIONS)
         check_int("Encoder units", self.units, 1, 1024)
         if self.decoder_units is not None:
             check_int("Decoder units", self.decoder_units, 1, 2048)
-            if self.arch == "teacher" and self.decoder_units != self.state_units:
+            if self.feeds_back and self.decoder_units != self.state_units:
                 raise InvalidInput(
                     "With teacher forcing the encoder's final states become the decoder's "
                     f"initial states, so the decoder has {self.state_units} units; "
@@ -45,13 +51,18 @@ class ModelConfig:
         check_float("Dropout", self.dropout, 0.0, 0.8)
 
     @property
+    def feeds_back(self) -> bool:
+        """True where the decoder reads its previous token (teacher forcing, attention)."""
+        return self.arch != "repeat"
+
+    @property
     def state_units(self) -> int:
         """Width of the encoder's final state (doubled by a bidirectional encoder)."""
         return self.units * (2 if self.bidirectional else 1)
 
     @property
     def dec_units(self) -> int:
-        if self.arch == "teacher" or self.decoder_units is None:
+        if self.feeds_back or self.decoder_units is None:
             return self.state_units
         return self.decoder_units
 

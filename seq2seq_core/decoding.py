@@ -18,7 +18,10 @@ BATCH = 1024
 
 @dataclass(frozen=True)
 class Step:
-    """One decoder step: the chosen token, the top-k alternatives and the decoder state."""
+    """One decoder step: the chosen token, the top-k alternatives and the decoder state.
+
+    `attention` holds the weights over the input steps (attention models only).
+    """
 
     index: int
     token: str
@@ -27,6 +30,7 @@ class Step:
     top: tuple[tuple[str, float], ...]
     state: np.ndarray
     output_so_far: str
+    attention: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class Trace:
     """Everything one greedy decode did, for drawing.
 
     `encoder_hidden`/`encoder_cell` are (layers, input steps, units) in the order the encoder
-    read the input (after any source reversal); `encoder_cell` is None for GRU.
+    read the input (after any source reversal); `encoder_cell` is None for GRU. `attention`
+    is (output steps, input steps) for attention models, else None.
     """
 
     input_text: str
@@ -45,6 +50,7 @@ class Trace:
     encoder_hidden: np.ndarray
     encoder_cell: np.ndarray | None
     final_state: dict
+    attention: np.ndarray | None = None
 
     @property
     def correct(self) -> bool | None:
@@ -53,11 +59,51 @@ class Trace:
 
 @dataclass(frozen=True)
 class Greedy:
-    """Batched greedy output: token ids (n, T), probabilities (n, T, V), decoder states (n, T, U)."""
+    """Batched greedy output: token ids (n, T), probabilities (n, T, V), decoder states
+    (n, T, U) and, for attention models, attention weights (n, T, S)."""
 
     tokens: np.ndarray
     probs: np.ndarray
     states: np.ndarray
+    attention: np.ndarray | None = None
+
+
+class StepFunctions:
+    """The decoder as two TF functions: `begin(src)` and `step(token, states, memory)`.
+
+    `begin` encodes the source into the decoder's initial states and what attention reads
+    (empty without attention); `step` advances every row by one token and returns the
+    probabilities, new states, the top decoder output and the attention weights.
+    """
+
+    def __init__(self, model: Seq2Seq):
+        self.model = model
+        layers = model.layers
+        self.encoder = model.nets.encoder
+        self.attention = layers.attention
+        self.embed = layers.target_input
+        self.one_hot = not model.config.embedding
+        self.cells = [layer.cell for layer in layers.decoders]
+        self.dense = layers.output
+        self.per_layer = model.nets.n_states
+
+    def begin(self, src):
+        out = self.encoder(src, training=False)
+        memory = self.attention.memory(out[0], src) if self.attention is not None else ()
+        return list(out[1:]), memory
+
+    def step(self, token, states, memory):
+        x = tf.one_hot(token, self.embed.num_tokens) if self.one_hot else self.embed(token)
+        new_states, per = [], self.per_layer
+        for j, cell in enumerate(self.cells):
+            x, st = cell(x, states[j * per:(j + 1) * per], training=False)
+            new_states.extend(st if isinstance(st, (list, tuple)) else [st])
+        h, weights = x, tf.zeros([tf.shape(x)[0], 0])
+        if self.attention is not None:
+            context, w = self.attention.attend(h[:, None, :], memory)
+            x = self.attention.combine(tf.concat([context[:, 0], h], -1))
+            weights = w[:, 0]
+        return self.dense(x), new_states, h, weights
 
 
 class Decoder:
@@ -70,46 +116,37 @@ class Decoder:
     def _compile(self):
         nets, task = self.model.nets, self.model.task
         spec = [tf.TensorSpec([None, task.source_len], tf.int32)]
-        if self.model.config.arch == "repeat":
+        if not self.model.config.feeds_back:
             probe = nets.probe
 
             @tf.function(input_signature=spec)
             def run_repeat(src):
                 probs, seq = probe(src, training=False)
-                return tf.argmax(probs, -1, output_type=tf.int32), probs, seq
+                empty = tf.zeros([tf.shape(src)[0], task.target_len, 0])
+                return tf.argmax(probs, -1, output_type=tf.int32), probs, seq, empty
             return run_repeat
 
-        encoder, layers = nets.encoder, self.model.layers
-        steps, start, per_layer = task.target_len, self.model.start_id, nets.n_states
-        embed = layers.target_input
-        one_hot = not self.model.config.embedding
-        cells = [layer.cell for layer in layers.decoders]
-        dense = layers.output
+        fns = self.steps
+        steps, start = task.target_len, self.model.start_id
 
         @tf.function(input_signature=spec)
-        def run_teacher(src):
-            states = list(encoder(src, training=False)[1:])
+        def run_feedback(src):
+            states, memory = fns.begin(src)
             token = tf.fill([tf.shape(src)[0]], start)
-            toks = tf.TensorArray(tf.int32, size=steps)
-            probs = tf.TensorArray(tf.float32, size=steps)
-            hs = tf.TensorArray(tf.float32, size=steps)
+            arrays = [tf.TensorArray(dt, size=steps) for dt in (tf.int32, tf.float32, tf.float32, tf.float32)]
             for t in tf.range(steps):
-                x = tf.one_hot(token, embed.num_tokens) if one_hot else embed(token)
-                new_states = []
-                for j, cell in enumerate(cells):
-                    x, st = cell(x, states[j * per_layer:(j + 1) * per_layer], training=False)
-                    new_states.extend(st if isinstance(st, (list, tuple)) else [st])
-                states = new_states
-                p = dense(x)
-                nxt = tf.argmax(p, -1, output_type=tf.int32)
-                toks = toks.write(t, nxt)
-                probs = probs.write(t, p)
-                hs = hs.write(t, x)
-                token = nxt
+                p, states, h, w = fns.step(token, states, memory)
+                token = tf.argmax(p, -1, output_type=tf.int32)
+                arrays = [a.write(t, v) for a, v in zip(arrays, (token, p, h, w))]
+            toks, probs, hs, ws = (a.stack() for a in arrays)
             perm = [1, 0, 2]
-            return (tf.transpose(toks.stack()), tf.transpose(probs.stack(), perm),
-                    tf.transpose(hs.stack(), perm))
-        return run_teacher
+            return (tf.transpose(toks), tf.transpose(probs, perm), tf.transpose(hs, perm),
+                    tf.transpose(ws, perm))
+        return run_feedback
+
+    @cached_property
+    def steps(self) -> StepFunctions:
+        return StepFunctions(self.model)
 
     @cached_property
     def _trace_fn(self):
@@ -127,10 +164,8 @@ class Decoder:
         src = self.model.prepare_source(np.asarray(source, dtype=np.int32))
         parts = [self._run(tf.constant(src[i:i + BATCH])) for i in range(0, len(src), BATCH)]
         if not parts:
-            t, v = self.model.task.target_len, self.model.task.target_vocab.size
-            return Greedy(np.zeros((0, t), np.int32), np.zeros((0, t, v), np.float32),
-                          np.zeros((0, t, self.model.config.dec_units), np.float32))
-        return Greedy(*(np.concatenate([p[i].numpy() for p in parts]) for i in range(3)))
+            parts = [self._run(tf.zeros([0, self.model.task.source_len], tf.int32))]
+        return _greedy_from([[t.numpy() for t in p] for p in parts])
 
     def predict_ids(self, source: np.ndarray) -> np.ndarray:
         return self.greedy(source).tokens
@@ -150,7 +185,7 @@ class Decoder:
         source = task.encode_inputs([clean])
         read = self.model.prepare_source(source)
         decoded, enc_arrays = self._trace_fn(tf.constant(read))
-        out = Greedy(*(t.numpy() for t in decoded))
+        out = _greedy_from([[t.numpy() for t in decoded]])
         enc = states_from([t.numpy() for t in enc_arrays])
         vocab = task.target_vocab
         steps, chosen = [], []
@@ -161,7 +196,8 @@ class Decoder:
             chosen.append(tok)
             steps.append(Step(t, vocab.label(tok), tok, float(p[tok]),
                               tuple((vocab.label(i), float(p[i])) for i in best),
-                              out.states[0, t], vocab.decode(chosen)))
+                              out.states[0, t], vocab.decode(chosen),
+                              None if out.attention is None else out.attention[0, t]))
             if vocab.end is not None and tok == vocab.end:
                 break
         return Trace(
@@ -173,4 +209,11 @@ class Decoder:
             encoder_hidden=enc.hidden[:, 0],
             encoder_cell=None if enc.cell is None else enc.cell[:, 0],
             final_state=enc.final(0),
+            attention=None if out.attention is None else out.attention[0, :len(steps)],
         )
+
+
+def _greedy_from(parts: list[list[np.ndarray]]) -> Greedy:
+    """Join per-batch outputs; attention is None for models without it."""
+    tokens, probs, states, weights = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return Greedy(tokens, probs, states, weights if weights.shape[-1] else None)

@@ -22,6 +22,46 @@ from .tasks import Task  # noqa: E402
 RNN = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
+@keras.saving.register_keras_serializable(package="seq2seq_lab")
+class NotEqual(keras.layers.Layer):
+    """True where ids differ from `value`: the source positions attention may look at."""
+
+    def __init__(self, value: int, **kwargs):
+        super().__init__(**kwargs)
+        self.value = int(value)
+
+    def call(self, ids):
+        return keras.ops.not_equal(ids, self.value)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "value": self.value}
+
+
+@dataclass
+class AttentionLayers:
+    """Attention over the encoder outputs: scoring, projections and the combining layer."""
+
+    score: object
+    query: object | None
+    key: object | None
+    combine: object
+    mask: object
+
+    def memory(self, values, source):
+        """What every decoder step attends over: values, projected keys and the pad mask."""
+        keys = self.key(values) if self.key is not None else values
+        return values, keys, self.mask(source)
+
+    def attend(self, query, memory):
+        """Context vectors and attention weights for queries (batch, steps, units)."""
+        values, keys, mask = memory
+        q = self.query(query) if self.query is not None else query
+        return self.score([q, values, keys], mask=[None, mask], return_attention_scores=True)
+
+
 @dataclass
 class Layers:
     """The named layers of one network."""
@@ -32,6 +72,7 @@ class Layers:
     decoders: list
     output: object
     concat_states: list = field(default_factory=list)
+    attention: AttentionLayers | None = None
 
 
 def _rnn(config: ModelConfig, units: int, name: str, seed: int, backwards: bool = False):
@@ -82,7 +123,25 @@ def build_layers(task: Task, config: ModelConfig, seed: int = 0) -> Layers:
     return Layers(
         source_input=_input_layer(task.source_vocab.size, config, "source", s + 1),
         target_input=_input_layer(decoder_input_size(task), config, "target", s + 2),
-        encoders=encoders, decoders=decoders, output=output, concat_states=concat)
+        encoders=encoders, decoders=decoders, output=output, concat_states=concat,
+        attention=_attention_layers(task, config, s + 700) if config.arch == "attention" else None)
+
+
+def _attention_layers(task: Task, config: ModelConfig, seed: int) -> AttentionLayers:
+    units, kind = config.dec_units, config.attention
+
+    def proj(name, k):
+        return keras.layers.Dense(units, use_bias=False, name=name,
+                                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed + k))
+    score = (keras.layers.AdditiveAttention(name="attention") if kind == "bahdanau"
+             else keras.layers.Attention(name="attention"))
+    return AttentionLayers(
+        score=score,
+        query=proj("attention_query", 1) if kind == "bahdanau" else None,
+        key=proj("attention_key", 2) if kind != "dot" else None,
+        combine=keras.layers.Dense(units, activation="tanh", name="attention_combine",
+                                   kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 3)),
+        mask=NotEqual(task.source_vocab.pad, name="source_mask"))
 
 
 def layers_from_model(model: keras.Model, config: ModelConfig) -> Layers:
@@ -93,14 +152,23 @@ def layers_from_model(model: keras.Model, config: ModelConfig) -> Layers:
     enc_name = "encoder_{}_bi" if config.bidirectional else "encoder_{}"
     n_states = 2 if config.cell == "lstm" else 1
     rng = range(1, config.layers + 1)
-    target = get("target" + suffix) if config.arch == "teacher" else None
+    target = get("target" + suffix) if config.feeds_back else None
+    attention = None
+    if config.arch == "attention":
+        kind = config.attention
+        attention = AttentionLayers(
+            score=get("attention"),
+            query=get("attention_query") if kind == "bahdanau" else None,
+            key=get("attention_key") if kind != "dot" else None,
+            combine=get("attention_combine"), mask=get("source_mask"))
     return Layers(
         source_input=get("source" + suffix), target_input=target,
         encoders=[get(enc_name.format(i)) for i in rng],
         decoders=[get(f"decoder_{i}") for i in rng],
         output=get("output" if config.arch == "repeat" else "output_dense"),
         concat_states=[[get(f"encoder_{i}_state_{k}") for k in range(n_states)] for i in rng]
-        if config.bidirectional else [])
+        if config.bidirectional else [],
+        attention=attention)
 
 
 def _features(layer, ids):
@@ -130,7 +198,13 @@ def _encode(layers: Layers, config: ModelConfig, source):
 
 @dataclass
 class Networks:
-    """The training model and the inference models that share its weights."""
+    """The training model and the inference models that share its weights.
+
+    `probe` returns internals for drawing: for "repeat", the probabilities and the decoder's
+    output sequence; for "attention", the probabilities and the attention weights under
+    teacher forcing. The one-step `step` model is the seeds' inference decoder; the compiled
+    decoding loop steps the same layers' cells directly.
+    """
 
     train: keras.Model
     encoder: keras.Model
@@ -158,7 +232,15 @@ def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
     x = _features(layers.target_input, dec_in)
     for layer, states in zip(layers.decoders, enc_states):
         x = layer(x, initial_state=states)[0]
-    train = keras.Model([source, dec_in], layers.output(x), name=f"seq2seq_{config.arch}")
+    probe = None
+    if layers.attention is not None:
+        context, weights = layers.attention.attend(x, layers.attention.memory(top_seq, source))
+        x = layers.attention.combine(keras.layers.Concatenate()([context, x]))
+        probs = layers.output(x)
+        probe = keras.Model([source, dec_in], [probs, weights], name="attention_probe")
+    else:
+        probs = layers.output(x)
+    train = keras.Model([source, dec_in], probs, name=f"seq2seq_{config.arch}")
 
     token = keras.Input((1,), dtype="int32", name="step_token")
     state_in = [keras.Input((config.dec_units,), name=f"step_state_{i}")
@@ -169,8 +251,15 @@ def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
         out = layer(x, initial_state=state_in[j * n_states:(j + 1) * n_states])
         x = out[0]
         new_states.extend(out[1:])
-    step = keras.Model([token] + state_in, [layers.output(x)] + new_states, name="decoder_step")
-    return Networks(train, encoder, step, None, n_states)
+    inputs, extra = [token] + state_in, []
+    if layers.attention is not None:
+        memory_in = keras.Input((task.source_len, config.state_units), name="step_memory")
+        source_in = keras.Input((task.source_len,), dtype="int32", name="step_source")
+        context, weights = layers.attention.attend(x, layers.attention.memory(memory_in, source_in))
+        x = layers.attention.combine(keras.layers.Concatenate()([context, x]))
+        inputs, extra = inputs + [memory_in, source_in], [weights]
+    step = keras.Model(inputs, [layers.output(x)] + new_states + extra, name="decoder_step")
+    return Networks(train, encoder, step, probe, n_states)
 
 
 class Seq2Seq:
@@ -234,7 +323,7 @@ class Seq2Seq:
 
     def model_inputs(self, source: np.ndarray, target: np.ndarray | None = None):
         src = self.prepare_source(source)
-        if self.config.arch == "repeat":
+        if not self.config.feeds_back:
             return src
         return [src, self.teacher_inputs(target)]
 

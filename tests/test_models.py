@@ -18,7 +18,7 @@ def test_seed_001_teacher_model_parameters():
     assert model.count_params() == 2 * 4 * (128 * (51 + 128) + 128) + 128 * 51 + 51
 
 
-@pytest.mark.parametrize("arch", ["teacher", "repeat"])
+@pytest.mark.parametrize("arch", ["teacher", "repeat", "attention"])
 @pytest.mark.parametrize("options", [
     {}, {"cell": "gru"}, {"layers": 3}, {"bidirectional": True}, {"embedding": 8},
     {"reverse_source": True, "dropout": 0.2}, {"cell": "gru", "layers": 2, "bidirectional": True},
@@ -63,3 +63,15 @@ def test_same_seed_same_weights():
 def test_bad_model_settings(values, message):
     with pytest.raises(sc.InvalidInput, match=message):
         sc.ModelConfig(**values)
+
+
+@pytest.mark.parametrize("kind", ["bahdanau", "luong", "dot"])
+def test_attention_weights_are_output_by_input_steps_and_sum_to_one(kind):
+    task = sc.make_task("dates")
+    model = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", attention=kind, units=8))
+    trace = model.decoder.trace("3 March 2021")
+    assert trace.attention.shape == (len(trace.steps), task.source_len)
+    assert np.allclose(trace.attention.sum(axis=1), 1.0, atol=1e-5)
+    padding = np.array([tok == "⟨pad⟩" for tok in trace.input_tokens])
+    assert padding.any() and np.allclose(trace.attention[:, padding], 0.0)
+    assert np.allclose(trace.steps[0].attention, trace.attention[0])
