@@ -41,6 +41,7 @@ class Task(ABC):
     summary: str
     generated: bool = True
     source_align: str = "left"
+    target_align: str = "left"
 
     settings: object
     source_vocab: Vocabulary
@@ -95,6 +96,28 @@ class Task(ABC):
                 out[i, self.source_len - len(row):] = row
             return out
         return self.source_vocab.encode_strings(clean, self.source_len, self.source_align)
+
+    def encode_targets(self, texts: list[str]) -> np.ndarray:
+        """Encode expected outputs as target ids (n, T), with the end symbol where the task has one."""
+        vocab = self.target_vocab
+        room = self.target_len - (vocab.end is not None)
+        for text in texts:
+            if not isinstance(text, str) or not text.strip():
+                raise InvalidInput("The expected output is empty.")
+            vocab.check(text)
+            count = len(vocab.split(text))
+            if count > room:
+                raise InvalidInput(f"The expected output has {count} tokens; the maximum is {room}.")
+        if vocab.separator:
+            rows = [[vocab.index[t] for t in vocab.split(text)] for text in texts]
+            out = np.full((len(rows), self.target_len), vocab.pad, dtype=np.int32)
+            for i, row in enumerate(rows):
+                out[i, self.target_len - len(row):] = row
+            return out
+        ids = vocab.encode_strings(texts, self.target_len, self.target_align)
+        if vocab.end is not None:
+            ids[np.arange(len(texts)), [len(t) for t in texts]] = vocab.end
+        return ids
 
     def source_text(self, ids) -> str:
         return self.source_vocab.decode(ids).strip() if not self.source_vocab.separator \

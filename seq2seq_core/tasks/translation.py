@@ -49,6 +49,7 @@ class TranslationTask(Task):
     summary = ("The source is a short English sentence; the target is its French translation, "
                "produced one character at a time until the end symbol, as in the Keras example.")
     generated = False
+    target_align = "right"
 
     def __init__(self, settings: TranslationSettings | None = None, corpus: Corpus | None = None):
         self.settings = settings or TranslationSettings()
@@ -82,11 +83,7 @@ class TranslationTask(Task):
 
     def encode_pairs(self, pairs) -> Pairs:
         src = self.source_vocab.encode_strings([a for a, _ in pairs], self.source_len)
-        tgt_text = [b for _, b in pairs]
-        tgt = self.target_vocab.encode_strings(tgt_text, self.target_len, align="right")
-        lengths = np.array([len(b) for b in tgt_text])
-        tgt[np.arange(len(pairs)), lengths] = self.target_vocab.end
-        return Pairs(src, tgt)
+        return Pairs(src, self.encode_targets([b for _, b in pairs]))
 
     def sample(self, rng, n, split="train") -> Pairs:
         pool = self.split_pairs(split)
