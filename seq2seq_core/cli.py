@@ -111,6 +111,28 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_study(args) -> int:
+    from .study import StudyConfig, results_frame, study_runner
+    lengths = tuple(int(x) for x in args.lengths.split(",") if x.strip())
+    cfg = StudyConfig(task=args.task, comparison=args.compare, lengths=lengths, units=args.units,
+                      max_seconds=args.seconds, seed=args.seed or 0)
+    history = None
+    if args.record:
+        from .history import History
+        history = History()
+    runner = study_runner(cfg, history)
+    for job in runner.jobs:
+        print(f"training: {job.label}", flush=True)
+    rows = results_frame(runner.run())
+    if runner.status == "failed":
+        print(f"error: {runner.error}", file=sys.stderr)
+        return 1
+    print(rows.to_string(index=False), flush=True)
+    print(json.dumps({"task": cfg.task, "comparison": cfg.comparison,
+                      "results": rows.to_dict(orient="records")}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m seq2seq_core",
                                      description="Train, run and score encoder-decoder models.",
@@ -131,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-samples", type=int, default=1000, dest="eval_samples")
     train.add_argument("--save", metavar="PATH")
     train.set_defaults(func=cmd_train)
+    study = sub.add_parser("study", help="exact match against input length, with/without attention")
+    study.add_argument("--task", choices=["reverse", "translation"], default="reverse")
+    study.add_argument("--compare", choices=["attention", "reversal"], default="attention")
+    study.add_argument("--lengths", default="4,8,12,16",
+                       help="reverse: input lengths; translation: length bucket edges")
+    study.add_argument("--units", type=int, default=64)
+    study.add_argument("--seconds", type=float, default=30.0, help="training time per model")
+    study.add_argument("--seed", type=int)
+    study.add_argument("--record", action="store_true", help="store the runs in the run history")
+    study.set_defaults(func=cmd_study)
     predict = sub.add_parser("predict", help="decode inputs with a saved model")
     predict.add_argument("--model", required=True)
     predict.add_argument("text", nargs="+")

@@ -1,0 +1,105 @@
+"""Running several trainings one after another in a background thread (sweeps, studies).
+
+Each job trains through `runner.train(trainer)`, so `stop()` reaches the trainer that is
+running; the runner never touches any UI and pages read `snapshot()`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from .training import Trainer
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: a label for the progress bar and a function returning result rows."""
+
+    label: str
+    run: Callable[["JobRunner"], list[dict]]
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    status: str
+    done: int
+    total: int
+    current: str
+    rows: tuple[dict, ...]
+    error: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+class JobRunner:
+    """Runs jobs in order in one daemon thread; stoppable between and during trainings."""
+
+    def __init__(self, jobs: list[Job]):
+        self.jobs = list(jobs)
+        self._rows: list[dict] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._trainer: Trainer | None = None
+        self._thread: threading.Thread | None = None
+        self.done, self.current, self.status, self.error = 0, "", "ready", ""
+
+    def train(self, trainer: Trainer, on_chunk=None) -> str:
+        """Run a trainer in this runner's thread so that stop() can reach it."""
+        with self._lock:
+            self._trainer = trainer
+        if self._stop.is_set():
+            trainer.stop()
+        try:
+            return trainer.run(on_chunk=on_chunk)
+        finally:
+            with self._lock:
+                self._trainer = None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> list[dict]:
+        self.status = "running"
+        try:
+            for job in self.jobs:
+                if self._stop.is_set():
+                    break
+                self.current = job.label
+                rows = job.run(self)
+                with self._lock:
+                    self._rows.extend(rows)
+                    self.done += 1
+            self.status = "stopped" if self._stop.is_set() else "finished"
+        except Exception as err:  # noqa: BLE001 - reported through snapshot()
+            self.status, self.error = "failed", f"{type(err).__name__}: {err}"
+        self.current = ""
+        return list(self._rows)
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self.run, name="seq2seq-jobs", daemon=True)
+            self.status = "running"
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            if self._trainer is not None:
+                self._trainer.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> JobProgress:
+        with self._lock:
+            rows = tuple(self._rows)
+        return JobProgress(self.status, self.done, len(self.jobs), self.current, rows, self.error)

@@ -1,0 +1,139 @@
+"""The "why attention" study: exact match against input length, with and without attention
+(or with and without a reversed source), on the reverse and translation tasks.
+
+Reverse trains one model per input length and variant (mode reverse_all, so the output is as
+long as the input). Translation trains one model per variant on the phrasebook and scores it
+per source-length bucket; with a corpus this small the scores measure how well each model
+learned (memorised) the pairs, as the Keras example does, not generalisation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from .config import ModelConfig, TrainConfig
+from .errors import InvalidInput
+from .evaluation import score
+from .jobs import Job, JobRunner
+from .models import Seq2Seq
+from .tasks import make_task
+from .tasks.limits import check_choice, check_float, check_int
+from .training import Trainer
+
+COMPARISONS = {
+    "attention": (("no attention", {"arch": "teacher"}), ("attention", {"arch": "attention"})),
+    "reversal": (("source as written", {"reverse_source": False}),
+                 ("reversed source", {"reverse_source": True})),
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What to compare, on which lengths, and how long to train each model.
+
+    For reverse, `lengths` are the input lengths trained; for translation they are the upper
+    edges of the source-length buckets scored.
+    """
+
+    task: str = "reverse"
+    comparison: str = "attention"
+    lengths: tuple[int, ...] = (4, 8, 12, 16)
+    units: int = 64
+    cell: str = "lstm"
+    cardinality: int = 10
+    max_seconds: float = 20.0
+    batch_size: int = 128
+    learning_rate: float = 0.01
+    eval_samples: int = 500
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("Study task", self.task, ("reverse", "translation"))
+        check_choice("Comparison", self.comparison, tuple(COMPARISONS))
+        lengths = tuple(sorted(set(int(x) for x in self.lengths)))
+        object.__setattr__(self, "lengths", lengths)
+        if not 1 <= len(lengths) <= 8:
+            raise InvalidInput("Choose between 1 and 8 lengths.")
+        for length in lengths:
+            check_int("Length", length, 2, 40 if self.task == "reverse" else 80)
+        check_int("Units", self.units, 4, 256)
+        check_int("Cardinality", self.cardinality, 2, 100)
+        check_float("Seconds per model", self.max_seconds, 2.0, 600.0)
+        check_int("Evaluation samples", self.eval_samples, 50, 5000)
+
+    def model_config(self, variant: dict) -> ModelConfig:
+        base = ModelConfig(arch="teacher", cell=self.cell, units=self.units)
+        return replace(base, **variant)
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(batch_size=self.batch_size, learning_rate=self.learning_rate,
+                           max_seconds=self.max_seconds, max_samples=20_000_000,
+                           target_accuracy=0.995, eval_samples=min(self.eval_samples, 500),
+                           seed=self.seed)
+
+
+def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history, label: str):
+    model = Seq2Seq.build(task, model_cfg, seed=cfg.seed)
+    trainer = Trainer(model, cfg.train_config())
+    recorder = history.track(trainer, name=label, sweep_id=f"study:{cfg.task}:{cfg.comparison}") \
+        if history is not None else None
+    runner.train(trainer, on_chunk=recorder)
+    if recorder is not None:
+        recorder.finish()
+    return model, trainer
+
+
+def _reverse_job(cfg: StudyConfig, variant: str, settings: dict, length: int, history) -> Job:
+    def run(runner: JobRunner) -> list[dict]:
+        task = make_task("reverse", n_in=length, n_out=length, cardinality=cfg.cardinality,
+                         mode="reverse_all")
+        model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
+                                f"study: {variant}, length {length}")
+        result = score(model, task.held_out(cfg.eval_samples, seed=cfg.seed + 99), 0)
+        return [{"variant": variant, "length": length, "exact_match": result.exact_match,
+                 "samples": result.samples, "train_seconds": trainer.train_seconds}]
+    return Job(f"{variant}, input length {length}", run)
+
+
+def _translation_job(cfg: StudyConfig, variant: str, settings: dict, history) -> Job:
+    def run(runner: JobRunner) -> list[dict]:
+        task = make_task("translation", max_pairs=20_000, holdout=0.0, max_length=80)
+        model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
+                                f"study: {variant}, translation")
+        pairs = task.held_out(len(task.pairs), seed=0)
+        result = score(model, pairs, 0)
+        lengths = (pairs.source != task.source_vocab.pad).sum(axis=1)
+        rows, low = [], 0
+        for edge in cfg.lengths:
+            rows_in = (lengths > low) & (lengths <= edge)
+            if rows_in.any():
+                rows.append({"variant": variant, "length": edge,
+                             "exact_match": float(result.exact[rows_in].mean()),
+                             "samples": int(rows_in.sum()), "train_seconds": trainer.train_seconds})
+            low = edge
+        return rows
+    return Job(f"{variant}, translation", run)
+
+
+def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
+    variants = COMPARISONS[cfg.comparison]
+    if cfg.task == "reverse":
+        return [_reverse_job(cfg, name, settings, length, history)
+                for length in cfg.lengths for name, settings in variants]
+    return [_translation_job(cfg, name, settings, history) for name, settings in variants]
+
+
+def study_runner(cfg: StudyConfig, history=None) -> JobRunner:
+    """A runner that trains every model of the study, one after another, when started."""
+    return JobRunner(study_jobs(cfg, history))
+
+
+def results_frame(rows) -> pd.DataFrame:
+    """Rows as a table sorted by variant and length (empty table with the columns if none)."""
+    columns = ["variant", "length", "exact_match", "samples", "train_seconds"]
+    frame = pd.DataFrame(list(rows), columns=columns)
+    return frame.sort_values(["variant", "length"]).reset_index(drop=True)
+
+
+__all__ = ["COMPARISONS", "StudyConfig", "results_frame", "study_jobs", "study_runner"]

@@ -1,0 +1,39 @@
+"""The "why attention" study runs its grid in the background and can be stopped."""
+import pytest
+
+import seq2seq_core as sc
+from seq2seq_core.study import StudyConfig, results_frame, study_runner
+
+
+def test_small_reverse_study_fills_its_table():
+    cfg = StudyConfig(lengths=(3,), units=16, max_seconds=4, eval_samples=100)
+    runner = study_runner(cfg)
+    runner.start()
+    runner.join(120)
+    progress = runner.snapshot()
+    assert progress.status == "finished" and progress.done == progress.total == 2
+    table = results_frame(progress.rows)
+    assert list(table["variant"]) == ["attention", "no attention"]
+    assert (table["length"] == 3).all() and table["exact_match"].between(0, 1).all()
+    assert (table["exact_match"] > 0.5).all()
+
+
+def test_stopping_a_study_ends_it_early():
+    runner = study_runner(StudyConfig(lengths=(4, 8, 12), max_seconds=60, units=16))
+    runner.start()
+    runner.join(3)
+    runner.stop()
+    runner.join(60)
+    progress = runner.snapshot()
+    assert progress.status == "stopped" and progress.done < progress.total
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"lengths": ()}, "between 1 and 8 lengths"),
+    ({"lengths": (1,)}, "between 2 and 40"),
+    ({"task": "dates"}, "one of reverse, translation"),
+    ({"comparison": "magic"}, "one of attention, reversal"),
+])
+def test_bad_study_settings(values, message):
+    with pytest.raises(sc.InvalidInput, match=message):
+        StudyConfig(**values)
