@@ -26,7 +26,7 @@ def md(text: str) -> str:
 
 # ---- loading a model ---------------------------------------------------------------------
 def load_model_ui() -> None:
-    """A file uploader for a saved model; a good file replaces the model, a bad one changes nothing."""
+    """Upload a saved model: a good file replaces the model, a bad one changes nothing."""
     upload = st.file_uploader(
         "Load a saved model file", key="inspect_upload",
         help=f"A model saved from the Train page (a {sc.persistence.SUFFIX} file).")
@@ -47,7 +47,8 @@ def load_model_ui() -> None:
 
 def train_page_link() -> None:
     try:
-        st.page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+        st.page_link("pages/train.py", label="Go to the Train page",
+                     icon=":material/model_training:")
     except st.errors.StreamlitAPIException:
         # The page runs on its own (not via app.py's navigation): no page to link to.
         st.caption("Open the Train page from the navigation menu.")
@@ -106,6 +107,11 @@ def move_step(delta: int, n_steps: int) -> None:
 
 
 # ---- views ---------------------------------------------------------------------------------
+def task_pads_with_space(model: sc.Seq2Seq) -> bool:
+    vocab = model.task.source_vocab
+    return not vocab.separator and vocab.tokens[vocab.pad] == " "
+
+
 def model_caption(model: sc.Seq2Seq) -> str:
     c, task = model.config, model.task
     arch = "teacher forcing" if c.arch == "teacher" else "repeat vector"
@@ -127,14 +133,17 @@ def show_result(trace) -> None:
         st.subheader(md(trace.output_text) if trace.output_text else "(empty)", anchor=False)
     with cols[1]:
         st.caption("Expected output")
-        st.subheader(md(trace.expected) if trace.expected is not None else "unknown", anchor=False)
+        expected = md(trace.expected) if trace.expected is not None else "unknown"
+        st.subheader(expected, anchor=False)
     with cols[2]:
         if trace.correct is True:
-            st.success("Right: the prediction matches the expected output.", icon="✅")
+            st.success("Right: the prediction matches the expected output.",
+                       icon=":material/check_circle:")
         elif trace.correct is False:
-            st.warning("Wrong: the prediction differs from the expected output.", icon="❌")
+            st.warning("Wrong: the prediction differs from the expected output.",
+                       icon=":material/cancel:")
         else:
-            st.info("The task does not know the answer for this input.", icon="❔")
+            st.info("The task does not know the answer for this input.", icon=":material/help:")
 
 
 def decoder_section(trace) -> None:
@@ -204,7 +213,8 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
                          key="inspect_layer",
                          help="Layer 1 reads the input tokens; each later layer reads the "
                               "states of the layer below.")
-    tokens = list(trace.input_tokens)
+    # Short labels keep every column labelled; "·" stands for padding.
+    tokens = ["·" if t == "⟨pad⟩" else t for t in trace.input_tokens]
     notes = []
     if config.reverse_source:
         notes.append("This model reads the input backwards, so the columns run from the last "
@@ -212,15 +222,20 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
     if config.bidirectional:
         notes.append(f"The encoder is bidirectional: units 0-{config.units - 1} read "
                      f"left to right, units {config.units}-{2 * config.units - 1} right to left.")
+    if "·" in tokens:
+        notes.append("· marks padding that fills the input up to its full length.")
     if "␣" in tokens:
-        notes.append("␣ marks padding (or a space) filling the input to its full length.")
+        notes.append("␣ marks a space" + (" (here also the padding that fills the input up "
+                                          "to its full length)." if task_pads_with_space(model)
+                                          else "."))
     if notes:
         st.caption(" ".join(notes))
 
     hidden = trace.encoder_hidden[layer - 1]
     cell = None if trace.encoder_cell is None else trace.encoder_cell[layer - 1]
     if cell is not None:
-        hcol, ccol = st.columns(2)
+        # Side by side for short inputs; stacked, full width, for long ones.
+        hcol, ccol = st.columns(2) if len(tokens) <= 12 else (st.container(), st.container())
         with hcol:
             st.altair_chart(charts.state_heatmap(hidden, tokens, "Hidden state h", (-1, 1)),
                             width="stretch")
@@ -300,7 +315,8 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
         st.caption("Share of examples whose token at each position is right. Later positions "
                    "are often harder: the decoder builds on its own earlier choices.")
     with right:
-        wrong = int(round((1 - ev.exact_match) * ev.samples))
+        wrong = (int((~ev.exact).sum()) if ev.exact is not None
+                 else int(round((1 - ev.exact_match) * ev.samples)))
         st.markdown(f"**Mistakes** ({wrong:,} of {ev.samples:,})")
         if ev.mistakes.empty:
             st.success("No mistakes: every output was exactly right.")

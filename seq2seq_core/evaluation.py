@@ -12,7 +12,10 @@ from .tasks import Pairs
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Exact-match share, accuracy per output position, and a table of wrong outputs."""
+    """Exact-match share, accuracy per output position, and a table of wrong outputs.
+
+    `per_position` is NaN where no scored example reaches that position (short outputs).
+    """
 
     samples: int
     exact_match: float
@@ -42,7 +45,8 @@ def score(model: Seq2Seq, pairs: Pairs, max_mistakes: int = 50) -> Evaluation:
     predicted = model.decoder.predict_ids(pairs.source)
     right, mask = correct_tokens(model, pairs, predicted)
     exact = (right | ~mask).all(axis=1)
-    per_pos = right.sum(axis=0) / np.maximum(mask.sum(axis=0), 1)
+    counts = mask.sum(axis=0)
+    per_pos = np.where(counts > 0, right.sum(axis=0) / np.maximum(counts, 1), np.nan)
     wrong = np.flatnonzero(~exact)[:max_mistakes]
     mistakes = pd.DataFrame({
         "input": [task.source_text(pairs.source[i]) for i in wrong],

@@ -120,7 +120,7 @@ def pca(matrix: np.ndarray, k: int = 2):
 def project_final_states(model: Seq2Seq, n: int = 300, seed: int = 0) -> Projection:
     """PCA of the top encoder layer's final hidden state over `n` task inputs."""
     task = model.task
-    source = task.sample(np.random.default_rng(seed), n, "valid").source
+    source = task.map_inputs(n, seed).source
     states = model.nets.encoder(model.prepare_source(source), training=False)
     finals = np.asarray(states[-model.nets.n_states])
     mean, comps, explained = pca(finals)

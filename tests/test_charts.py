@@ -133,6 +133,12 @@ def test_per_position_accuracy_has_one_bar_per_position():
     assert [(r["position"], r["accuracy"]) for r in rows] == [(1, 1.0), (2, 0.75), (3, 0.5)]
 
 
+def test_per_position_accuracy_drops_the_labels_when_there_are_many_positions():
+    chart = charts.per_position_accuracy(np.linspace(0, 1, 30))
+    assert len(only_rows(chart)) == 30
+    assert "layer" not in chart.to_dict()
+
+
 def test_charts_draw_a_real_trace():
     """The functions accept what the decoder really returns (float32 arrays, real labels)."""
     import seq2seq_core as sc

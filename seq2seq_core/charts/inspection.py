@@ -36,7 +36,8 @@ def step_rows(step) -> pd.DataFrame:
 def step_probabilities(step, height: int | None = None) -> alt.LayerChart:
     """Horizontal bars of a step's top-k probabilities, the chosen token in the highlight colour."""
     data = step_rows(step)
-    height = height or max(36 * len(data), 120)
+    # Streamlit fits the whole chart (title and axes included) into `height`.
+    height = height or 40 * len(data) + 110
     base = alt.Chart(data).encode(
         y=alt.Y("token:N", sort=alt.EncodingSortField("rank", order="ascending"),
                 title="candidate token", axis=alt.Axis(labelFontSize=16, titleFontSize=13)),
@@ -86,7 +87,8 @@ def steps_overview(trace, current: int | None = None) -> alt.LayerChart:
         text="token:N",
         color=alt.condition(alt.datum.probability > 0.5, alt.value("white"), alt.value("#222")),
     )
-    return (cells + text).properties(height=36 * max(int(data["rank"].max() or 1), 1) + 20)
+    ranks = int(data["rank"].max()) if len(data) else 1
+    return (cells + text).properties(height=38 * ranks + 70)
 
 
 def state_rows(matrix: np.ndarray, tokens: Sequence[str]) -> pd.DataFrame:
@@ -129,7 +131,7 @@ def state_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str = "",
         color=alt.Color("value:Q", scale=scale, title="value"),
         tooltip=[alt.Tooltip("step:O"), alt.Tooltip("token:N"), alt.Tooltip("unit:O"),
                  alt.Tooltip("value:Q", format=".3f")],
-    ).properties(title=title, height=int(min(max(units * 5, 160), 480)))
+    ).properties(title=title, height=int(min(max(units * 5, 160), 480)) + 90)
 
 
 def final_state(vector: np.ndarray, title: str = "",
@@ -146,7 +148,7 @@ def final_state(vector: np.ndarray, title: str = "",
         y=alt.Y("value:Q", title="value"),
         color=alt.Color("value:Q", scale=scale, legend=None),
         tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("value:Q", format=".3f")],
-    ).properties(title=title, height=180)
+    ).properties(title=title, height=240)
 
 
 def projection_rows(projection) -> pd.DataFrame:
@@ -187,13 +189,16 @@ def projection_scatter(projection, highlight_xy=None, highlight_label: str | Non
                                           fontWeight="bold", color=HIGHLIGHT).encode(
             x="x:Q", y="y:Q", text="input:N")
         chart = points + star + label
-    return chart.properties(height=420)
+    return chart.properties(height=480)
 
 
 def per_position_accuracy(per_position: Sequence[float]) -> alt.LayerChart:
-    """Accuracy at each output position (1-based), as bars with percentage labels."""
+    """Accuracy at each output position (1-based), as bars with percentage labels.
+
+    Positions no scored example reaches (NaN) are left out rather than drawn as 0%.
+    """
     acc = np.asarray(per_position, dtype=float).reshape(-1)
-    data = pd.DataFrame({"position": np.arange(1, len(acc) + 1), "accuracy": acc})
+    data = pd.DataFrame({"position": np.arange(1, len(acc) + 1), "accuracy": acc}).dropna()
     base = alt.Chart(data).encode(
         x=alt.X("position:O", title="output position", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy",
@@ -201,6 +206,7 @@ def per_position_accuracy(per_position: Sequence[float]) -> alt.LayerChart:
         tooltip=[alt.Tooltip("position:O"), alt.Tooltip("accuracy:Q", format=".1%")],
     )
     bars = base.mark_bar(color=ACCENT)
-    text = base.mark_text(dy=-8, fontSize=12 if len(acc) <= 20 else 9).encode(
-        text=alt.Text("accuracy:Q", format=".0%"))
-    return (bars + text).properties(height=240)
+    if len(acc) > 16:  # too many positions for readable labels: tooltips carry the numbers
+        return bars.properties(height=280)
+    text = base.mark_text(dy=-8, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".0%"))
+    return (bars + text).properties(height=280)

@@ -65,6 +65,10 @@ class Task(ABC):
         """Examples to score on: fresh ones for generated tasks, the held-out split for corpora."""
         return self.sample(np.random.default_rng(seed), n, "valid")
 
+    def map_inputs(self, n: int, seed: int) -> Pairs:
+        """Inputs for the map of final states: fresh samples, or a corpus' own pairs."""
+        return self.held_out(n, seed)
+
     def example_inputs(self) -> list[str]:
         """A few inputs to show as placeholders and in help text."""
         rng = np.random.default_rng(7)

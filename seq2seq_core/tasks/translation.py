@@ -93,6 +93,10 @@ class TranslationTask(Task):
     def held_out(self, n: int, seed: int) -> Pairs:
         return self.encode_pairs(self.split_pairs("valid")[:n])
 
+    def map_inputs(self, n: int, seed: int) -> Pairs:
+        order = np.random.default_rng(seed).permutation(len(self.pairs))[:n]
+        return self.encode_pairs([self.pairs[i] for i in np.sort(order)])
+
     def validate(self, text: str) -> str:
         return self.check_common(text.strip() if isinstance(text, str) else text)
 
