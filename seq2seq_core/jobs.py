@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from .config import ModelConfig, TrainConfig
+from .models import Seq2Seq
 from .training import Trainer
 
 
@@ -35,16 +37,26 @@ class JobProgress:
 
 
 class JobRunner:
-    """Runs jobs in order in one daemon thread; stoppable between and during trainings."""
+    """Runs jobs in order in one daemon thread; stoppable between and during trainings.
 
-    def __init__(self, jobs: list[Job]):
+    `on_finish(rows)` is called once every job has run (not after stop() or a failure).
+    """
+
+    def __init__(self, jobs: list[Job], on_finish: Callable[[list[dict]], None] | None = None):
         self.jobs = list(jobs)
+        self.on_finish = on_finish
         self._rows: list[dict] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._trainer: Trainer | None = None
         self._thread: threading.Thread | None = None
         self.done, self.current, self.status, self.error = 0, "", "ready", ""
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The trainer running now, if any."""
+        with self._lock:
+            return self._trainer
 
     def train(self, trainer: Trainer, on_chunk=None) -> str:
         """Run a trainer in this runner's thread so that stop() can reach it."""
@@ -74,6 +86,8 @@ class JobRunner:
                     self._rows.extend(rows)
                     self.done += 1
             self.status = "stopped" if self._stop.is_set() else "finished"
+            if self.status == "finished" and self.on_finish is not None:
+                self.on_finish(list(self._rows))
         except Exception as err:  # noqa: BLE001 - reported through snapshot()
             self.status, self.error = "failed", f"{type(err).__name__}: {err}"
         self.current = ""
@@ -103,3 +117,18 @@ class JobRunner:
         with self._lock:
             rows = tuple(self._rows)
         return JobProgress(self.status, self.done, len(self.jobs), self.current, rows, self.error)
+
+
+def train_recorded(runner: JobRunner, task, model_config: ModelConfig, train_config: TrainConfig,
+                   history=None, name: str | None = None, tag: str | None = None):
+    """Build and train one model inside a job, recording it in the History when given one.
+
+    Returns (model, trainer, run_id); run_id is None without a History.
+    """
+    model = Seq2Seq.build(task, model_config, seed=train_config.seed)
+    trainer = Trainer(model, train_config)
+    recorder = history.track(trainer, name=name, sweep_id=tag) if history is not None else None
+    runner.train(trainer, on_chunk=recorder)
+    if recorder is not None:
+        recorder.finish()
+    return model, trainer, recorder.run_id if recorder is not None else None

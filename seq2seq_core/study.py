@@ -15,11 +15,9 @@ import pandas as pd
 from .config import ModelConfig, TrainConfig
 from .errors import InvalidInput
 from .evaluation import score
-from .jobs import Job, JobRunner
-from .models import Seq2Seq
+from .jobs import Job, JobRunner, train_recorded
 from .tasks import make_task
 from .tasks.limits import check_choice, check_float, check_int
-from .training import Trainer
 
 COMPARISONS = {
     "attention": (("no attention", {"arch": "teacher"}), ("attention", {"arch": "attention"})),
@@ -74,13 +72,8 @@ class StudyConfig:
 
 
 def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history, label: str):
-    model = Seq2Seq.build(task, model_cfg, seed=cfg.seed)
-    trainer = Trainer(model, cfg.train_config())
-    recorder = history.track(trainer, name=label, sweep_id=f"study:{cfg.task}:{cfg.comparison}") \
-        if history is not None else None
-    runner.train(trainer, on_chunk=recorder)
-    if recorder is not None:
-        recorder.finish()
+    model, trainer, _ = train_recorded(runner, task, model_cfg, cfg.train_config(), history,
+                                       label, f"study:{cfg.task}:{cfg.comparison}")
     return model, trainer
 
 
@@ -125,8 +118,25 @@ def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
 
 
 def study_runner(cfg: StudyConfig, history=None) -> JobRunner:
-    """A runner that trains every model of the study, one after another, when started."""
-    return JobRunner(study_jobs(cfg, history))
+    """A runner that trains every model of the study, one after another, when started.
+
+    With a History, each model is recorded as a run and the finished table is saved as
+    results of kind "study", so it can be shown again after a restart (`saved_studies`).
+    """
+    def save(rows):
+        history.save_results("study", f"{cfg.task}: {cfg.comparison}", cfg, rows)
+    return JobRunner(study_jobs(cfg, history), on_finish=save if history is not None else None)
+
+
+def saved_studies(history) -> pd.DataFrame:
+    """Finished studies kept in the History, newest first (id, tag, created, config)."""
+    return history.list_results("study")
+
+
+def load_study(history, result_id: int) -> tuple[StudyConfig, pd.DataFrame]:
+    config, rows = history.get_results(result_id)
+    config["lengths"] = tuple(config["lengths"])
+    return StudyConfig(**config), results_frame(rows)
 
 
 def results_frame(rows) -> pd.DataFrame:
@@ -136,4 +146,5 @@ def results_frame(rows) -> pd.DataFrame:
     return frame.sort_values(["variant", "length"]).reset_index(drop=True)
 
 
-__all__ = ["COMPARISONS", "StudyConfig", "results_frame", "study_jobs", "study_runner"]
+__all__ = ["COMPARISONS", "StudyConfig", "load_study", "results_frame", "saved_studies",
+           "study_jobs", "study_runner"]

@@ -6,7 +6,7 @@ from seq2seq_core.study import StudyConfig, results_frame, study_runner
 
 
 def test_small_reverse_study_fills_its_table():
-    cfg = StudyConfig(lengths=(3,), units=16, max_seconds=4, eval_samples=100)
+    cfg = StudyConfig(lengths=(3,), units=16, cardinality=6, max_seconds=12, eval_samples=100)
     runner = study_runner(cfg)
     runner.start()
     runner.join(120)
@@ -37,3 +37,17 @@ def test_stopping_a_study_ends_it_early():
 def test_bad_study_settings(values, message):
     with pytest.raises(sc.InvalidInput, match=message):
         StudyConfig(**values)
+
+
+def test_finished_study_is_saved_in_the_history(tmp_path):
+    from seq2seq_core.history import History
+    from seq2seq_core.study import load_study, saved_studies
+    history = History(tmp_path / "h.sqlite3")
+    cfg = StudyConfig(lengths=(3,), units=16, max_seconds=3, eval_samples=100)
+    study_runner(cfg, history).run()
+    again = History(tmp_path / "h.sqlite3")
+    saved = saved_studies(again)
+    assert list(saved["tag"]) == ["reverse: attention"]
+    loaded_cfg, table = load_study(again, int(saved["id"][0]))
+    assert loaded_cfg == cfg and len(table) == 2
+    assert len(again.list_runs("study:reverse:attention")) == 2

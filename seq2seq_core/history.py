@@ -1,0 +1,436 @@
+"""Run history: every training run, its settings and curves, in a local SQLite database.
+
+Why SQLite: it survives restarts, needs no server, and handles writes from several app
+sessions (threads) and processes at once. Each call opens its own short-lived connection
+(so threads never share one), the database runs in WAL mode (readers never block the
+writer), and every write is one `BEGIN IMMEDIATE` transaction with a busy timeout.
+
+This module imports neither Keras nor streamlit, so opening the history is cheap.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ModelConfig, TrainConfig
+from .errors import InvalidInput
+from .tasks import settings_for
+
+DATA_ENV = "SEQ2SEQ_LAB_DATA"
+DB_NAME = "history.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+MAX_NAME = 100
+DONE = ("finished", "stopped", "failed")
+
+RUN_COLUMNS = ["id", "name", "task", "arch", "cell", "units", "layers", "params", "exact_match",
+               "token_accuracy", "train_seconds", "samples_seen", "samples_per_second", "status",
+               "created", "reason", "sweep_id", "chunks"]
+CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "train_loss",
+                 "val_loss", "token_accuracy", "val_token_accuracy", "exact_match",
+                 "samples_per_second"]
+CHUNK_FIELDS = ("chunk", "samples_seen", "train_seconds", "batch_losses", "batch_accuracies",
+                "train_loss", "token_accuracy", "val_loss", "val_token_accuracy", "exact_match",
+                "samples_per_second")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    task TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    model_config TEXT NOT NULL,
+    train_config TEXT NOT NULL,
+    arch TEXT, cell TEXT, units INTEGER, layers INTEGER, params INTEGER,
+    exact_match REAL, token_accuracy REAL,
+    train_seconds REAL NOT NULL DEFAULT 0, samples_seen INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+    sweep_id TEXT, created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    chunk INTEGER NOT NULL,
+    samples_seen INTEGER, train_seconds REAL, train_loss REAL, token_accuracy REAL,
+    val_loss REAL, val_token_accuracy REAL, exact_match REAL, samples_per_second REAL,
+    batch_losses TEXT, batch_accuracies TEXT,
+    PRIMARY KEY (run_id, chunk)
+);
+CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    config TEXT NOT NULL,
+    rows TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+"""
+
+
+def data_dir() -> Path:
+    """`$SEQ2SEQ_LAB_DATA`, or `~/.seq2seq-lab`; created if missing."""
+    path = Path(os.environ.get(DATA_ENV) or Path.home() / ".seq2seq-lab").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _as_dict(obj) -> dict:
+    if obj is None:
+        return {}
+    if is_dataclass(obj):
+        return asdict(obj)
+    return dict(obj)
+
+
+def _tuples(values: dict) -> dict:
+    """JSON turns tuples into lists; settings dataclasses want tuples back."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _chunk_dict(record) -> dict:
+    """A ChunkRecord (or a dict with its fields) as a plain dict."""
+    data = asdict(record) if is_dataclass(record) else dict(record)
+    missing = [f for f in CHUNK_FIELDS if f not in data]
+    if missing:
+        raise InvalidInput(f"A chunk record lacks {', '.join(missing)}.")
+    return data
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One stored run with its configuration rebuilt as the dataclasses that made it.
+
+    `chunks` are `seq2seq_core.training.ChunkRecord`s, oldest first.
+    """
+
+    id: int
+    name: str
+    task: str
+    settings: object
+    model_config: ModelConfig
+    train_config: TrainConfig
+    params: int | None
+    exact_match: float | None
+    token_accuracy: float | None
+    train_seconds: float
+    samples_seen: int
+    status: str
+    reason: str
+    error: str
+    sweep_id: str | None
+    created: str
+    chunks: tuple
+
+
+class History:
+    """The run history in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            with self._write(db):
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # ---- connections -------------------------------------------------------------------
+    @contextmanager
+    def _connect(self):
+        """A fresh connection for this call only (threads never share connections)."""
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self, db):
+        """One write transaction; takes the write lock up front so it never deadlocks."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ---- writing ------------------------------------------------------------------------
+    def start_run(self, task_name: str, settings, model_config: ModelConfig,
+                  train_config: TrainConfig, name: str | None = None, params: int | None = None,
+                  sweep_id: str | None = None) -> int:
+        """Add a run with status "running" (visible at once) and return its id."""
+        model = _as_dict(model_config)
+        row = {"name": "", "task": task_name, "settings": json.dumps(_as_dict(settings)),
+               "model_config": json.dumps(model), "train_config": json.dumps(_as_dict(train_config)),
+               "arch": model.get("arch"), "cell": model.get("cell"), "units": model.get("units"),
+               "layers": model.get("layers"), "params": params, "status": "running",
+               "sweep_id": sweep_id, "created": _now()}
+        with self._connect() as db, self._write(db):
+            cur = db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES "
+                             f"({', '.join('?' * len(row))})", tuple(row.values()))
+            run_id = int(cur.lastrowid)
+            label = name.strip() if name and name.strip() else _default_name(run_id, task_name, model)
+            db.execute("UPDATE runs SET name=? WHERE id=?", (label[:MAX_NAME], run_id))
+        return run_id
+
+    def add_chunk(self, run_id: int, record) -> None:
+        """Store one chunk's record (a ChunkRecord or dict); re-adding a chunk replaces it."""
+        data = _chunk_dict(record)
+        values = {k: data[k] for k in CHUNK_FIELDS}
+        values["batch_losses"] = json.dumps(list(values["batch_losses"]))
+        values["batch_accuracies"] = json.dumps(list(values["batch_accuracies"]))
+        with self._connect() as db, self._write(db):
+            db.execute(f"INSERT OR REPLACE INTO chunks (run_id, {', '.join(values)}) VALUES "
+                       f"(?, {', '.join('?' * len(values))})", (run_id, *values.values()))
+            db.execute("UPDATE runs SET exact_match=?, token_accuracy=?, train_seconds=?, "
+                       "samples_seen=? WHERE id=? AND ? >= (SELECT MAX(chunk) FROM chunks "
+                       "WHERE run_id=?)",
+                       (data["exact_match"], data["val_token_accuracy"], data["train_seconds"],
+                        data["samples_seen"], run_id, data["chunk"], run_id))
+
+    def set_status(self, run_id: int, status: str, reason: str = "", error: str = "",
+                   exact_match: float | None = None, token_accuracy: float | None = None) -> None:
+        """Update a run's status; final metrics, when given, override the last chunk's."""
+        sets, args = ["status=?", "reason=?", "error=?"], [status, reason, error]
+        for column, value in (("exact_match", exact_match), ("token_accuracy", token_accuracy)):
+            if value is not None:
+                sets.append(f"{column}=?")
+                args.append(float(value))
+        with self._connect() as db, self._write(db):
+            db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, run_id))
+
+    def finish_run(self, run_id: int, status: str = "finished", reason: str = "", error: str = "",
+                   exact_match: float | None = None, token_accuracy: float | None = None) -> None:
+        """Mark a run as ended ("finished", "stopped" or "failed")."""
+        if status not in DONE:
+            raise InvalidInput(f"A run ends as one of {', '.join(DONE)}; got {status!r}.")
+        self.set_status(run_id, status, reason, error, exact_match, token_accuracy)
+
+    def record_run(self, task_name: str, settings, model_config: ModelConfig,
+                   train_config: TrainConfig, chunks=(), status: str = "finished",
+                   reason: str = "", name: str | None = None, params: int | None = None,
+                   sweep_id: str | None = None) -> int:
+        """Store a whole, already finished run at once; returns its id."""
+        run_id = self.start_run(task_name, settings, model_config, train_config, name, params,
+                                sweep_id)
+        for record in chunks:
+            self.add_chunk(run_id, record)
+        self.finish_run(run_id, status, reason)
+        return run_id
+
+    def track(self, trainer, name: str | None = None, sweep_id: str | None = None) -> "RunRecorder":
+        """Start recording a Trainer's run; see RunRecorder."""
+        return RunRecorder(self, trainer, name, sweep_id)
+
+    def rename(self, run_id: int, name: str) -> None:
+        clean = name.strip() if isinstance(name, str) else ""
+        if not clean:
+            raise InvalidInput("A run's name cannot be empty.")
+        if len(clean) > MAX_NAME:
+            raise InvalidInput(f"A run's name can have at most {MAX_NAME} characters; "
+                               f"this one has {len(clean)}.")
+        with self._connect() as db, self._write(db):
+            if db.execute("UPDATE runs SET name=? WHERE id=?", (clean, run_id)).rowcount == 0:
+                raise _no_run(run_id)
+
+    def delete(self, run_id: int) -> bool:
+        """Remove a run and its curves; False if there was no such run."""
+        with self._connect() as db, self._write(db):
+            db.execute("DELETE FROM chunks WHERE run_id=?", (run_id,))
+            return db.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount > 0
+
+    # ---- reading ------------------------------------------------------------------------
+    def list_runs(self, sweep_id: str | None = None) -> pd.DataFrame:
+        """One row per run, newest first (columns: RUN_COLUMNS)."""
+        query = ("SELECT r.*, (SELECT COUNT(*) FROM chunks c WHERE c.run_id=r.id) AS chunks "
+                 "FROM runs r")
+        args: tuple = ()
+        if sweep_id is not None:
+            query, args = query + " WHERE sweep_id=?", (sweep_id,)
+        with self._connect() as db:
+            rows = [dict(r) for r in db.execute(query + " ORDER BY id DESC", args)]
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=RUN_COLUMNS)
+        seconds = frame["train_seconds"].astype(float)
+        frame["samples_per_second"] = frame["samples_seen"].astype(float) / seconds.where(seconds > 0)
+        frame["created"] = pd.to_datetime(frame["created"], utc=True)
+        return frame[RUN_COLUMNS].reset_index(drop=True)
+
+    def curves(self, run_ids=None) -> pd.DataFrame:
+        """Per-chunk metrics of the given runs (all if None), one row per run and chunk."""
+        query = ("SELECT c.run_id, r.name, c.chunk, c.samples_seen, c.train_seconds, c.train_loss, "
+                 "c.val_loss, c.token_accuracy, c.val_token_accuracy, c.exact_match, "
+                 "c.samples_per_second FROM chunks c JOIN runs r ON r.id = c.run_id")
+        args: tuple = ()
+        if run_ids is not None:
+            ids = [int(i) for i in run_ids]
+            if not ids:
+                return pd.DataFrame(columns=CURVE_COLUMNS)
+            query += f" WHERE c.run_id IN ({', '.join('?' * len(ids))})"
+            args = tuple(ids)
+        with self._connect() as db:
+            rows = [dict(r) for r in db.execute(query + " ORDER BY c.run_id, c.chunk", args)]
+        return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+    def get(self, run_id: int) -> RunInfo:
+        """The run with its configuration as dataclasses and its chunk records."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            chunks = db.execute("SELECT * FROM chunks WHERE run_id=? ORDER BY chunk",
+                                (run_id,)).fetchall()
+        if row is None:
+            raise _no_run(run_id)
+        return _run_info(dict(row), [dict(c) for c in chunks])
+
+    def exists(self, run_id: int) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is not None
+
+    # ---- study results ------------------------------------------------------------------
+    def save_results(self, kind: str, tag: str, config, rows) -> int:
+        """Keep a finished study's table (e.g. kind "study") with the configuration that made it."""
+        row = (kind, tag, json.dumps(_as_dict(config)), json.dumps(list(rows)), _now())
+        with self._connect() as db, self._write(db):
+            cur = db.execute("INSERT INTO results (kind, tag, config, rows, created) "
+                             "VALUES (?, ?, ?, ?, ?)", row)
+            return int(cur.lastrowid)
+
+    def list_results(self, kind: str) -> pd.DataFrame:
+        """Saved tables of one kind, newest first: id, tag, created, config (a dict)."""
+        with self._connect() as db:
+            rows = [dict(r) for r in db.execute(
+                "SELECT id, tag, created, config FROM results WHERE kind=? ORDER BY id DESC",
+                (kind,))]
+        frame = pd.DataFrame(rows, columns=["id", "tag", "created", "config"])
+        frame["config"] = [json.loads(c) for c in frame["config"]]
+        return frame
+
+    def get_results(self, result_id: int) -> tuple[dict, list[dict]]:
+        """(configuration, rows) of one saved table."""
+        with self._connect() as db:
+            row = db.execute("SELECT config, rows FROM results WHERE id=?", (result_id,)).fetchone()
+        if row is None:
+            raise InvalidInput(f"There are no saved results with id {result_id}.")
+        return json.loads(row["config"]), json.loads(row["rows"])
+
+    def to_csv(self, sweep_id: str | None = None) -> str:
+        """All runs as CSV text, with each run's full configuration as JSON columns."""
+        frame = self.list_runs(sweep_id)
+        with self._connect() as db:
+            configs = {r["id"]: r for r in db.execute(
+                "SELECT id, settings, model_config, train_config FROM runs")}
+        for column in ("settings", "model_config", "train_config"):
+            frame[column] = [configs[i][column] if i in configs else "" for i in frame["id"]]
+        return frame.to_csv(index=False)
+
+
+class RunRecorder:
+    """Records one Trainer's run into a History while it trains.
+
+    Synchronous use: `rec = history.track(trainer); trainer.run(on_chunk=rec); rec.finish()`.
+    Background use (trainer.start()): call `rec.sync()` whenever the page reruns; it adds the
+    chunks trained since the last call and marks the run ended once the trainer is.
+    """
+
+    def __init__(self, history: History, trainer, name: str | None = None,
+                 sweep_id: str | None = None):
+        model = trainer.model
+        self.history = history
+        self.trainer = trainer
+        self.run_id = history.start_run(model.task.name, model.task.settings, model.config,
+                                        trainer.config, name, model.count_params(), sweep_id)
+        self._last_chunk = 0
+        self._status = "running"
+        self._lock = threading.Lock()
+
+    def __call__(self, record) -> None:
+        """An `on_chunk` callback for Trainer.run."""
+        with self._lock:
+            self._add(record)
+
+    def _add(self, record) -> None:
+        if record.chunk > self._last_chunk:
+            self.history.add_chunk(self.run_id, record)
+            self._last_chunk = record.chunk
+
+    def sync(self) -> str:
+        """Bring the stored run up to date with the trainer; returns the trainer's status."""
+        snap = self.trainer.snapshot()
+        with self._lock:
+            for record in snap.history:
+                self._add(record)
+            if snap.status in DONE:
+                self._end(snap.status, snap.reason, snap.error)
+            elif snap.status != self._status and self._status not in DONE:
+                self._status = snap.status
+                self.history.set_status(self.run_id, snap.status)
+        return snap.status
+
+    def finish(self) -> None:
+        """Record the trainer's remaining chunks and how it ended (after run() returned)."""
+        self.sync()
+        with self._lock:
+            if self._status not in DONE:  # run() returned but status says otherwise
+                self._end("stopped", self.trainer.reason or "stopped", self.trainer.error)
+
+    def _end(self, status: str, reason: str, error: str) -> None:
+        if self._status in DONE:
+            return
+        self._status = status
+        self.history.finish_run(self.run_id, status, reason, error)
+
+    @property
+    def ended(self) -> bool:
+        return self._status in DONE
+
+
+def _default_name(run_id: int, task: str, model: dict) -> str:
+    units = model.get("units")
+    if model.get("arch") == "repeat" and model.get("decoder_units"):
+        units = f"{units}/{model['decoder_units']}"
+    return f"#{run_id} {task}: {model.get('arch')} {str(model.get('cell')).upper()} {units}"
+
+
+def _no_run(run_id) -> InvalidInput:
+    return InvalidInput(f"There is no run {run_id} in the history (it may have been deleted).")
+
+
+def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
+    from .training import ChunkRecord  # imports Keras; only needed here
+
+    try:
+        settings = settings_for(row["task"], **_tuples(json.loads(row["settings"])))
+        model_config = ModelConfig(**json.loads(row["model_config"]))
+        train_config = TrainConfig(**json.loads(row["train_config"]))
+    except (InvalidInput, TypeError) as err:
+        raise InvalidInput(f"Run {row['id']}'s stored settings can no longer be used: {err}") from None
+    records = []
+    for c in chunks:
+        c = {**c, "batch_losses": tuple(json.loads(c["batch_losses"] or "[]")),
+             "batch_accuracies": tuple(json.loads(c["batch_accuracies"] or "[]"))}
+        records.append(ChunkRecord(**{f.name: c[f.name] for f in fields(ChunkRecord)}))
+    return RunInfo(row["id"], row["name"], row["task"], settings, model_config, train_config,
+                   row["params"], row["exact_match"], row["token_accuracy"], row["train_seconds"],
+                   row["samples_seen"], row["status"], row["reason"], row["error"], row["sweep_id"],
+                   row["created"], tuple(records))
