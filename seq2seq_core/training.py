@@ -205,13 +205,22 @@ class Trainer:
             self.status, self.reason, self.error = "failed", "training failed", f"{type(err).__name__}: {err}"
         return self.reason
 
-    def start(self) -> None:
+    def start(self, on_chunk=None, on_end=None) -> None:
+        """Train in a daemon thread; `on_chunk(record)` after each chunk, `on_end()` at the end.
+
+        The callbacks run in the training thread (e.g. a run-history recorder), never UI code.
+        """
         if self._thread is not None and self._thread.is_alive():
             return
         self._ctl.stop.clear()
         self._ctl.running.set()
         self.status = "running"
-        self._thread = threading.Thread(target=self.run, name="seq2seq-trainer", daemon=True)
+
+        def work():
+            self.run(on_chunk)
+            if on_end is not None:
+                on_end()
+        self._thread = threading.Thread(target=work, name="seq2seq-trainer", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:

@@ -174,3 +174,18 @@ def test_recorder_tracks_a_real_trainer(history):
     assert len(info.chunks) == 2 and info.samples_seen == 192
     assert info.params == model.count_params()
     assert info.chunks == tuple(trainer.snapshot().history)
+
+
+def test_background_training_is_recorded_to_the_end(tmp_path):
+    import seq2seq_core as sc
+    from seq2seq_core.history import History
+    history = History(tmp_path / "bg.sqlite3")
+    task = sc.make_task("reverse", n_in=3, n_out=2, cardinality=5)
+    trainer = sc.Trainer(sc.Seq2Seq.build(task, sc.ModelConfig(units=8)),
+                         sc.TrainConfig(max_samples=640, chunk_batches=5, batch_size=32, eval_samples=50))
+    recorder = history.track(trainer, name="background")
+    trainer.start(on_chunk=recorder, on_end=recorder.finish)
+    trainer.join(60)
+    runs = history.list_runs()
+    assert runs["status"].tolist() == ["finished"] and runs["chunks"].tolist() == [4]
+    assert runs["samples_seen"].tolist() == [640]
