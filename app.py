@@ -6,17 +6,17 @@ import streamlit as st
 
 from ui import form, training
 
-st.set_page_config(page_title="seq2seq-lab", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="seq2seq-lab", page_icon=":material/sync_alt:", layout="wide")
 
 # Widget values survive page switches, and a run that ended while another page was open
 # still hands its model to the Inspect page.
 form.ensure_defaults()
 form.keep_widget_values()
-st.session_state["app_runs"] = st.session_state.get("app_runs", 0) + 1; print("APPPY", flush=True); training.publish_if_done()
+training.publish_if_done()
 
 page = st.navigation([
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/inspect.py", title="Inspect", icon="🔍"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/inspect.py", title="Inspect", icon=":material/search:"),
 ])
 page.run()

@@ -57,19 +57,22 @@ with live_col:
         st.markdown(f"**Next run:** {task.title} · {training.describe_model(model_config)} · "
                     f"**{model.count_params():,} parameters**")
     c1, c2, c3, c4 = st.columns(4)
-    start_clicked = c1.button("▶ Start", type="primary", disabled=active or model is None,
-                              width="stretch", key="btn_start")
+    start_clicked = c1.button("Start", icon=":material/play_arrow:", type="primary",
+                              disabled=active or model is None, width="stretch", key="btn_start")
     if status == "paused":
-        c2.button("⏵ Resume", on_click=training.resume, width="stretch", key="btn_resume")
+        c2.button("Resume", icon=":material/resume:", on_click=training.resume,
+                  width="stretch", key="btn_resume")
     else:
-        c2.button("⏸ Pause", on_click=training.pause, disabled=status != "running",
+        c2.button("Pause", icon=":material/pause:", on_click=training.pause, disabled=status != "running",
                   width="stretch", key="btn_pause")
-    c3.button("⏹ Stop", on_click=training.stop, disabled=not active, width="stretch",
+    c3.button("Stop", icon=":material/stop:", on_click=training.stop, disabled=not active, width="stretch",
               key="btn_stop")
     if start_clicked and model is not None:
         message = training.start(choice)
         if message:
             st.error(message)
+        else:
+            st.rerun()  # redraw the buttons for a running training
     elif model is None and not active:
         st.warning("Fix the settings marked in red to start training.")
 
@@ -78,7 +81,22 @@ def _fmt_seconds(seconds) -> str:
     if seconds is None:
         return "—"
     seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    return f"{seconds // 60}:{seconds % 60:02d} min" if seconds >= 60 else f"{seconds} s"
+
+
+def chart_specs(t, history) -> tuple[dict, dict]:
+    """The altair charts as Vega-Lite specs, rebuilt only when a chunk was added.
+
+    Building and validating altair charts holds the GIL for a noticeable time; between
+    chunks the poll re-sends the cached specs, so training keeps its pace.
+    """
+    key = (id(t), len(history))
+    cached = st.session_state.get("_chart_specs")
+    if cached is None or cached[0] != key:
+        specs = (loss_chart(history).to_dict(validate=False),
+                 accuracy_chart(history).to_dict(validate=False))
+        st.session_state["_chart_specs"] = cached = (key, specs)
+    return cached[1]
 
 
 def live_view(polling: bool) -> None:
@@ -112,8 +130,9 @@ def live_view(polling: bool) -> None:
     if not snap.history:
         st.caption("Compiling the network and training the first chunk…")
         return
-    st.altair_chart(loss_chart(snap.history), width="stretch", key="chart_loss")
-    st.altair_chart(accuracy_chart(snap.history), width="stretch", key="chart_accuracy")
+    loss_spec, accuracy_spec = chart_specs(t, snap.history)
+    st.vega_lite_chart(loss_spec, width="stretch", key="chart_loss")
+    st.vega_lite_chart(accuracy_spec, width="stretch", key="chart_accuracy")
     if snap.live:
         on_train = getattr(t.model.task, "evaluates_on_training_pairs", False)
         st.markdown("**Live predictions** on " + ("training pairs (holdout 0)" if on_train
@@ -121,7 +140,7 @@ def live_view(polling: bool) -> None:
         st.dataframe(live_table(snap.live), hide_index=True, width="stretch")
     if snap.status in ("finished", "stopped"):
         st.success("The model is ready: open **Inspect** to look inside it.")
-        st.page_link("pages/inspect.py", label="Inspect this model", icon="🔍")
+        st.page_link("pages/inspect.py", label="Inspect this model", icon=":material/search:")
 
 
 with live_col:

@@ -61,11 +61,11 @@ FAST_DEMOS: tuple[Preset, ...] = (
         fast=True),
     Preset(
         "Fast demo: translation",
-        "Memorise 60 short English -> French phrasebook pairs, character by character "
+        "Memorise the first 100 English -> French phrasebook pairs, character by character "
         "(holdout 0: scored on the pairs it trains on, as the Keras example does).",
-        "translation", TranslationSettings(max_pairs=60, holdout=0.0),
-        ModelConfig(arch="teacher", units=256),
-        TrainConfig(batch_size=32, learning_rate=0.005, max_samples=60_000, max_seconds=60,
+        "translation", TranslationSettings(max_pairs=100, holdout=0.0),
+        ModelConfig(arch="teacher", units=128),
+        TrainConfig(batch_size=32, learning_rate=0.01, max_samples=60_000, max_seconds=60,
                     target_accuracy=0.95),
         fast=True),
 )

@@ -208,19 +208,25 @@ def corpus_widgets():
         corpus = sc.phrasebook()
         st.caption(f"Built-in English → French phrasebook: {len(corpus):,} pairs.")
         return None, "phrasebook"
+    # Not a `w_` key: Streamlit forbids re-assigning an uploader's value through session state.
     upload = st.file_uploader("Tab-separated pairs (English⇥French per line, UTF-8)",
-                              type=["txt", "tsv", "csv"], key="w_translation_file")
-    if upload is None:
-        return None, ""
-    data = upload.getvalue()
-    key = f"{upload.name}:{hashlib.sha1(data).hexdigest()[:12]}"
+                              type=["txt", "tsv", "csv"], key="upload_pairs")
     cached = st.session_state.get("_corpus_cache")
-    if cached and cached[0] == key:
-        corpus = cached[1]
+    if upload is None:
+        if cached is None:
+            return None, ""
+        key, corpus = cached  # uploaded earlier, before a page switch
+        st.caption(f"Using {corpus.name}, uploaded earlier.")
     else:
-        corpus = sc.parse_pairs(data, name=upload.name)  # InvalidInput for a bad file
-        st.session_state["_corpus_cache"] = (key, corpus)
-    st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {upload.name}.")
+        data = upload.getvalue()
+        key = f"{upload.name}:{hashlib.sha1(data).hexdigest()[:12]}"
+        if cached and cached[0] == key:
+            corpus = cached[1]
+        else:
+            st.session_state.pop("_corpus_cache", None)
+            corpus = sc.parse_pairs(data, name=upload.name)  # InvalidInput for a bad file
+            st.session_state["_corpus_cache"] = (key, corpus)
+    st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {corpus.name}.")
     if corpus.skipped:
         with st.expander(f"{len(corpus.skipped):,} lines skipped", expanded=len(corpus.skipped) <= 10):
             st.dataframe(pd.DataFrame(corpus.skipped, columns=["line", "why it was skipped"]),

@@ -71,7 +71,6 @@ def stop() -> None:
 def publish_if_done() -> bool:
     """Hand a finished or stopped run's model to the Inspect page (once). True if it did now."""
     t = trainer()
-    print("DBG", len(st.session_state.keys()), "trainer" in st.session_state, t, t and t.status, t and t.is_alive, st.session_state.get("_published"))
     if t is None or t.status not in ("finished", "stopped") or t.is_alive:
         return False
     if st.session_state.get("_published") is t:

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-MAX_POINTS = 1500
+MAX_POINTS = 400
 TRAIN_COLOR = "#9ab6e0"
 SERIES_COLORS = {
     "training loss (per batch)": TRAIN_COLOR,

