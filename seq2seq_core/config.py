@@ -77,7 +77,7 @@ class TrainConfig:
     """
 
     batch_size: int = 128
-    learning_rate: float = 0.005
+    learning_rate: float = 0.01
     max_samples: int = 200_000
     max_seconds: float = 600.0
     target_accuracy: float | None = None

@@ -38,17 +38,18 @@ FAST_DEMOS: tuple[Preset, ...] = (
         "learning rate: near-perfect in a few seconds.",
         "reverse", ReverseSettings(),
         ModelConfig(arch="teacher", units=128),
-        TrainConfig(batch_size=256, learning_rate=0.01, max_samples=200_000, max_seconds=60,
+        TrainConfig(batch_size=128, learning_rate=0.01, max_samples=200_000, max_seconds=60,
                     target_accuracy=0.99),
         fast=True),
     Preset(
         "Fast demo: addition",
         "Add three numbers 1..10 written as characters ('3+10+7' -> '20'). Repeat "
-        "architecture, LSTM 75/50 as in seed 003, trained with bigger batches.",
+        "architecture, LSTM 75/50 as in seed 003, trained with bigger batches, a larger "
+        "learning rate and no gradient clipping.",
         "addition", AdditionSettings(),
         ModelConfig(arch="repeat", units=75, decoder_units=50),
-        TrainConfig(batch_size=128, learning_rate=0.005, max_samples=300_000, max_seconds=60,
-                    target_accuracy=0.99),
+        TrainConfig(batch_size=128, learning_rate=0.02, clipnorm=0.0, max_samples=300_000,
+                    max_seconds=60, target_accuracy=0.99),
         fast=True),
     Preset(
         "Fast demo: dates",
