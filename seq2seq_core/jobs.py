@@ -11,7 +11,7 @@ from typing import Callable
 
 from .config import ModelConfig, TrainConfig
 from .models import Seq2Seq
-from .training import Trainer
+from .training import Background, Trainer
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class JobProgress:
         return self.done / self.total if self.total else 1.0
 
 
-class JobRunner:
+class JobRunner(Background):
     """Runs jobs in order in one daemon thread; stoppable between and during trainings.
 
     `on_finish(rows)` is called once every job has run (not after stop() or a failure).
@@ -49,7 +49,6 @@ class JobRunner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._trainer: Trainer | None = None
-        self._thread: threading.Thread | None = None
         self.done, self.current, self.status, self.error = 0, "", "ready", ""
 
     @property
@@ -94,24 +93,15 @@ class JobRunner:
         return list(self._rows)
 
     def start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self.run, name="seq2seq-jobs", daemon=True)
+        if not self.is_alive:
             self.status = "running"
-            self._thread.start()
+            self._launch(self.run, "seq2seq-jobs")
 
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
             if self._trainer is not None:
                 self._trainer.stop()
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def snapshot(self) -> JobProgress:
         with self._lock:

@@ -71,6 +71,24 @@ def masked_loss_and_accuracy(targets, probs, weights):
     return tf.reduce_sum(ce * weights) / total, tf.reduce_sum(hits * weights) / total
 
 
+class Background:
+    """A daemon thread owned by an object: launch it, join it, ask whether it is alive."""
+
+    _thread: threading.Thread | None = None
+
+    def _launch(self, target, name: str) -> None:
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
 @dataclass
 class _Control:
     stop: threading.Event = field(default_factory=threading.Event)
@@ -78,7 +96,7 @@ class _Control:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Trainer:
+class Trainer(Background):
     """Trains one Seq2Seq model in chunks; start/pause/resume/stop from any thread."""
 
     def __init__(self, model: Seq2Seq, config: TrainConfig | None = None):
@@ -92,7 +110,6 @@ class Trainer:
         self._eval_step = self._compile_eval_step()
         self._ctl = _Control()
         self._ctl.running.set()
-        self._thread: threading.Thread | None = None
         self.history: list[ChunkRecord] = []
         self.live: list[LivePrediction] = []
         self.samples_seen = 0
@@ -220,8 +237,7 @@ class Trainer:
             self.run(on_chunk)
             if on_end is not None:
                 on_end()
-        self._thread = threading.Thread(target=work, name="seq2seq-trainer", daemon=True)
-        self._thread.start()
+        self._launch(work, "seq2seq-trainer")
 
     def pause(self) -> None:
         if self.is_alive:
@@ -236,14 +252,6 @@ class Trainer:
     def stop(self) -> None:
         self._ctl.stop.set()
         self._ctl.running.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def snapshot(self) -> Snapshot:
         cfg = self.config
