@@ -1,4 +1,5 @@
-"""Inspect: decode one input step by step, look at the encoder's states, score the model.
+"""Inspect: decode one input step by step, see where attention looks, compare decoding
+strategies and teacher forcing with free running, look at the encoder's states, score the model.
 
 Reads the model from `st.session_state["model"]` (set by the Train page, or loaded here
 from a saved file). Every key this page keeps in session state starts with "inspect_".
@@ -6,16 +7,21 @@ from a saved file). Every key this page keeps in session state starts with "insp
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.charts import inspection as charts
 from seq2seq_core.inspection import project_final_states
+from seq2seq_core.strategies import (ModelStepper, beam_search, beam_table, compare_strategies,
+                                     forcing_comparison)
 
 TOP_K = 5
 PROJECTION_POINTS = 300
 PROJECTION_SEED = 0
 EVAL_MIN, EVAL_MAX, EVAL_DEFAULT = 100, 5000, 1000
+STRATEGY_DEFAULTS = {"inspect_beam_width": 3, "inspect_alpha": 0.7,
+                     "inspect_temperature": 1.0, "inspect_seed": 0}
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
 
 
@@ -64,11 +70,14 @@ def reset_for(model: sc.Seq2Seq) -> None:
     state.pop("inspect_saved", None)
     state["inspect_input"] = model.task.example_inputs()[0]
     state["inspect_step"] = 1
-    for key in ("inspect_projection", "inspect_eval", "inspect_last_text", "inspect_layer"):
+    for key in ("inspect_projection", "inspect_eval", "inspect_last_text", "inspect_layer",
+                "inspect_expected", "inspect_expected_for", "inspect_strategies",
+                "inspect_forcing"):
         state.pop(key, None)
 
 
-WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer")
+WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer",
+               "inspect_expected", *STRATEGY_DEFAULTS)
 
 
 def restore_widgets() -> None:
@@ -114,7 +123,8 @@ def task_pads_with_space(model: sc.Seq2Seq) -> bool:
 
 def model_caption(model: sc.Seq2Seq) -> str:
     c, task = model.config, model.task
-    arch = "teacher forcing" if c.arch == "teacher" else "repeat vector"
+    arch = {"teacher": "teacher forcing", "repeat": "repeat vector",
+            "attention": f"teacher forcing + {c.attention} attention"}.get(c.arch, c.arch)
     parts = [task.title, f"{c.cell.upper()} {c.units} units", arch]
     if c.layers > 1:
         parts.append(f"{c.layers} layers")
@@ -146,7 +156,7 @@ def show_result(trace) -> None:
             st.info("The task does not know the answer for this input.", icon=":material/help:")
 
 
-def decoder_section(trace) -> None:
+def decoder_section(model: sc.Seq2Seq, trace) -> None:
     st.header("Step-by-step decoder", anchor=False)
     st.caption(
         "The decoder writes the output one token at a time. At every step it gives each "
@@ -190,11 +200,258 @@ def decoder_section(trace) -> None:
         st.caption("Each chosen token is fed back in as the decoder's next input, so an early "
                    "mistake can throw off the steps after it.")
 
+    if trace.attention is not None:
+        attention_view(model, trace, step)
+
     st.markdown("**All steps at a glance**")
     st.caption("Each column is one output step, each row a candidate ranked by probability "
                "(row 1 is the token chosen). Dark cells are confident choices; the current "
                "step is outlined.")
     st.altair_chart(charts.steps_overview(trace, step.index), width="stretch")
+
+
+def attention_view(model: sc.Seq2Seq, trace, step) -> None:
+    """Attention weights: all steps as a heatmap, the current step as bars."""
+    st.subheader("Attention", anchor=False)
+    st.caption(
+        "This decoder does not have to squeeze the whole input into one final state: at every "
+        "step it looks back at all the encoder's states. The attention weights say how much it "
+        "looks at each input token (they add up to 100% per step). A dark cell means that "
+        "input token mattered most for the token written at that step; the outlined row is "
+        "the current step.")
+    tokens = trace.input_tokens
+    outputs = [s.token for s in trace.steps]
+    visible = [t for t in tokens if t not in charts.PAD_LABELS]
+    notes = []
+    if model.config.reverse_source:
+        notes.append("This model reads the input backwards, so the columns run from the last "
+                     "token to the first.")
+    if len(visible) < len(tokens):
+        notes.append("Padding is left out: the model gives it no attention.")
+    if notes:
+        st.caption(" ".join(notes))
+    st.markdown(f"**The input as the decoder sees it while writing '{md(step.token)}' "
+                f"(step {step.index + 1})**: the darker a tile, the more attention it gets.")
+    st.altair_chart(charts.attended_input(step.attention, tokens), width="stretch",
+                    key="inspect_attended")
+    heat = charts.attention_heatmap(trace.attention, tokens, outputs, current=step.index)
+    bars = charts.attention_step(step.attention, tokens,
+                                 title=f"Step {step.index + 1}: where it looked to write "
+                                       f"'{step.token}'")
+    if len(visible) <= 12:
+        left, right = st.columns([3, 2])
+    else:
+        left, right = st.container(), st.container()
+    left.altair_chart(heat, width="stretch")
+    right.altair_chart(bars, width="stretch")
+    weights = np.asarray(step.attention, dtype=float)
+    order = [i for i in np.argsort(-weights, kind="stable")
+             if tokens[i] not in charts.PAD_LABELS][:2]
+    looked = [f"**{md(tokens[i])}** ({weights[i]:.0%})" for i in order if weights[i] >= 0.1]
+    if looked:
+        right.markdown(f"To write **{md(step.token)}** at step {step.index + 1} the decoder "
+                       f"looked mostly at {' and '.join(looked)}.")
+
+
+STRATEGY_HELP = """
+- **Greedy** takes the single most likely token at every step. Fast, but one early choice
+  can rule out a better output.
+- **Beam search** keeps the *width* most promising partial outputs at every step, extends
+  each by every token and keeps the best *width* again. It ranks them by score = log
+  probability ÷ length<sup>α</sup>: α = 0 favours short outputs, larger α evens that out.
+  Width 1 is exactly greedy.
+- **Sampling** draws every token at random from the model's probabilities. The
+  *temperature* reshapes them first: below 1 the likely tokens get likelier (close to
+  greedy), above 1 the choice gets more random. The same *seed* gives the same draw.
+"""
+
+
+def strategy_table(decoded, expected: str | None) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "strategy": [d.strategy for d in decoded],
+        "output": [d.text for d in decoded],
+        "probability": [d.probability for d in decoded],
+        "log probability": [d.log_prob for d in decoded],
+        "token probabilities": ["  ".join(f"{p:.0%}" for p in d.token_probabilities)
+                                for d in decoded],
+    })
+    if expected is not None:
+        table["right"] = ["✓" if d.text == expected else "✗" for d in decoded]
+    return table
+
+
+def cached_strategies(model: sc.Seq2Seq, text: str, width: int, alpha: float,
+                      temperature: float, seed: int):
+    """(decoded, beam table rows) for these settings, computed once per model and settings."""
+    key = (text, width, round(alpha, 4), round(temperature, 4), seed)
+    cached = st.session_state.get("inspect_strategies")
+    if cached is None or cached[0] is not model or cached[1] != key:
+        with st.spinner("Decoding with greedy, beam search and sampling..."):
+            decoded = compare_strategies(model, text, width=width, temperature=temperature,
+                                         seed=seed, alpha=alpha)
+            beams = beam_table(model, beam_search(ModelStepper(model, text), width, alpha))
+        cached = (model, key, decoded, beams)
+        st.session_state["inspect_strategies"] = cached
+    return cached[2], cached[3]
+
+
+def strategies_section(model: sc.Seq2Seq, trace) -> None:
+    st.header("Decoding strategies", anchor=False)
+    st.caption("The model gives every possible next token a probability; a decoding strategy "
+               "decides which token to write. Here are three, on the same input.")
+    st.markdown(STRATEGY_HELP, unsafe_allow_html=True)
+    state = st.session_state
+    for key, value in STRATEGY_DEFAULTS.items():
+        state.setdefault(key, value)
+    c1, c2, c3, c4 = st.columns(4)
+    width = c1.slider("Beam width", 1, 10, key="inspect_beam_width",
+                      help="How many partial outputs beam search keeps at every step.")
+    alpha = c2.slider("Length normalisation α", 0.0, 1.5, step=0.1, key="inspect_alpha",
+                      help="Beam score = log probability ÷ length^α. 0 = plain log "
+                           "probability (short outputs win), 1 = average per token.")
+    temperature = c3.slider("Temperature", 0.05, 3.0, step=0.05, key="inspect_temperature",
+                            help="Sampling only: below 1 sharper (closer to greedy), above 1 "
+                                 "flatter (more random).")
+    seed = c4.number_input("Sampling seed", 0, 1_000_000, step=1, key="inspect_seed",
+                           help="Sampling only: the same seed draws the same output.")
+    try:
+        decoded, beams = cached_strategies(model, trace.input_text, int(width), float(alpha),
+                                           float(temperature), int(seed))
+    except (sc.InvalidInput, ValueError) as err:
+        st.error(str(err))
+        return
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.dataframe(
+            strategy_table(decoded, trace.expected), hide_index=True, width="stretch",
+            column_config={
+                "probability": st.column_config.NumberColumn(
+                    format="percent", help="The model's probability of the whole output: "
+                                           "the product of its token probabilities."),
+                "log probability": st.column_config.NumberColumn(format="%.3f"),
+                "right": st.column_config.TextColumn(help="Matches the expected output?"),
+            })
+        greedy, beam = decoded[0], decoded[1]
+        if not model.config.feeds_back:
+            st.caption("This repeat-vector decoder never reads its previous token, so each "
+                       "step's probabilities do not depend on earlier choices: greedy already "
+                       "finds the most probable output and beam search cannot beat it.")
+        elif beam.text != greedy.text:
+            st.info(f"Beam search found **{md(beam.text) or '(empty)'}** "
+                    f"({beam.probability:.1%}), where greedy wrote **{md(greedy.text) or '(empty)'}** "
+                    f"({greedy.probability:.1%}): keeping several candidates paid off.",
+                    icon=":material/alt_route:")
+        else:
+            st.caption("Greedy and beam search agree here: the greedy choice was also the most "
+                       "probable output the beam found.")
+    with right:
+        st.altair_chart(charts.strategy_probabilities(decoded), width="stretch")
+
+    st.subheader("Beam search step by step", anchor=False)
+    st.caption(f"After each step beam search keeps the {width} best partial output"
+               f"{'s' if width > 1 else ''}, best first, with their score in brackets (log "
+               "probability ÷ length^α: closer to 0 is better). ✓ marks an output that has "
+               "ended. A beam can drop out when its extensions score lower than others.")
+    st.dataframe(charts.beam_grid(beams), hide_index=True, width="stretch")
+    with st.expander("Every beam with its log probability"):
+        st.dataframe(pd.DataFrame(beams), hide_index=True, width="stretch",
+                     column_config={"log probability": st.column_config.NumberColumn(format="%.3f"),
+                                    "score": st.column_config.NumberColumn(format="%.3f")})
+
+
+def forcing_table(rows) -> pd.DataFrame:
+    return pd.DataFrame({
+        "step": [r["step"] for r in rows],
+        "expected": [r["expected"] for r in rows],
+        "teacher forcing: fed": [r["forced_input"] for r in rows],
+        "teacher forcing: predicted": [r["forced_prediction"] for r in rows],
+        "teacher forcing: probability": [r["forced_probability"] for r in rows],
+        "free running: fed": [r["free_input"] for r in rows],
+        "free running: predicted": [r["free_prediction"] for r in rows],
+        "free running: probability": [r["free_probability"] for r in rows],
+    })
+
+
+def _mark_wrong(table: pd.DataFrame, diverges_at: int | None):
+    """Styler: predictions that differ from the expected token in red, the divergence row bold."""
+    def style(row):
+        out = []
+        for col in row.index:
+            css = ""
+            if col.endswith("predicted") and row["expected"] and row[col] != row["expected"]:
+                css = "background-color: #ffe3e3; color: #c92a2a; font-weight: bold"
+            elif diverges_at is not None and row["step"] == diverges_at:
+                css = "background-color: #fff4e6"
+            out.append(css)
+        return out
+    return table.style.apply(style, axis=1).format(
+        {"teacher forcing: probability": "{:.1%}", "free running: probability": "{:.1%}"},
+        na_rep="")
+
+
+def forcing_section(model: sc.Seq2Seq, trace) -> None:
+    st.header("Teacher forcing vs free running", anchor=False)
+    st.caption(
+        "While training, the decoder is fed the true previous token at every step (teacher "
+        "forcing). When it is used for real nobody knows the true output, so it is fed its own "
+        "previous prediction (free running). After one wrong token, free running continues from "
+        "an input it never saw in training, and mistakes can snowball.")
+    if not model.config.feeds_back:
+        st.info("This repeat-vector model has **no feedback**: its decoder never reads the "
+                "previous token, only the repeated summary of the input. So teacher forcing and "
+                "free running are the same here, and both columns below are identical.",
+                icon=":material/info:")
+    state = st.session_state
+    if state.get("inspect_expected_for") != trace.input_text:
+        state["inspect_expected_for"] = trace.input_text
+        state["inspect_expected"] = trace.expected or ""
+    expected = st.text_input(
+        "Expected output", key="inspect_expected",
+        help="Prefilled with the right answer when the task knows it. Change a token to see "
+             "what teacher forcing does when it is fed something else.")
+    if not expected.strip():
+        st.info("Type the output you expect to compare the two ways of decoding.")
+        return
+    cache_key = (trace.input_text, expected)
+    cached = state.get("inspect_forcing")
+    if cached is None or cached[0] is not model or cached[1] != cache_key:
+        try:
+            result = forcing_comparison(model, trace.input_text, expected)
+        except sc.InvalidInput as err:
+            st.error(str(err))
+            return
+        cached = (model, cache_key, result)
+        state["inspect_forcing"] = cached
+    result = cached[2]
+    d = result.diverges_at
+    if d is None:
+        st.success("Free running never leaves the expected output: fed its own tokens, the "
+                   "model writes exactly what teacher forcing would feed it.",
+                   icon=":material/check_circle:")
+    elif result.feeds_back:
+        st.warning(f"Free running leaves the expected output at **step {d}** (shaded). From "
+                   "there on the two decoders are fed different previous tokens: teacher "
+                   "forcing keeps getting the expected one, free running its own prediction, so "
+                   "their later predictions can differ too.", icon=":material/call_split:")
+    else:
+        st.warning(f"The model's output differs from the expected output at **step {d}** "
+                   "(shaded); without feedback that mistake does not affect the next steps.",
+                   icon=":material/call_split:")
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        st.altair_chart(charts.forcing_chart(result.rows, d), width="stretch")
+    with right:
+        st.markdown("**How to read this**")
+        st.caption("Blue bars: teacher forcing, fed the expected previous token. Orange bars: "
+                   "free running, fed its own previous prediction. Each bar's height is the "
+                   "probability of the token predicted at that step, shown above it; pale bars "
+                   "are predictions that differ from the expected token"
+                   + (", and the shaded step is where free running first leaves the expected "
+                      "output." if d is not None else "."))
+        st.caption("In the table, “fed” is the previous token the decoder reads at that step; "
+                   "red cells are predictions that differ from the expected token.")
+    st.dataframe(_mark_wrong(forcing_table(result.rows), d), hide_index=True, width="stretch")
 
 
 def encoder_section(model: sc.Seq2Seq, trace) -> None:
@@ -250,10 +507,15 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
                         width="stretch")
 
     st.subheader("Final state", anchor=False)
-    handoff = ("becomes the decoder's starting state" if config.arch == "teacher"
-               else "is repeated as the decoder's input at every output step")
-    st.caption(f"After the last token, the top layer's state {handoff}: everything the decoder "
-               "knows about the input has to fit in these numbers.")
+    if config.arch == "attention":
+        st.caption("After the last token, the top layer's state becomes the decoder's starting "
+                   "state. With attention the decoder does not depend on these numbers alone: "
+                   "at every step it can look back at all the encoder's states above.")
+    else:
+        handoff = ("becomes the decoder's starting state" if config.arch == "teacher"
+                   else "is repeated as the decoder's input at every output step")
+        st.caption(f"After the last token, the top layer's state {handoff}: everything the "
+                   "decoder knows about the input has to fit in these numbers.")
     final = trace.final_state
     if "c" in final:
         fh, fc = st.columns(2)
@@ -358,7 +620,11 @@ with box:
 if trace is not None:
     show_result(trace)
     st.divider()
-    decoder_section(trace)
+    decoder_section(model, trace)
+    st.divider()
+    strategies_section(model, trace)
+    st.divider()
+    forcing_section(model, trace)
     st.divider()
     encoder_section(model, trace)
 else:

@@ -54,3 +54,24 @@ def test_preset_fills_the_train_page(app_test, index):
     assert state["w_max_samples"] == preset.train.max_samples
     assert any("parameters" in e.label for e in at.expander)  # model summary shown
     assert at.button(key="btn_start").disabled is False
+
+
+def test_reruns_leave_keras_alone_so_background_builds_are_safe(app_test, monkeypatch):
+    """Streamlit clears Keras's session after every run, which resets layer-name counters in
+    all threads and breaks a model a sweep or study thread is building; app.py turns it off."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def streamlits_own_cleanup() -> None:  # what Streamlit 1.67 does after every run
+        keras.backend.clear_session()
+
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", streamlits_own_cleanup)
+    keras.layers.Dense(1)  # make sure Keras has global state to lose
+    before = global_state.GLOBAL_STATE_TRACKER
+    at = app_test()
+    at.run()
+    at.run()
+    assert not at.exception
+    assert global_state.GLOBAL_STATE_TRACKER is before

@@ -8,9 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seq2seq_core as sc
+from seq2seq_core.strategies import forcing_comparison
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "inspect.py")
 TIMEOUT = 120
+SECTIONS = ["Step-by-step decoder", "Decoding strategies", "Teacher forcing vs free running",
+            "Encoder states", "Evaluation"]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +82,7 @@ def test_typed_input_is_decoded_with_expected_and_predicted(model):
     predicted, expected = big_texts(at)[:2]
     assert expected == "2 1" and predicted == "2 1"
     assert any("Right" in s.value for s in at.success)
-    assert [h.value for h in at.header] == ["Step-by-step decoder", "Encoder states", "Evaluation"]
+    assert [h.value for h in at.header] == SECTIONS
 
 
 def test_the_page_starts_from_an_example_input_with_every_chart(model):
@@ -89,8 +92,8 @@ def test_the_page_starts_from_an_example_input_with_every_chart(model):
     assert box.value == model.task.example_inputs()[0]
     assert box.placeholder == model.task.example_inputs()[0]
     marks = [json.dumps(c) for c in charts(at)]
-    # step bars, overview, h and c heatmaps, final h and c, projection scatter
-    assert len(marks) == 7
+    # step bars, overview, strategies, forcing, h and c heatmaps, final h and c, projection
+    assert len(marks) == 9
     assert any("your input" in m for m in marks)
 
 
@@ -144,7 +147,7 @@ def test_evaluation_runs_on_the_chosen_number_of_samples(model):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Examples scored"] == "200"
     assert float(metrics["Exact match"].rstrip("%")) > 80
-    assert len(charts(at)) == 8  # the per-position chart joins the others
+    assert len(charts(at)) == 10  # the per-position chart joins the others
     # typing keeps the evaluation on screen
     type_input(at, "1 2 3 4")
     assert {m.label for m in at.metric} == {"Exact match", "Token accuracy", "Examples scored"}
@@ -159,5 +162,135 @@ def test_another_model_resets_the_page_and_handles_layers_and_gru():
     at.radio(key="inspect_layer").set_value(1).run()
     assert not at.exception
     # GRU: one heatmap (no cell state) and one final-state chart
-    assert len(charts(at)) == 5
+    assert len(charts(at)) == 7
     assert any("bidirectional" in c.value for c in at.caption)
+
+
+# ---- attention, decoding strategies, teacher forcing ------------------------------------------
+@pytest.fixture(scope="module")
+def attention_model():
+    """reverse: 5 integers in 1..12, first 3 reversed, with Bahdanau attention."""
+    task = sc.make_task("reverse", n_in=5, n_out=3, cardinality=12)
+    m = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", units=32), seed=2)
+    sc.Trainer(m, sc.TrainConfig(batch_size=128, learning_rate=0.01, target_accuracy=0.95,
+                                 max_seconds=90)).run()
+    return m
+
+
+def chart_data(at) -> list[tuple[dict, list]]:
+    """(spec, its data tables as DataFrames) per chart: Streamlit ships the data apart."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+    return [(json.loads(c.proto.spec),
+             [convert_arrow_bytes_to_pandas_df(d.data.data) for d in c.proto.datasets])
+            for c in at.get("vega_lite_chart")]
+
+
+def is_attention_heatmap(spec: dict) -> bool:
+    layer = spec.get("layer", [{}])[0]
+    return (layer.get("encoding", {}).get("color", {}).get("legend") or {}).get("title") == "attention"
+
+
+def frames(at) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def frame_with(at, column: str):
+    found = [f for f in frames(at) if column in f.columns]
+    assert found, f"no table with a {column!r} column"
+    return found[0]
+
+
+def test_attention_view_shows_the_weights_and_follows_the_step(attention_model):
+    at = type_input(page(attention_model), "1 2 3 4 5")
+    assert "Attention" in big_texts(at)
+    assert "teacher forcing + bahdanau attention" in at.caption[0].value
+    specs = [json.dumps(c) for c in charts(at)]
+    heat = [tables for spec, tables in chart_data(at) if is_attention_heatmap(spec)]
+    assert len(heat) == 1, "no attention heatmap"
+    rows = heat[0][0]
+    trace = attention_model.decoder.trace("1 2 3 4 5")
+    assert len(rows) == trace.attention.size
+    assert set(rows.loc[rows["current"], "out_step"]) == {0}
+    assert rows["weight"].to_numpy() == pytest.approx(trace.attention.reshape(-1), abs=1e-6)
+    assert any("where it looked to write '3'" in s for s in specs)
+    assert any("looked mostly at" in m.value for m in at.markdown)
+    strip = [tables[0] for spec, tables in chart_data(at)
+             if spec.get("layer", [{}])[0].get("mark", {}).get("cornerRadius") == 4]
+    assert len(strip) == 1, "no strip of attended input tokens"
+    assert list(strip[0]["input"]) == "1 2 3 4 5".split()
+    assert list(strip[0]["weight"]) == pytest.approx(list(trace.attention[0][-5:]), abs=1e-6)
+    at.slider(key="inspect_step").set_value(3).run()
+    assert not at.exception
+    assert any("where it looked to write '1'" in json.dumps(c) for c in charts(at))
+    assert any("while writing '1' (step 3)" in m.value for m in at.markdown)
+
+
+def test_models_without_attention_have_no_attention_view(model):
+    at = page(model)
+    assert "Attention" not in big_texts(at)
+    assert not any(is_attention_heatmap(spec) for spec, _ in chart_data(at))
+
+
+def test_strategies_compare_three_ways_and_width_one_is_greedy(attention_model):
+    at = type_input(page(attention_model), "4 10 2 8 1")
+    table = frame_with(at, "strategy")
+    assert len(table) == 3
+    assert [s.split()[0] for s in table["strategy"]] == ["greedy", "beam", "sampling"]
+    assert table["probability"].between(0, 1).all()
+    assert "beam 3" in frame_with(at, "beam 1").columns  # the default width keeps 3 beams
+    at.slider(key="inspect_beam_width").set_value(1).run()
+    assert not at.exception
+    table = frame_with(at, "strategy")
+    assert table["strategy"][1] == "beam search (width 1)"
+    assert table["output"][0] == table["output"][1]
+    assert table["probability"][0] == pytest.approx(table["probability"][1])
+    grid = frame_with(at, "beam 1")
+    assert list(grid.columns) == ["step", "beam 1"] and len(grid) == 3
+    # a fixed seed draws the same sample again
+    at.slider(key="inspect_temperature").set_value(2.0).run()
+    first = frame_with(at, "strategy")["output"][2]
+    at.number_input(key="inspect_seed").set_value(7).run()
+    at.number_input(key="inspect_seed").set_value(0).run()
+    assert frame_with(at, "strategy")["output"][2] == first
+
+
+def test_forcing_matches_for_the_right_answer_and_diverges_for_a_wrong_one(attention_model):
+    at = type_input(page(attention_model), "1 2 3 4 5")
+    box = at.text_input(key="inspect_expected")
+    assert box.value == "3 2 1"  # prefilled with the task's answer
+    assert any("never leaves the expected output" in s.value for s in at.success)
+    table = frame_with(at, "teacher forcing: fed")
+    assert list(table["teacher forcing: fed"]) == ["⟨start⟩", "3", "2"]
+    box.input("3 9 1").run()
+    assert not at.exception
+    assert any("step 2" in w.value for w in at.warning)
+    table = frame_with(at, "teacher forcing: fed")
+    assert list(table["teacher forcing: fed"]) == ["⟨start⟩", "3", "9"]
+    assert list(table["free running: fed"]) == ["⟨start⟩", "3", "2"]
+    forcing = [c for c in charts(at) if "teacher forcing" in json.dumps(c)]
+    assert forcing and any("mark" in layer and layer["mark"].get("type") == "rect"
+                           for layer in forcing[0]["layer"])  # the divergence step shaded
+    # a new input starts from its own answer again
+    type_input(at, "5 4 3 2 1")
+    assert at.text_input(key="inspect_expected").value == "3 4 5"
+
+
+@pytest.mark.parametrize("expected", ["3 2 1 0", "3 x 1"])
+def test_invalid_expected_output_shows_its_message(attention_model, expected):
+    with pytest.raises(sc.InvalidInput) as err:
+        forcing_comparison(attention_model, "1 2 3 4 5", expected)
+    at = type_input(page(attention_model), "1 2 3 4 5")
+    at.text_input(key="inspect_expected").input(expected).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [str(err.value)]
+    assert [h.value for h in at.header] == SECTIONS  # the rest of the page still works
+
+
+def test_repeat_model_notes_that_it_has_no_feedback():
+    task = sc.make_task("reverse", n_in=4, n_out=2, cardinality=8)
+    repeat = sc.Seq2Seq.build(task, sc.ModelConfig(arch="repeat", units=8))
+    at = page(repeat)
+    assert any("no feedback" in i.value for i in at.info)
+    table = frame_with(at, "teacher forcing: predicted")
+    assert list(table["teacher forcing: predicted"]) == list(table["free running: predicted"])
+    assert "Attention" not in big_texts(at)

@@ -150,3 +150,141 @@ def test_charts_draw_a_real_trace():
     assert len(only_rows(charts.steps_overview(tr, 0))) == 3 * len(tr.steps)
     assert len(only_rows(charts.state_heatmap(tr.encoder_hidden[0], tr.input_tokens))) == 3 * 6
     assert len(only_rows(charts.final_state(tr.final_state["c"]))) == 6
+
+
+# ---- attention, strategies, teacher forcing, the study -----------------------------------------
+ATTENTION = np.array([[0.0, 0.1, 0.9, 0.0],
+                      [0.0, 0.7, 0.2, 0.1],
+                      [0.0, 0.05, 0.05, 0.9]])
+INPUTS = ("⟨pad⟩", "x", "y", "x")
+OUTPUTS = ("x", "y", "x")
+
+
+def test_attention_heatmap_has_a_cell_per_output_and_input_step_without_padding():
+    chart = charts.attention_heatmap(ATTENTION, INPUTS, OUTPUTS, current=1)
+    tables = datasets(chart)
+    cells = tables[0]
+    assert len(cells) == 3 * 3  # the padding column is left out
+    assert {r["in_step"] for r in cells} == {1, 2, 3}
+    for r in cells:
+        assert r["weight"] == pytest.approx(ATTENTION[r["out_step"], r["in_step"]])
+        assert r["input"] == INPUTS[r["in_step"]] and r["output"] == OUTPUTS[r["out_step"]]
+    assert {r["out_step"] for r in cells if r["current"]} == {1}
+    # the current row is outlined by its own layer
+    outline = [t for t in tables if t and all(r["current"] for r in t)]
+    assert outline and {r["out_step"] for r in outline[0]} == {1}
+    spec = chart.to_dict()
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == [0, 1] and color["legend"]["title"] == "attention"
+    assert '"1": "x"' in spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"]
+    assert '["x", "y", "x"]' in spec["layer"][0]["encoding"]["y"]["axis"]["labelExpr"]
+
+
+def test_attention_heatmap_keeps_padding_when_asked_and_checks_its_labels():
+    rows = datasets(charts.attention_heatmap(ATTENTION, INPUTS, OUTPUTS, drop_padding=False))[0]
+    assert len(rows) == 12 and {r["input"] for r in rows if r["in_step"] == 0} == {"·"}
+    with pytest.raises(ValueError):
+        charts.attention_heatmap(ATTENTION, INPUTS[:3], OUTPUTS)
+    with pytest.raises(ValueError):
+        charts.attention_heatmap(ATTENTION[0], INPUTS, OUTPUTS)
+
+
+def test_attention_step_has_one_bar_per_input_token_and_flags_the_strongest():
+    rows = datasets(charts.attention_step(ATTENTION[1], INPUTS, "step 2"))[0]
+    assert [(r["in_step"], r["input"]) for r in rows] == [(1, "x"), (2, "y"), (3, "x")]
+    assert [r["weight"] for r in rows] == pytest.approx([0.7, 0.2, 0.1])
+    assert [r["strongest"] for r in rows] == [True, False, False]
+
+
+def test_attended_input_shades_each_token_by_its_weight():
+    chart = charts.attended_input(ATTENTION[2], INPUTS)
+    rows = datasets(chart)[0]
+    assert [(r["input"], r["weight"]) for r in rows] == \
+        [("x", pytest.approx(0.05)), ("y", pytest.approx(0.05)), ("x", pytest.approx(0.9))]
+    color = chart.to_dict()["layer"][0]["encoding"]["color"]
+    assert color["field"] == "weight" and color["scale"]["domain"] == [0, 1]
+    with pytest.raises(ValueError):
+        charts.attended_input(ATTENTION[2], INPUTS[:2])
+
+
+def decoded():
+    from seq2seq_core.strategies import Decoded
+    return [Decoded("greedy", "a b", 0.3, np.log(0.3), (0.6, 0.5)),
+            Decoded("beam search (width 3)", "b d", 0.36, np.log(0.36), (0.4, 0.9)),
+            Decoded("sampling (T=1, seed 0)", "", 0.01, np.log(0.01), (0.01,))]
+
+
+def test_strategy_probabilities_has_one_bar_per_strategy_in_order():
+    chart = charts.strategy_probabilities(decoded())
+    rows = only_rows(chart)
+    assert [r["strategy"] for r in rows] == ["greedy", "beam search (width 3)",
+                                             "sampling (T=1, seed 0)"]
+    assert [r["probability"] for r in rows] == pytest.approx([0.3, 0.36, 0.01])
+    assert rows[1]["label"] == "b d   36.0%" and rows[2]["label"].startswith("(empty)")
+    assert chart.to_dict()["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 1]
+
+
+def test_beam_grid_puts_each_steps_beams_side_by_side():
+    rows = [{"step": 1, "rank": 1, "output so far": "a", "log probability": -0.5, "score": -0.5,
+             "finished": False},
+            {"step": 1, "rank": 2, "output so far": "b", "log probability": -0.9, "score": -0.9,
+             "finished": False},
+            {"step": 2, "rank": 1, "output so far": "b d", "log probability": -1.0,
+             "score": -0.6, "finished": True}]
+    grid = charts.beam_grid(rows)
+    assert list(grid.columns) == ["step", "beam 1", "beam 2"]
+    assert list(grid["step"]) == [1, 2]
+    assert grid.loc[0, "beam 2"] == "b   (-0.90)"
+    assert grid.loc[1, "beam 1"] == "b d   (-0.60) ✓" and grid.loc[1, "beam 2"] == ""
+    assert list(charts.beam_grid([]).columns) == ["step"]
+
+
+FORCING = [
+    {"step": 1, "expected": "3", "forced_input": "⟨start⟩", "forced_prediction": "3",
+     "forced_probability": 0.9, "free_input": "⟨start⟩", "free_prediction": "3",
+     "free_probability": 0.9},
+    {"step": 2, "expected": "9", "forced_input": "3", "forced_prediction": "2",
+     "forced_probability": 0.8, "free_input": "3", "free_prediction": "2",
+     "free_probability": 0.8},
+    {"step": 3, "expected": "1", "forced_input": "9", "forced_prediction": "2",
+     "forced_probability": 0.4, "free_input": "2", "free_prediction": "1",
+     "free_probability": 0.95},
+]
+
+
+def test_forcing_chart_has_both_modes_per_step_and_marks_the_divergence():
+    chart = charts.forcing_chart(FORCING, diverges_at=2)
+    bars, rule = datasets(chart)  # the bars and their labels share one table
+    assert len(bars) == 6
+    assert [(r["step"], r["mode"], r["prediction"], r["right"]) for r in bars] == [
+        (1, "teacher forcing", "3", True), (1, "free running", "3", True),
+        (2, "teacher forcing", "2", False), (2, "free running", "2", False),
+        (3, "teacher forcing", "2", False), (3, "free running", "1", True)]
+    assert [r["fed"] for r in bars if r["mode"] == "teacher forcing"] == ["⟨start⟩", "3", "9"]
+    assert rule == [{"step": 2, "label": "free running leaves the expected output"}]
+    assert len(datasets(charts.forcing_chart(FORCING))) == 1  # no divergence, no marker
+
+
+def test_study_chart_has_a_line_per_variant_against_length():
+    from seq2seq_core.charts.study import BASELINE, IMPROVED, exact_match_chart
+    from seq2seq_core.study import results_frame
+
+    rows = [{"variant": v, "length": n, "exact_match": acc, "samples": 100, "train_seconds": 3.0}
+            for v, accs in (("no attention", (1.0, 0.6, 0.1)), ("attention", (1.0, 0.98, 0.95)))
+            for n, acc in zip((4, 8, 12), accs)]
+    chart = exact_match_chart(results_frame(rows), ["no attention", "attention"])
+    data = only_rows(chart)
+    assert len(data) == 6
+    by_variant = {v: [(r["length"], r["exact_match"]) for r in data if r["variant"] == v]
+                  for v in ("no attention", "attention")}
+    assert by_variant["no attention"] == [(4, 1.0), (8, 0.6), (12, 0.1)]
+    assert by_variant["attention"] == [(4, 1.0), (8, 0.98), (12, 0.95)]
+    spec = chart.to_dict()
+    line = spec["layer"][0]
+    assert line["mark"]["type"] == "line"
+    assert line["encoding"]["x"]["field"] == "length" and line["encoding"]["y"]["field"] == "exact_match"
+    assert line["encoding"]["color"]["scale"] == {"domain": ["no attention", "attention"],
+                                                  "range": [BASELINE, IMPROVED]}
+    assert line["encoding"]["x"]["axis"]["values"] == [4, 8, 12]
+    # an empty study (nothing finished yet) still draws
+    assert only_rows(exact_match_chart(results_frame([]))) == []

@@ -210,3 +210,239 @@ def per_position_accuracy(per_position: Sequence[float]) -> alt.LayerChart:
         return bars.properties(height=280)
     text = base.mark_text(dy=-8, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".0%"))
     return (bars + text).properties(height=280)
+
+
+# ---- attention ---------------------------------------------------------------------------------
+PAD_LABELS = ("⟨pad⟩",)
+
+
+def _short(token: str) -> str:
+    """Axis label for a token: padding as "·"."""
+    return "·" if token in PAD_LABELS else token
+
+
+def attention_rows(attention: np.ndarray, input_tokens: Sequence[str],
+                   output_tokens: Sequence[str], current: int | None = None,
+                   drop_padding: bool = True) -> pd.DataFrame:
+    """Long table of an attention matrix (output steps x input steps).
+
+    Columns: out_step, output, in_step, input, weight, current (the row of output step
+    `current`, 0-based). Input steps labelled as padding are left out when `drop_padding`
+    (attention gives them no weight); `in_step` keeps the position the encoder read them at.
+    """
+    weights = np.asarray(attention, dtype=float)
+    if weights.ndim != 2:
+        raise ValueError("attention must be a 2-D (output steps, input steps) matrix")
+    n_out, n_in = weights.shape
+    if len(input_tokens) != n_in or len(output_tokens) != n_out:
+        raise ValueError(f"labels ({len(output_tokens)} outputs, {len(input_tokens)} inputs) do "
+                         f"not match the {n_out}x{n_in} attention matrix")
+    keep = [i for i, t in enumerate(input_tokens)
+            if not (drop_padding and t in PAD_LABELS)] or list(range(n_in))
+    rows = [(o, output_tokens[o], i, _short(input_tokens[i]), float(weights[o, i]), o == current)
+            for o in range(n_out) for i in keep]
+    return pd.DataFrame(rows, columns=["out_step", "output", "in_step", "input", "weight",
+                                       "current"])
+
+
+def attention_heatmap(attention: np.ndarray, input_tokens: Sequence[str],
+                      output_tokens: Sequence[str], current: int | None = None,
+                      drop_padding: bool = True) -> alt.LayerChart:
+    """Output steps (rows, top = first) x input steps (columns) coloured by attention weight.
+
+    Rows are labelled by the output token written at that step, columns by the input token
+    read there; the row of output step `current` (0-based) is outlined. Weights are printed
+    in the cells when the matrix is small enough to read them.
+    """
+    data = attention_rows(attention, input_tokens, output_tokens, current, drop_padding)
+    in_steps = sorted(set(data["in_step"]))
+    n_out, n_in = len(output_tokens), len(in_steps)
+    in_labels = {int(i): _short(input_tokens[i]) for i in in_steps}
+    in_expr = f"{json.dumps({str(k): v for k, v in in_labels.items()}, ensure_ascii=False)}" \
+              f"[''+datum.value]"
+    out_expr = _label_expr([_short(t) for t in output_tokens])
+    big = n_in <= 24 and n_out <= 24
+    font = 16 if n_in <= 16 else 12
+    base = alt.Chart(data).encode(
+        x=alt.X("in_step:O", title="input token (as the encoder read it)",
+                axis=alt.Axis(labelExpr=in_expr, labelAngle=0, labelFontSize=font,
+                              orient="top")),
+        y=alt.Y("out_step:O", title="output token (first step at the top)",
+                axis=alt.Axis(labelExpr=out_expr, labelFontSize=font)),
+        tooltip=[alt.Tooltip("out_step:O", title="output step (from 0)"),
+                 alt.Tooltip("output:N", title="output token"),
+                 alt.Tooltip("input:N", title="input token"),
+                 alt.Tooltip("weight:Q", format=".1%")],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
+                        legend=alt.Legend(format="%", title="attention")))
+    layers = [cells]
+    if big:
+        layers.append(base.mark_text(fontSize=11 if n_in > 12 else 13).encode(
+            text=alt.Text("weight:Q", format=".0%"),
+            color=alt.condition(alt.datum.weight > 0.5, alt.value("white"), alt.value("#444")),
+            opacity=alt.condition(alt.datum.weight >= 0.01, alt.value(1), alt.value(0))))
+    if current is not None and 0 <= current < n_out:
+        row = data[data["current"]]
+        layers.append(alt.Chart(row).mark_rect(fill=None, stroke=ACCENT, strokeWidth=3).encode(
+            x="in_step:O", y="out_step:O"))
+    cell = 44 if n_in <= 12 else 30 if n_in <= 24 else 20
+    return alt.layer(*layers).properties(height=min(cell * n_out, 640) + 90)
+
+
+def _step_weights(weights: np.ndarray, input_tokens: Sequence[str],
+                  drop_padding: bool) -> pd.DataFrame:
+    """One step's attention as rows in_step, input, weight (padding left out unless asked)."""
+    w = np.asarray(weights, dtype=float).reshape(-1)
+    if len(input_tokens) != len(w):
+        raise ValueError(f"{len(input_tokens)} input labels for {len(w)} weights")
+    keep = [i for i, t in enumerate(input_tokens)
+            if not (drop_padding and t in PAD_LABELS)] or list(range(len(w)))
+    return pd.DataFrame({"in_step": keep, "input": [_short(input_tokens[i]) for i in keep],
+                         "weight": w[keep]})
+
+
+def attention_step(weights: np.ndarray, input_tokens: Sequence[str], title: str = "",
+                   drop_padding: bool = True) -> alt.LayerChart:
+    """One decoder step's attention as bars over the input tokens (in reading order)."""
+    data = _step_weights(weights, input_tokens, drop_padding)
+    keep = list(data["in_step"])
+    data["strongest"] = data["weight"] == data["weight"].max()
+    labels = {str(i): _short(input_tokens[i]) for i in keep}
+    expr = f"{json.dumps(labels, ensure_ascii=False)}[''+datum.value]"
+    base = alt.Chart(data).encode(
+        x=alt.X("in_step:O", title="input token",
+                axis=alt.Axis(labelExpr=expr, labelAngle=0,
+                              labelFontSize=18 if len(keep) <= 12 else 12)),
+        y=alt.Y("weight:Q", scale=alt.Scale(domain=[0, 1]), title="attention weight",
+                axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("input:N", title="input token"),
+                 alt.Tooltip("weight:Q", format=".1%")],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.condition(alt.datum.strongest, alt.value(HIGHLIGHT), alt.value(OTHER)))
+    if len(keep) > 16:
+        return bars.properties(height=300, title=title)
+    text = base.mark_text(dy=-9, fontSize=13).encode(text=alt.Text("weight:Q", format=".0%"))
+    return (bars + text).properties(height=300, title=title)
+
+
+def attended_input(weights: np.ndarray, input_tokens: Sequence[str],
+                   drop_padding: bool = True) -> alt.LayerChart:
+    """The input written out as one strip of tiles, each shaded by its attention weight."""
+    data = _step_weights(weights, input_tokens, drop_padding)
+    keep = list(data["in_step"])
+    base = alt.Chart(data).encode(
+        x=alt.X("in_step:O", axis=None),
+        tooltip=[alt.Tooltip("input:N", title="input token"),
+                 alt.Tooltip("weight:Q", format=".1%", title="attention")])
+    tiles = base.mark_rect(stroke="white", strokeWidth=2, cornerRadius=4).encode(
+        color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
+                        legend=None))
+    text = base.mark_text(fontSize=20 if len(keep) <= 24 else 13, fontWeight="bold").encode(
+        text="input:N",
+        color=alt.condition(alt.datum.weight > 0.5, alt.value("white"), alt.value("#212529")))
+    return (tiles + text).properties(height=48)
+
+
+# ---- decoding strategies ---------------------------------------------------------------------
+def strategy_rows(decoded: Sequence) -> pd.DataFrame:
+    """One row per strategy: strategy, output, probability, log_prob."""
+    return pd.DataFrame({
+        "strategy": [d.strategy for d in decoded],
+        "output": [d.text for d in decoded],
+        "probability": [float(d.probability) for d in decoded],
+        "log_prob": [float(d.log_prob) for d in decoded],
+    })
+
+
+def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
+    """Horizontal bars of each strategy's sequence probability, labelled with its output."""
+    data = strategy_rows(decoded)
+    data["order"] = np.arange(len(data))
+    data["label"] = [f"{o or '(empty)'}   {p:.1%}" for o, p in
+                     zip(data["output"], data["probability"])]
+    base = alt.Chart(data).encode(
+        y=alt.Y("strategy:N", sort=alt.EncodingSortField("order", order="ascending"),
+                title=None, axis=alt.Axis(labelFontSize=14, labelLimit=260)),
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]),
+                title="probability of the whole output", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("strategy:N"), alt.Tooltip("output:N"),
+                 alt.Tooltip("probability:Q", format=".2%"),
+                 alt.Tooltip("log_prob:Q", title="log probability", format=".3f")],
+    )
+    bars = base.mark_bar(color=ACCENT)
+    text = base.mark_text(align="left", dx=5, fontSize=14).encode(text="label:N")
+    return (bars + text).properties(height=60 * len(data) + 70)
+
+
+def beam_grid(rows: Sequence[dict]) -> pd.DataFrame:
+    """The beams kept after each step, one row per step and one column per rank.
+
+    `rows` are `strategies.beam_table` dicts; a cell reads "output so far  (score)", with
+    " ✓" for a finished beam.
+    """
+    if not rows:
+        return pd.DataFrame({"step": []})
+    frame = pd.DataFrame(list(rows))
+    frame["cell"] = [f"{r['output so far'] or '(empty)'}   ({round(r['score'], 2) + 0.0:.2f})"
+                     + (" ✓" if r.get("finished") else "") for r in rows]
+    grid = frame.pivot(index="step", columns="rank", values="cell").fillna("")
+    grid.columns = [f"beam {int(c)}" for c in grid.columns]
+    return grid.reset_index()
+
+
+# ---- teacher forcing vs free running ----------------------------------------------------------
+def forcing_rows(rows: Sequence[dict]) -> pd.DataFrame:
+    """Long table of a forcing comparison: step, mode, fed, prediction, probability, right."""
+    out = []
+    for r in rows:
+        for mode, prefix in (("teacher forcing", "forced"), ("free running", "free")):
+            pred = r[f"{prefix}_prediction"]
+            if pred == "" and mode == "free running":
+                continue
+            out.append({"step": int(r["step"]), "mode": mode, "fed": r[f"{prefix}_input"],
+                        "prediction": pred, "probability": float(r[f"{prefix}_probability"]),
+                        "right": bool(r["expected"]) and pred == r["expected"]})
+    return pd.DataFrame(out, columns=["step", "mode", "fed", "prediction", "probability",
+                                      "right"])
+
+
+FORCING_COLORS = {"teacher forcing": ACCENT, "free running": HIGHLIGHT}
+
+
+def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None) -> alt.LayerChart:
+    """Probability of each step's prediction with the true previous token fed in (teacher
+    forcing) and with the model's own (free running); labels are the predicted tokens,
+    hollow points wrong ones, and a dashed rule marks the first step where free running
+    leaves the expected output."""
+    data = forcing_rows(rows)
+    n = int(data["step"].max()) if len(data) else 1
+    color = alt.Color("mode:N", title=None,
+                      scale=alt.Scale(domain=list(FORCING_COLORS),
+                                      range=list(FORCING_COLORS.values())),
+                      legend=alt.Legend(orient="top", labelFontSize=14))
+    base = alt.Chart(data).encode(
+        x=alt.X("step:O", title="output step", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1.12]), title="probability",
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+        color=color,
+        xOffset=alt.XOffset("mode:N", sort=list(FORCING_COLORS)),
+        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("mode:N"), alt.Tooltip("fed:N"),
+                 alt.Tooltip("prediction:N"), alt.Tooltip("probability:Q", format=".1%"),
+                 alt.Tooltip("right:N")],
+    )
+    bars = base.mark_bar(opacity=0.85).encode(
+        strokeDash=alt.condition(alt.datum.right, alt.value([1, 0]), alt.value([4, 2])),
+        stroke=alt.condition(alt.datum.right, alt.value(None), alt.value("black")),
+        fillOpacity=alt.condition(alt.datum.right, alt.value(0.9), alt.value(0.35)))
+    text = base.mark_text(dy=-10, fontSize=16 if n <= 16 else 11, fontWeight="bold").encode(
+        text="prediction:N")
+    layers = [bars, text]
+    if diverges_at is not None:
+        rule = pd.DataFrame({"step": [int(diverges_at)], "label": ["free running leaves the "
+                                                                  "expected output"]})
+        layers.append(alt.Chart(rule).mark_rect(opacity=0.12, color="#c92a2a").encode(
+            x="step:O"))
+    return alt.layer(*layers).properties(height=320)

@@ -1,0 +1,316 @@
+"""Why attention? Train small models with and without a trick (attention, or a reversed
+source) on longer and longer inputs, and plot exact match against input length.
+
+The study runs in the background (a `JobRunner` kept in `st.session_state`); a fragment polls
+it only while it runs. The finished results table stays in session state, so it survives
+reruns and page switches. Every key this page keeps in session state starts with "study_".
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+import seq2seq_core as sc
+from seq2seq_core.charts.study import exact_match_chart
+from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, results_frame,
+                                saved_studies, study_runner)
+from ui.history import get_history
+from ui.session import REGISTRY, TrainingCapReached, current_session_id
+
+POLL_SECONDS = 1.5
+RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
+DONE = ("finished", "stopped", "failed")
+TASKS = {"reverse": "Reverse a list of integers", "translation": "Translate English to French"}
+COMPARISON_LABELS = {"attention": "without vs with attention",
+                     "reversal": "source as written vs reversed source"}
+DEFAULT_LENGTHS = {"reverse": "4, 8, 12, 16", "translation": "8, 12, 16, 22"}
+DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
+            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 20}
+X_TITLES = {"reverse": "input length (integers)",
+            "translation": "source length (characters, up to)"}
+
+EXPLANATION = """
+**Why attention?** A plain encoder-decoder must squeeze the whole input into one
+fixed-size vector, the encoder's final state, before the decoder writes a single token.
+Short inputs fit; long ones do not, and exact match falls as the input grows.
+*Bahdanau, Cho & Bengio (2015)* called this the fixed-length bottleneck and let the decoder
+look back at **all** the encoder's states at every step (attention), so the input no longer
+has to fit in one vector: their translations stayed good on long sentences.
+
+**Why reverse the source?** *Sutskever, Vinyals & Le (2014)* found that simply feeding the
+source sentence backwards helped their LSTM: the first words of the input end up next to the
+first words of the output, so the network sees short-range links it can learn from early on.
+Attention removes most of the need for this trick.
+"""
+
+
+# ---- widgets that survive a page switch ---------------------------------------------------------
+def restore_widgets() -> None:
+    """Streamlit forgets a widget's value while another page is shown: put it back."""
+    saved = st.session_state.get(SAVED, {})
+    for key, value in {**DEFAULTS, **saved}.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def save_widgets() -> None:
+    st.session_state[SAVED] = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
+
+
+def task_changed() -> None:
+    st.session_state["study_lengths"] = DEFAULT_LENGTHS[st.session_state["study_task"]]
+
+
+# ---- the study --------------------------------------------------------------------------------
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """ "4, 8 12" -> (4, 8, 12); raises InvalidInput for anything but whole numbers."""
+    parts = [p for p in re.split(r"[,;\s]+", text or "") if p]
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise sc.InvalidInput(f"Lengths must be whole numbers separated by commas, e.g. "
+                              f"4, 8, 12 (not {bad[0]!r}).")
+    return tuple(int(p) for p in parts)
+
+
+def open_history():
+    """The run history the study records into, or (None, why not)."""
+    try:
+        return get_history(), ""
+    except Exception as err:  # noqa: BLE001 - the study still runs without a history
+        return None, f"The run history is not available ({err}), so these runs are not recorded."
+
+
+def runner():
+    return st.session_state.get(RUNNER)
+
+
+def is_running() -> bool:
+    r = runner()
+    return r is not None and r.status not in DONE
+
+
+def start(cfg: StudyConfig) -> str:
+    """Start the study in the background; returns an error message or ''."""
+    if is_running():
+        return "A study is already running in this tab: stop it first."
+    history, note = open_history()
+    job = study_runner(cfg, history)
+    try:
+        REGISTRY.register(job, current_session_id())
+    except TrainingCapReached as err:
+        return str(err)
+    st.session_state[RUNNER] = job
+    st.session_state[CONFIG] = cfg
+    st.session_state["study_history_note"] = note
+    st.session_state.pop(RESULTS, None)
+    return ""
+
+
+def stop() -> None:
+    if (r := runner()) is not None:
+        r.stop()
+
+
+def collect_if_done() -> None:
+    """Move a finished study's rows into the results kept in session state."""
+    r = runner()
+    if r is None or r.status not in DONE:
+        return
+    snap = r.snapshot()
+    st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
+                                 st.session_state.get(CONFIG), "status": snap.status,
+                                 "error": snap.error, "done": snap.done, "total": snap.total}
+    st.session_state[RUNNER] = None
+
+
+def earlier_studies() -> None:
+    """Finished studies saved in the run history (they survive a restart): show one again."""
+    history, _ = open_history()
+    if history is None:
+        return
+    saved = saved_studies(history)
+    if saved.empty:
+        return
+    with st.expander(f"Earlier studies ({len(saved)})"):
+        labels = {int(r["id"]): f"{r['tag']} · lengths "
+                  f"{', '.join(map(str, r['config'].get('lengths', ())))} · "
+                  f"{r['config'].get('max_seconds', '?')} s per model · {str(r['created'])[:16]}"
+                  for _, r in saved.iterrows()}
+        pick, show = st.columns([4, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox("A study saved in the run history", list(labels),
+                                format_func=labels.get, key="study_saved_pick")
+        if show.button("Show", key="study_show_saved", width="stretch",
+                       disabled=is_running()):
+            try:
+                cfg, frame = load_study(history, int(chosen))
+            except Exception as err:  # noqa: BLE001 - a damaged entry: say so, keep the page
+                st.error(f"Could not load that study: {err}")
+                return
+            st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": "finished",
+                                         "error": "", "done": 0, "total": 0}
+            st.rerun()
+
+
+def variants_of(cfg: StudyConfig) -> list[str]:
+    return [name for name, _ in COMPARISONS[cfg.comparison]]
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
+    """One sentence comparing the two variants at the longest length both reached."""
+    baseline, improved = variants_of(cfg)
+    table = frame.pivot_table(index="length", columns="variant", values="exact_match")
+    if baseline not in table or improved not in table:
+        return ""
+    both = table.dropna(subset=[baseline, improved])
+    if both.empty:
+        return ""
+    length = int(both.index.max())
+    a, b = both.loc[length, baseline], both.loc[length, improved]
+    unit = "integers" if cfg.task == "reverse" else "characters or fewer"
+    verdict = ("a clear win for " + improved if b - a >= 0.1 else
+               "a clear win for " + baseline if a - b >= 0.1 else "about the same")
+    return (f"At {length} {unit}: **{improved}** {b:.0%} exact match vs **{baseline}** "
+            f"{a:.0%}, {verdict}.")
+
+
+def draw_results(frame: pd.DataFrame, cfg: StudyConfig, key: str) -> None:
+    st.altair_chart(exact_match_chart(frame, variants_of(cfg), X_TITLES[cfg.task]),
+                    width="stretch", key=f"study_chart_{key}")
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"study_table_{key}",
+                 column_config={
+                     "variant": st.column_config.TextColumn("variant"),
+                     "length": st.column_config.NumberColumn(
+                         "length", help="Input length (reverse) or the upper edge of the "
+                                        "source-length bucket (translation)."),
+                     "exact_match": st.column_config.NumberColumn("exact match",
+                                                                  format="percent"),
+                     "samples": st.column_config.NumberColumn("examples scored"),
+                     "train_seconds": st.column_config.NumberColumn("training time (s)",
+                                                                    format="%.1f"),
+                 })
+
+
+def progress_view(polling: bool) -> None:
+    """The running study's progress and the results so far; reruns itself while it runs."""
+    r = runner()
+    if r is None:
+        return
+    snap = r.snapshot()
+    if polling and snap.status in DONE:
+        st.rerun()  # a full rerun keeps the results and updates the buttons
+    cfg = st.session_state.get(CONFIG)
+    if snap.status in DONE:
+        return
+    current = (f"training model {min(snap.done + 1, snap.total)} of {snap.total}: "
+               f"{snap.current}" if snap.current else "starting")
+    if r.stopping:
+        current = "stopping after the current model"
+    st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
+    if snap.rows and cfg is not None:
+        st.caption("Results so far (the chart fills in as each model finishes):")
+        draw_results(results_frame(snap.rows), cfg, "live")
+
+
+# ---- page ---------------------------------------------------------------------------------------
+st.title("Why attention?")
+st.caption("Train small encoder-decoders on longer and longer inputs, with and without a trick, "
+           "and watch where the plain model breaks down.")
+restore_widgets()
+collect_if_done()
+running = is_running()
+
+settings, about = st.columns([3, 2], gap="large")
+with about:
+    st.markdown(EXPLANATION)
+with settings:
+    with st.container(border=True):
+        c1, c2 = st.columns(2)
+        task = c1.radio("Task", list(TASKS), format_func=TASKS.get, key="study_task",
+                        on_change=task_changed, disabled=running)
+        comparison = c2.radio("Compare", list(COMPARISON_LABELS),
+                              format_func=COMPARISON_LABELS.get, key="study_comparison",
+                              disabled=running)
+        lengths_help = ("One model per length and variant, trained on inputs of exactly "
+                        "that many integers." if task == "reverse" else
+                        "One model per variant, trained on the whole phrasebook; its pairs are "
+                        "then scored in buckets of source length up to each number.")
+        lengths_text = st.text_input("Input lengths", key="study_lengths", disabled=running,
+                                     help=lengths_help + " Up to 8 numbers, separated by commas.")
+        c3, c4 = st.columns(2)
+        units = c3.number_input("Units (LSTM size)", 4, 256, step=4, key="study_units",
+                                disabled=running,
+                                help="The same size for both variants, so only the trick differs.")
+        seconds = c4.number_input("Seconds of training per model", 2, 600, step=5,
+                                  key="study_seconds", disabled=running,
+                                  help="A model stops early once it gets 99.5% exact match. "
+                                       "Give each model enough time (20 s or more on a busy "
+                                       "machine): with too little training both variants fail "
+                                       "on long inputs and the comparison says little.")
+    cfg, error = None, ""
+    try:
+        cfg = StudyConfig(task=task, comparison=comparison, lengths=parse_lengths(lengths_text),
+                          units=int(units), max_seconds=float(seconds))
+    except sc.InvalidInput as err:
+        error = str(err)
+    if error:
+        st.error(error)
+    elif not running:
+        n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
+        st.caption(f"{n_models} models × up to {cfg.max_seconds:.0f} s ≈ "
+                   f"{minutes(n_models * cfg.max_seconds)} of training, plus a few seconds each "
+                   "to build and score.")
+    b1, b2, _ = st.columns([1, 1, 2])
+    start_clicked = b1.button("Start", icon=":material/play_arrow:", type="primary",
+                              disabled=running or cfg is None, width="stretch",
+                              key="study_start")
+    b2.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
+              width="stretch", key="study_stop")
+    if start_clicked and cfg is not None:
+        message = start(cfg)
+        save_widgets()
+        if message:
+            st.error(message)
+        else:
+            st.rerun()  # redraw the buttons and widgets for a running study
+
+save_widgets()
+earlier_studies()
+st.divider()
+if running:
+    st.header("Running", anchor=False)
+    if note := st.session_state.get("study_history_note"):
+        st.caption(note)
+    st.fragment(progress_view, run_every=POLL_SECONDS)(True)
+elif results := st.session_state.get(RESULTS):
+    rcfg: StudyConfig = results["config"]
+    frame: pd.DataFrame = results["frame"]
+    st.header("Results", anchor=False)
+    st.caption(f"{TASKS[rcfg.task]} · {COMPARISON_LABELS[rcfg.comparison]} · {rcfg.units} units · "
+               f"up to {rcfg.max_seconds:.0f} s per model · lengths "
+               f"{', '.join(map(str, rcfg.lengths))}")
+    if results["status"] == "failed":
+        st.error(f"The study failed: {results['error']}")
+    elif results["status"] == "stopped":
+        st.warning(f"The study was stopped after {results['done']} of {results['total']} "
+                   "models: the chart shows those that finished.")
+    if frame.empty:
+        st.info("No model finished, so there is nothing to draw yet.")
+    else:
+        if line := summary(frame, rcfg):
+            st.markdown(line)
+        draw_results(frame, rcfg, "final")
+        if rcfg.task == "translation":
+            st.caption("The phrasebook is small, so every model is scored on the pairs it "
+                       "trained on: this measures how well each learned them, by length, not "
+                       "how well it translates new sentences.")
+        st.caption(st.session_state.get("study_history_note")
+                   or "Every model of the study is also recorded in the run history.")
+else:
+    st.info("Choose the settings and press **Start**. The chart of exact match against input "
+            "length appears here as the models finish.")
