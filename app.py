@@ -5,7 +5,9 @@ Run from the repository root:  streamlit run app.py
 import streamlit as st
 
 from ui import form, training
+from ui.keras_state import keep_keras_state_between_reruns
 
+keep_keras_state_between_reruns()  # background sweeps build models while pages rerun
 st.set_page_config(page_title="seq2seq-lab", page_icon=":material/sync_alt:", layout="wide")
 
 # Widget values survive page switches, and a run that ended while another page was open
@@ -18,5 +20,8 @@ page = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/inspect.py", title="Inspect", icon=":material/search:"),
+    st.Page("pages/study.py", title="Why attention?", icon=":material/compare_arrows:"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/lab_profile:"),
 ])
 page.run()

@@ -2,13 +2,16 @@
 import pandas as pd
 import streamlit as st
 
+from seq2seq_core import export
 from seq2seq_core.charts.training import accuracy_chart, live_table, loss_chart
-from ui import form, training
+from ui import form, models, share, training
 
 POLL_SECONDS = 1.5
 
 form.ensure_defaults()
+share.apply_link()  # a shared link's settings fill the widgets (before they are drawn)
 st.title("Train")
+share.show_notice()
 if preset := st.session_state.get("preset"):
     st.caption(f"Preset: **{preset}** — change anything below before pressing Start.")
 
@@ -34,6 +37,7 @@ with settings_col:
 
 choice = form.Choice(task, model_config, train_config, task_error, model_error, train_error,
                      corpus_key)
+share.publish(choice)  # the page URL now describes this setup: a link to share
 model, build_error = None, ""
 if choice.ok:
     try:
@@ -47,6 +51,39 @@ with settings_col:
     if model is not None:
         with st.expander(f"Model summary — {model.count_params():,} parameters"):
             st.dataframe(pd.DataFrame(model.summary()), hide_index=True, width="stretch")
+
+
+def export_section(choice) -> None:
+    """The setup as a standalone Keras script to read, download and run."""
+    with st.expander("Export as a Python script"):
+        try:
+            script = export.export_script(choice.task.name, choice.task.settings,
+                                          choice.model_config, choice.train_config)
+        except Exception as err:  # noqa: BLE001 - shown, never raised
+            st.error(f"This setup cannot be exported: {err}")
+            return
+        name = export.script_filename(choice.task.name)
+        st.caption(f"A standalone script (Keras and numpy only, no seq2seq-lab) that builds "
+                   f"the same network and trains it: `python {name}`.")
+        if choice.model_config.arch == "attention" and "Attention(" not in script:
+            st.warning("The exported script has no attention layer yet: it trains the same "
+                       "network with teacher forcing only.")
+        b1, b2 = st.columns(2)
+        b1.download_button("Download the script", script, file_name=name, mime="text/x-python",
+                           icon=":material/download:", key="btn_export_script", width="stretch")
+        if choice.task.name == "translation":
+            b2.download_button(f"Download the sentence pairs ({export.PAIRS_FILE})",
+                               export.pairs_tsv(choice.task), file_name=export.PAIRS_FILE,
+                               mime="text/tab-separated-values", icon=":material/download:",
+                               key="btn_export_pairs", width="stretch")
+        st.code(script, language="python", line_numbers=True)
+
+
+with settings_col:
+    if choice.ok:
+        export_section(choice)
+    st.caption(":material/link: The page address now holds these settings: copy it from the "
+               "browser to share this setup.")
 
 # ---- controls ------------------------------------------------------------------------------
 with live_col:
@@ -146,3 +183,6 @@ def live_view(polling: bool) -> None:
 with live_col:
     polling = training.trainer() is not None and training.trainer().status == "running"
     st.fragment(live_view, run_every=POLL_SECONDS if polling else None)(polling)
+
+with live_col:
+    models.models_section(choice)

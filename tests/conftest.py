@@ -10,6 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def lab_data(tmp_path, monkeypatch):
+    """Every test gets its own data folder (run history): tests never write to ~."""
+    path = tmp_path / "lab-data"
+    monkeypatch.setenv("SEQ2SEQ_LAB_DATA", str(path))
+    return path
+
+
 @pytest.fixture
 def app_test(monkeypatch):
     """An AppTest factory for app.py that behaves like `streamlit run`.
@@ -36,3 +44,25 @@ def app_test(monkeypatch):
     yield make
     from ui.session import REGISTRY
     REGISTRY.stop_all()
+
+
+class BusyTraining:
+    """A training started by another session: holds a place under the cap until stopped."""
+    is_alive = True
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.is_alive = False
+
+
+@pytest.fixture
+def cap_reached(monkeypatch):
+    """The server allows one training at a time, and another session holds it."""
+    from ui.session import REGISTRY
+    monkeypatch.setenv("SEQ2SEQ_MAX_TRAININGS", "1")
+    busy = BusyTraining()
+    REGISTRY.register(busy, "another session")
+    yield busy
+    busy.stop()

@@ -125,14 +125,7 @@ def test_upload_reports_pairs_and_skipped_lines(app_test):
     assert "no tab" in skipped["why it was skipped"][0]
 
 
-def test_cap_on_concurrent_trainings(app_test, monkeypatch):
-    class Busy:  # a training started by another session
-        is_alive = True
-        def start(self): pass
-        def stop(self): self.is_alive = False
-
-    monkeypatch.setenv("SEQ2SEQ_MAX_TRAININGS", "1")
-    session.REGISTRY.register(Busy(), "another session")
+def test_cap_on_concurrent_trainings(app_test, cap_reached):
     at = open_train(app_test)
     at.button(key="btn_start").click().run()
     assert not at.exception

@@ -21,9 +21,55 @@ PREFIX = "w_"
 TASK_LABELS = {"reverse": "Reverse integers", "addition": "Addition",
                "translation": "Translation (English → French)", "dates": "Dates → ISO"}
 ARCH_LABELS = {"teacher": "Teacher forcing (encoder states → decoder)",
-               "repeat": "Repeat (encoder output repeated for each output step)"}
+               "repeat": "Repeat (encoder output repeated for each output step)",
+               "attention": "Attention (teacher forcing + a look back at every input step)"}
+ARCH_HELP = (
+    "**Repeat**: the encoder's last output is copied once per output step and fed to the "
+    "decoder (seeds 000/003).  \n"
+    "**Teacher forcing**: the encoder's final states start the decoder, which reads the "
+    "previous target token at each step (seeds 001/004, the Keras example).  \n"
+    "**Attention**: teacher forcing, plus at every output step the decoder looks back at "
+    "*all* the encoder's outputs and mixes them by learned weights, so the whole input no "
+    "longer has to fit in one final state (Bahdanau et al. 2015; Luong et al. 2015).")
+ATTENTION_LABELS = {"bahdanau": "Bahdanau (additive)", "luong": "Luong (general)",
+                    "dot": "Luong (dot product)"}
+ATTENTION_HELP = (
+    "How the decoder scores each input step against its own state before mixing them:  \n"
+    "**Bahdanau (additive)**: a small feed-forward layer, v·tanh(W·decoder + U·encoder); the "
+    "most weights, works with any sizes.  \n"
+    "**Luong (general)**: a learned projection then a dot product, decoderᵀ·W·encoder.  \n"
+    "**Luong (dot product)**: the plain dot product decoderᵀ·encoder, no extra weights.")
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU"}
 OPERATORS = ("+", "-", "*")
+
+
+# Widget key -> (min, max) of the number inputs and sliders (links are checked against them).
+RANGES = {
+    "w_reverse_n_in": (1, 40),
+    "w_reverse_n_out": (1, 40),
+    "w_reverse_cardinality": (2, 500),
+    "w_addition_n_terms": (1, 8),
+    "w_addition_largest": (1, 99_999),
+    "w_translation_max_pairs": (10, 20_000),
+    "w_translation_max_length": (4, 80),
+    "w_translation_holdout": (0.0, 0.5),
+    "w_dates_first_year": (1000, 9999),
+    "w_dates_last_year": (1000, 9999),
+    "w_units": (1, 1024),
+    "w_decoder_units": (0, 2048),
+    "w_layers": (1, 3),
+    "w_embedding": (0, 512),
+    "w_dropout": (0.0, 0.8),
+    "w_batch_size": (1, 4096),
+    "w_learning_rate": (1e-6, 1.0),
+    "w_seed": (0, 2**31 - 1),
+    "w_max_samples": (1, 20_000_000),
+    "w_max_seconds": (1.0, 86_400.0),
+    "w_target": (0.0, 1.0),
+    "w_chunk_batches": (1, 10_000),
+    "w_eval_samples": (1, 100_000),
+    "w_clipnorm": (0.0, 1000.0),
+}
 
 
 def _defaults() -> dict:
@@ -45,10 +91,12 @@ def _defaults() -> dict:
         "w_arch": mc.arch, "w_cell": mc.cell, "w_units": mc.units, "w_decoder_units": 0,
         "w_layers": mc.layers, "w_bidirectional": mc.bidirectional,
         "w_reverse_source": mc.reverse_source, "w_embedding": mc.embedding,
-        "w_dropout": mc.dropout,
+        "w_dropout": mc.dropout, "w_attention": mc.attention,
         "w_batch_size": tc.batch_size, "w_learning_rate": tc.learning_rate,
         "w_max_samples": tc.max_samples, "w_max_seconds": float(tc.max_seconds),
         "w_target": 0.0, "w_seed": tc.seed,
+        "w_chunk_batches": tc.chunk_batches, "w_eval_samples": tc.eval_samples,
+        "w_clipnorm": float(tc.clipnorm),
     }
 
 
@@ -70,26 +118,32 @@ def keep_widget_values() -> None:
 
 def preset_values(preset: Preset) -> dict:
     """Widget key -> value for a preset (task settings, model and training)."""
-    values = {"w_task": preset.task}
-    for f in fields(preset.settings):
-        value = getattr(preset.settings, f.name)
-        if preset.task == "addition" and f.name == "operators":
+    return config_values(preset.task, preset.settings, preset.model, preset.train)
+
+
+def config_values(task_name: str, settings, m: sc.ModelConfig, t: sc.TrainConfig) -> dict:
+    """Widget key -> value for a task's settings, a ModelConfig and a TrainConfig."""
+    values = {"w_task": task_name}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if task_name == "addition" and f.name == "operators":
             value = [o for o in OPERATORS if o in value]
-        elif preset.task == "dates" and f.name == "formats":
+        elif task_name == "dates" and f.name == "formats":
             value = list(value)
-        elif preset.task == "translation" and f.name == "corpus":
+        elif task_name == "translation" and f.name == "corpus":
             values["w_translation_source"] = "phrasebook" if value == "phrasebook" else "upload"
             continue
-        values[f"w_{preset.task}_{f.name}"] = value
-    m, t = preset.model, preset.train
+        values[f"w_{task_name}_{f.name}"] = value
     values.update({
         "w_arch": m.arch, "w_cell": m.cell, "w_units": m.units,
         "w_decoder_units": m.decoder_units or 0, "w_layers": m.layers,
         "w_bidirectional": m.bidirectional, "w_reverse_source": m.reverse_source,
-        "w_embedding": m.embedding, "w_dropout": m.dropout,
+        "w_embedding": m.embedding, "w_dropout": m.dropout, "w_attention": m.attention,
         "w_batch_size": t.batch_size, "w_learning_rate": t.learning_rate,
         "w_max_samples": t.max_samples, "w_max_seconds": float(t.max_seconds),
         "w_target": float(t.target_accuracy or 0.0), "w_seed": t.seed,
+        "w_chunk_batches": t.chunk_batches, "w_eval_samples": t.eval_samples,
+        "w_clipnorm": float(t.clipnorm),
     })
     return values
 
@@ -137,9 +191,9 @@ def task_widgets() -> tuple[object | None, str, str]:
     try:
         if name == "reverse":
             c1, c2 = st.columns(2)
-            c1.number_input("Input length (integers)", 1, 40, step=1, key="w_reverse_n_in")
-            c2.number_input("Output length", 1, 40, step=1, key="w_reverse_n_out")
-            c1.number_input("Cardinality (values 1..n)", 2, 500, step=1,
+            c1.number_input("Input length (integers)", *RANGES["w_reverse_n_in"], step=1, key="w_reverse_n_in")
+            c2.number_input("Output length", *RANGES["w_reverse_n_out"], step=1, key="w_reverse_n_out")
+            c1.number_input("Cardinality (values 1..n)", *RANGES["w_reverse_cardinality"], step=1,
                             key="w_reverse_cardinality")
             c2.selectbox("Mode", MODES, key="w_reverse_mode",
                          help="reverse: first n reversed; echo: first n copied; "
@@ -150,8 +204,8 @@ def task_widgets() -> tuple[object | None, str, str]:
                                        mode=s("w_reverse_mode"))
         elif name == "addition":
             c1, c2 = st.columns(2)
-            c1.number_input("Number of terms", 1, 8, step=1, key="w_addition_n_terms")
-            c2.number_input("Largest number", 1, 99_999, step=1, key="w_addition_largest")
+            c1.number_input("Number of terms", *RANGES["w_addition_n_terms"], step=1, key="w_addition_n_terms")
+            c2.number_input("Largest number", *RANGES["w_addition_largest"], step=1, key="w_addition_largest")
             c1.multiselect("Operators", OPERATORS, key="w_addition_operators")
             c2.checkbox("Variable number of terms (2..n)", key="w_addition_variable_terms")
             ops = "".join(o for o in OPERATORS if o in s("w_addition_operators"))
@@ -161,10 +215,10 @@ def task_widgets() -> tuple[object | None, str, str]:
         elif name == "translation":
             corpus, corpus_key = corpus_widgets()
             c1, c2, c3 = st.columns(3)
-            c1.number_input("Number of pairs", 10, 20_000, step=10, key="w_translation_max_pairs")
-            c2.number_input("Longest sentence (characters)", 4, 80, step=1,
+            c1.number_input("Number of pairs", *RANGES["w_translation_max_pairs"], step=10, key="w_translation_max_pairs")
+            c2.number_input("Longest sentence (characters)", *RANGES["w_translation_max_length"], step=1,
                             key="w_translation_max_length")
-            c3.slider("Held-out share", 0.0, 0.5, step=0.05, key="w_translation_holdout",
+            c3.slider("Held-out share", *RANGES["w_translation_holdout"], step=0.05, key="w_translation_holdout",
                       help="0 trains on every pair and scores memorisation, as the Keras "
                            "example does.")
             settings = sc.settings_for(name, corpus=corpus.name if corpus else "phrasebook",
@@ -175,8 +229,8 @@ def task_widgets() -> tuple[object | None, str, str]:
                 return None, "Upload a sentence-pair file, or choose the built-in phrasebook.", ""
         else:
             c1, c2 = st.columns(2)
-            c1.number_input("First year", 1000, 9999, step=1, key="w_dates_first_year")
-            c2.number_input("Last year", 1000, 9999, step=1, key="w_dates_last_year")
+            c1.number_input("First year", *RANGES["w_dates_first_year"], step=1, key="w_dates_first_year")
+            c2.number_input("Last year", *RANGES["w_dates_last_year"], step=1, key="w_dates_last_year")
             st.multiselect("Formats", list(FORMATS), key="w_dates_formats")
             settings = sc.settings_for(name, first_year=int(s("w_dates_first_year")),
                                        last_year=int(s("w_dates_last_year")),
@@ -235,20 +289,24 @@ def corpus_widgets():
 
 
 def model_widgets() -> tuple[sc.ModelConfig | None, str]:
-    st.radio("Architecture", list(ARCH_LABELS), format_func=ARCH_LABELS.get, key="w_arch")
+    st.radio("Architecture", list(ARCH_LABELS), format_func=ARCH_LABELS.get, key="w_arch",
+             help=ARCH_HELP)
+    if s("w_arch") == "attention":
+        st.selectbox("Attention score", list(ATTENTION_LABELS), format_func=ATTENTION_LABELS.get,
+                     key="w_attention", help=ATTENTION_HELP)
     c1, c2, c3 = st.columns(3)
     c1.selectbox("Cell", list(CELL_LABELS), format_func=CELL_LABELS.get, key="w_cell")
-    c2.number_input("Units", 1, 1024, step=1, key="w_units")
+    c2.number_input("Units", *RANGES["w_units"], step=1, key="w_units")
     repeat = s("w_arch") == "repeat"
     if repeat:
-        c3.number_input("Decoder units (0 = same)", 0, 2048, step=1, key="w_decoder_units")
+        c3.number_input("Decoder units (0 = same)", *RANGES["w_decoder_units"], step=1, key="w_decoder_units")
     else:
-        c3.number_input("Layers", 1, 3, step=1, key="w_layers")
+        c3.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
     d1, d2, d3 = st.columns(3)
     if repeat:
-        d1.number_input("Layers", 1, 3, step=1, key="w_layers")
-    d2.number_input("Embedding size (0 = one-hot)", 0, 512, step=1, key="w_embedding")
-    d3.slider("Dropout", 0.0, 0.8, step=0.05, key="w_dropout")
+        d1.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
+    d2.number_input("Embedding size (0 = one-hot)", *RANGES["w_embedding"], step=1, key="w_embedding")
+    d3.slider("Dropout", *RANGES["w_dropout"], step=0.05, key="w_dropout")
     e1, e2 = st.columns(2)
     e1.checkbox("Bidirectional encoder", key="w_bidirectional")
     e2.checkbox("Reverse the source (Sutskever et al.)", key="w_reverse_source")
@@ -258,7 +316,8 @@ def model_widgets() -> tuple[sc.ModelConfig | None, str]:
                                 decoder_units=dec, layers=int(s("w_layers")),
                                 bidirectional=bool(s("w_bidirectional")),
                                 reverse_source=bool(s("w_reverse_source")),
-                                embedding=int(s("w_embedding")), dropout=float(s("w_dropout")))
+                                embedding=int(s("w_embedding")), dropout=float(s("w_dropout")),
+                                attention=s("w_attention"))
     except sc.InvalidInput as err:
         return None, str(err)
     return config, ""
@@ -266,15 +325,25 @@ def model_widgets() -> tuple[sc.ModelConfig | None, str]:
 
 def train_widgets() -> tuple[sc.TrainConfig | None, str]:
     c1, c2, c3 = st.columns(3)
-    c1.number_input("Batch size", 1, 4096, step=16, key="w_batch_size")
-    c2.number_input("Learning rate", 1e-6, 1.0, step=0.001, format="%.4f", key="w_learning_rate")
-    c3.number_input("Seed", 0, 2**31 - 1, step=1, key="w_seed")
+    c1.number_input("Batch size", *RANGES["w_batch_size"], step=16, key="w_batch_size")
+    c2.number_input("Learning rate", *RANGES["w_learning_rate"], step=0.001, format="%.4f", key="w_learning_rate")
+    c3.number_input("Seed", *RANGES["w_seed"], step=1, key="w_seed")
     d1, d2, d3 = st.columns(3)
-    d1.number_input("Samples budget", 1, 20_000_000, step=10_000, key="w_max_samples")
-    d2.number_input("Time budget (s)", 1.0, 86_400.0, step=10.0, format="%.0f",
+    d1.number_input("Samples budget", *RANGES["w_max_samples"], step=10_000, key="w_max_samples")
+    d2.number_input("Time budget (s)", *RANGES["w_max_seconds"], step=10.0, format="%.0f",
                     key="w_max_seconds")
-    d3.number_input("Stop at exact match (0 = off)", 0.0, 1.0, step=0.01, format="%.2f",
+    d3.number_input("Stop at exact match (0 = off)", *RANGES["w_target"], step=0.01, format="%.2f",
                     key="w_target")
+    with st.expander("More training settings"):
+        f1, f2, f3 = st.columns(3)
+        f1.number_input("Batches per chunk", *RANGES["w_chunk_batches"], step=5,
+                        key="w_chunk_batches",
+                        help="The curves and live predictions update after each chunk.")
+        f2.number_input("Examples scored per chunk", *RANGES["w_eval_samples"], step=100,
+                        key="w_eval_samples",
+                        help="Held-out examples scored after each chunk for the metrics.")
+        f3.number_input("Gradient clip norm (0 = off)", *RANGES["w_clipnorm"], step=0.5,
+                        format="%.1f", key="w_clipnorm")
     try:
         target = float(s("w_target"))
         config = sc.TrainConfig(batch_size=int(s("w_batch_size")),
@@ -282,7 +351,10 @@ def train_widgets() -> tuple[sc.TrainConfig | None, str]:
                                 max_samples=int(s("w_max_samples")),
                                 max_seconds=float(s("w_max_seconds")),
                                 target_accuracy=target if target > 0 else None,
-                                seed=int(s("w_seed")))
+                                seed=int(s("w_seed")),
+                                chunk_batches=int(s("w_chunk_batches")),
+                                eval_samples=int(s("w_eval_samples")),
+                                clipnorm=float(s("w_clipnorm")))
     except sc.InvalidInput as err:
         return None, str(err)
     return config, ""

@@ -92,8 +92,13 @@ class Registry:
             self._prune()
             return len(self._entries)
 
-    def register(self, trainer, session_id: str | None, limit: int | None = None) -> str:
-        """Start `trainer` under the cap; returns a token. Raises TrainingCapReached."""
+    def register(self, trainer, session_id: str | None, limit: int | None = None,
+                 start=None) -> str:
+        """Start `trainer` under the cap; returns a token. Raises TrainingCapReached.
+
+        `trainer` is anything with `start()`, `stop()` and `is_alive` (a Trainer, a Sweep).
+        `start`, when given, is called instead of `trainer.start()` (e.g. to pass callbacks).
+        """
         limit = max_trainings() if limit is None else limit
         with self._lock:
             self._prune()
@@ -103,8 +108,8 @@ class Registry:
                     f"most it allows at once ({limit}). Wait for one to finish, or stop one in "
                     "another tab, then press Start again.")
             token = uuid.uuid4().hex
+            (start or trainer.start)()
             self._entries[token] = Entry(trainer, session_id)
-            trainer.start()
             self._ensure_sweeper()
         return token
 

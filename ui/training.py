@@ -9,6 +9,7 @@ import streamlit as st
 
 import seq2seq_core as sc
 
+from .history import track
 from .session import REGISTRY, TrainingCapReached, current_session_id
 
 TRAINER = "trainer"
@@ -36,20 +37,36 @@ def draft_model(choice) -> sc.Seq2Seq:
     return model
 
 
-def start(choice) -> str:
-    """Start training the draft model; returns an error message or ''."""
+def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> str:
+    """Start training the draft model (or `model`, to continue training it) with the
+    choice's training settings; returns an error message or ''.
+
+    The run is recorded in the run history (Experiments page) as it trains.
+    """
     if is_active():
         return "A training is already running in this tab: stop it first."
-    model = draft_model(choice)
+    continuing = model is not None
+    model = model if continuing else draft_model(choice)
     t = sc.Trainer(model, choice.train_config)
+    name = f"continued: {model.task.name} {describe_model(model.config)}" if continuing else None
+
+    def launch() -> None:
+        rec = track(t, name=name)
+        if rec is None:
+            t.start()
+        else:
+            t.start(on_chunk=rec, on_end=rec.finish)
+
     try:
-        REGISTRY.register(t, current_session_id())
+        REGISTRY.register(t, current_session_id(), start=launch)
     except TrainingCapReached as err:
         return str(err)
-    st.session_state.pop(DRAFT, None)  # the next Start trains a fresh model
+    if not continuing:
+        st.session_state.pop(DRAFT, None)  # the next Start trains a fresh model
     st.session_state[TRAINER] = t
     st.session_state["_published"] = None
-    st.session_state["run_label"] = f"{choice.task.title} · {describe_model(model.config)}"
+    st.session_state["run_label"] = label or \
+        f"{model.task.title} · {describe_model(model.config)}"
     return ""
 
 
@@ -77,6 +94,7 @@ def publish_if_done() -> bool:
         return False
     st.session_state["model"] = t.model
     st.session_state["train_config"] = t.config
+    st.session_state.pop("model_source", None)  # no longer the uploaded file
     st.session_state["_published"] = t
     return True
 
@@ -88,4 +106,5 @@ def describe_model(m: sc.ModelConfig) -> str:
                               (f"embedding {m.embedding}", m.embedding),
                               (f"{m.layers} layers", m.layers > 1),
                               (f"dropout {m.dropout:g}", m.dropout)) if on]
-    return f"{m.arch}, {cell} {units}" + (f" ({', '.join(extras)})" if extras else "")
+    arch = f"attention ({m.attention})" if m.arch == "attention" else m.arch
+    return f"{arch}, {cell} {units}" + (f" ({', '.join(extras)})" if extras else "")

@@ -1,0 +1,132 @@
+"""Experiments: every recorded training run, side by side.
+
+Runs come from `seq2seq_core.history.History` (one SQLite file under $SEQ2SEQ_LAB_DATA or
+~/.seq2seq-lab): the Train page and the sweeps record each run with its settings and curves.
+Every key this page keeps in session state starts with "exp_".
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from seq2seq_core.charts.experiments import overlay_chart
+from seq2seq_core.errors import InvalidInput
+from ui.history import get_history
+
+COMPARE_DEFAULT = 3
+COLUMNS = {
+    "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+    "name": st.column_config.TextColumn("name", width="large"),
+    "task": "task", "arch": "architecture", "cell": "cell",
+    "units": st.column_config.NumberColumn("units", format="%d"),
+    "layers": st.column_config.NumberColumn("layers", format="%d"),
+    "params": st.column_config.NumberColumn("parameters", format="localized"),
+    "exact_match": st.column_config.ProgressColumn("exact match", format="percent",
+                                                   min_value=0.0, max_value=1.0),
+    "token_accuracy": st.column_config.NumberColumn("token accuracy", format="percent"),
+    "train_seconds": st.column_config.NumberColumn("training time (s)", format="%.1f"),
+    "samples_seen": st.column_config.NumberColumn("samples", format="localized"),
+    "samples_per_second": st.column_config.NumberColumn("samples/s", format="%.0f"),
+    "status": "status",
+    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
+    "sweep_id": "sweep",
+}
+
+history = get_history()
+st.title("Experiments")
+st.caption("Every training started on the Train page and every cell of a sweep is recorded "
+           "here with its settings and curves, and kept across restarts.")
+
+runs = history.list_runs()
+if runs.empty:
+    st.info("No runs yet. Train a model on the **Train** page (or run a sweep): it appears "
+            "here as soon as it starts.")
+    st.page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+    st.stop()
+
+
+def label(run_id: int) -> str:
+    row = runs.loc[runs["id"] == run_id].iloc[0]
+    name = row["name"] if str(row["name"]).startswith("#") else f"#{run_id} {row['name']}"
+    score = "" if pd.isna(row["exact_match"]) else f" — {row['exact_match']:.0%}"
+    return f"{name}{score}"
+
+
+# ---- the table ---------------------------------------------------------------------------
+top = st.columns([3, 1, 1], vertical_alignment="bottom")
+with_sweeps = top[0].toggle("Include sweep runs", value=True, key="exp_with_sweeps")
+top[1].button("Refresh", icon=":material/refresh:", key="exp_refresh", width="stretch",
+              help="Runs still training update their numbers when the page is refreshed.")
+top[2].download_button("Download CSV", history.to_csv(), file_name="seq2seq-lab-runs.csv",
+                       mime="text/csv", icon=":material/download:", key="exp_csv",
+                       width="stretch",
+                       help="Every run with its full settings (task, network, training) as "
+                            "JSON columns.")
+shown = runs if with_sweeps else runs[runs["sweep_id"].isna()]
+st.dataframe(shown[list(COLUMNS)], column_config=COLUMNS, hide_index=True, width="stretch",
+             height=min(38 + 35 * len(shown), 400), key="exp_table")
+st.caption(f"{len(shown):,} runs · click a column header to sort.")
+
+# ---- compare curves ----------------------------------------------------------------------
+st.subheader("Compare runs")
+ids = [int(i) for i in shown["id"]]
+with_curves = [int(i) for i in shown.loc[shown["chunks"] > 0, "id"]]
+if "exp_compare" not in st.session_state:
+    st.session_state["exp_compare"] = with_curves[:COMPARE_DEFAULT]
+else:  # forget runs deleted or hidden since
+    st.session_state["exp_compare"] = [i for i in st.session_state["exp_compare"] if i in ids]
+selected = st.multiselect("Runs to overlay", ids, format_func=label, key="exp_compare",
+                          placeholder="Choose runs to compare")
+if selected:
+    x = st.radio("Horizontal axis", ["samples_seen", "train_seconds"], horizontal=True,
+                 format_func={"samples_seen": "Samples seen",
+                              "train_seconds": "Training time"}.get, key="exp_x")
+    curves = history.curves(selected)
+    if curves.empty:
+        st.info("These runs have no curves yet (they stopped before their first chunk).")
+    else:
+        c1, c2 = st.columns(2)
+        c1.altair_chart(overlay_chart(curves, "exact_match", x), width="stretch")
+        c2.altair_chart(overlay_chart(curves, "val_loss", x), width="stretch")
+else:
+    st.caption("Choose one or more runs above to overlay their curves.")
+
+# ---- rename / delete ---------------------------------------------------------------------
+st.subheader("Rename or delete a run")
+CONFIRM = "exp_confirm_delete"
+if st.session_state.get("exp_manage") not in ids:
+    st.session_state["exp_manage"] = ids[0]
+m1, m2 = st.columns([2, 3], vertical_alignment="bottom")
+run_id = m1.selectbox("Run", ids, format_func=label, key="exp_manage")
+current = runs.loc[runs["id"] == run_id, "name"].iloc[0]
+if st.session_state.get("exp_rename_for") != run_id:  # a new run: start from its name
+    st.session_state["exp_rename_for"] = run_id
+    st.session_state["exp_new_name"] = current
+new_name = m2.text_input("Name", key="exp_new_name", max_chars=100)
+b1, b2, _ = st.columns([1, 1, 3])
+if b1.button("Rename", icon=":material/edit:", key="exp_rename", width="stretch",
+             disabled=new_name.strip() == current):
+    try:
+        history.rename(run_id, new_name)
+    except InvalidInput as err:
+        st.error(str(err))
+    else:
+        st.session_state["exp_flash"] = f"Renamed run #{run_id} to “{new_name.strip()}”."
+        st.rerun()
+if b2.button("Delete…", icon=":material/delete:", key="exp_delete", width="stretch"):
+    st.session_state[CONFIRM] = run_id
+if st.session_state.get(CONFIRM) == run_id:
+    with st.container(border=True):
+        st.warning(f"Delete **{label(run_id)}** and its curves? This cannot be undone.",
+                   icon=":material/warning:")
+        y, n, _ = st.columns([1, 1, 3])
+        if y.button("Yes, delete it", type="primary", key="exp_delete_yes", width="stretch"):
+            history.delete(run_id)
+            st.session_state.pop(CONFIRM, None)
+            st.session_state["exp_flash"] = f"Deleted run #{run_id}."
+            st.rerun()
+        if n.button("Cancel", key="exp_delete_no", width="stretch"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
+if flash := st.session_state.pop("exp_flash", None):
+    st.success(flash)
