@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from seq2seq_core import export
-from seq2seq_core.charts.training import accuracy_chart, live_table, loss_chart
+from seq2seq_core.charts.training import live_specs, live_table
 from ui import form, models, share, training
 
 POLL_SECONDS = 1.5
@@ -122,17 +122,11 @@ def _fmt_seconds(seconds) -> str:
 
 
 def chart_specs(t, history) -> tuple[dict, dict]:
-    """The altair charts as Vega-Lite specs, rebuilt only when a chunk was added.
-
-    Building and validating altair charts holds the GIL for a noticeable time; between
-    chunks the poll re-sends the cached specs, so training keeps its pace.
-    """
+    """The curves as Vega-Lite specs, rebuilt only when a chunk was added."""
     key = (id(t), len(history))
     cached = st.session_state.get("_chart_specs")
     if cached is None or cached[0] != key:
-        specs = (loss_chart(history).to_dict(validate=False),
-                 accuracy_chart(history).to_dict(validate=False))
-        st.session_state["_chart_specs"] = cached = (key, specs)
+        st.session_state["_chart_specs"] = cached = (key, live_specs(history))
     return cached[1]
 
 

@@ -1,7 +1,11 @@
 """End to end in a real browser: `streamlit run app.py` driven by Chromium through Playwright.
 
-Home -> fast preset -> Start -> curves -> Inspect -> type an input -> per-step view and
-heatmap. Screenshots of each page go to test-artifacts/.
+1. Home -> fast preset -> Start -> curves -> Inspect -> type an input -> per-step view and
+   heatmap.
+2. A shared link for an attention model -> Start -> Inspect: attention heatmap, decoding
+   strategies, teacher forcing vs free running -> Experiments lists both runs and overlays
+   their curves -> the Why-attention and Sweep pages open.
+Screenshots of each page go to test-artifacts/.
 """
 from __future__ import annotations
 
@@ -115,11 +119,7 @@ def test_full_path(server, page):
     page.get_by_role("link", name="Inspect").first.click()
     expect(page.get_by_role("heading", name="Inspect", exact=True)).to_be_visible(timeout=60_000)
     box = page.get_by_label("Input", exact=True)
-    try:
-        box.first.wait_for(state="visible", timeout=60_000)
-    except Exception:  # noqa: BLE001 - playwright's TimeoutError
-        shot(page, "4-inspect")
-        pytest.skip("the Inspect page has no text input labelled 'Input' yet")
+    box.first.wait_for(state="visible", timeout=60_000)
     box.first.fill("3 14 15 9 26 5")
     box.first.press("Enter")
     expect(page.get_by_role("heading", name="Step-by-step decoder")).to_be_visible(timeout=60_000)
@@ -127,5 +127,52 @@ def test_full_path(server, page):
     page.wait_for_timeout(1500)  # let the charts draw before the screenshot
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
     shot(page, "4-inspect")
+    assert not page.get_by_text("Traceback").count()
+    assert not errors, errors
+
+
+def test_shared_link_attention_views_and_experiments(server, page):
+    from playwright.sync_api import expect
+
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    link = (f"{server}/train?task=reverse&arch=attention&attention=luong&units=64"
+            "&target_accuracy=0.9&max_seconds=60")
+    page.goto(link, wait_until="domcontentloaded")
+    expect(page.get_by_text("Settings loaded from the link.")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("attention (luong)").first).to_be_visible(timeout=60_000)
+    shot(page, "5-train-from-link")
+
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("The model is ready")).to_be_visible(timeout=150_000)
+
+    page.get_by_role("link", name="Inspect").first.click()
+    expect(page.get_by_role("heading", name="Inspect", exact=True)).to_be_visible(timeout=60_000)
+    box = page.get_by_label("Input", exact=True).first
+    box.fill("7 21 3 44 12 9")
+    box.press("Enter")
+    for heading in ("Attention", "Decoding strategies", "Beam search step by step",
+                    "Teacher forcing vs free running"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(
+            timeout=60_000)
+    expect(page.get_by_text("looked mostly at").first).to_be_visible()
+    page.wait_for_timeout(1500)
+    shot(page, "6-inspect-attention")
+
+    page.get_by_role("link", name="Experiments").first.click()
+    expect(page.get_by_role("heading", name="Experiments", exact=True)).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text("runs · click a column header to sort")).to_be_visible()
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    expect(charts.nth(1)).to_be_visible(timeout=60_000)  # both runs' curves overlaid, twice
+    page.wait_for_timeout(1500)
+    shot(page, "7-experiments")
+
+    for title, name in (("Why attention?", "8-why-attention"),
+                        ("Sweep: model size × problem complexity", "9-sweep")):
+        page.get_by_role("link", name=title.split(":")[0]).first.click()
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(
+            timeout=60_000)
+        shot(page, name)
     assert not page.get_by_text("Traceback").count()
     assert not errors, errors

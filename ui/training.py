@@ -26,14 +26,19 @@ def is_active() -> bool:
     return t is not None and t.status in ACTIVE
 
 
-def draft_model(choice) -> sc.Seq2Seq:
-    """The untrained model the widgets describe, rebuilt only when they change."""
+def draft_model(choice, fresh: bool = False) -> sc.Seq2Seq:
+    """The untrained model the widgets describe, for its summary; rebuilt only when they
+    change. `fresh=True` (Start) never returns a model an earlier run has trained.
+
+    Start marks the draft as used rather than dropping it, so the rerun after Start does not
+    build a new network (a second or so of CPU) while the run compiles and trains.
+    """
     key = choice.model_key()
     cached = st.session_state.get(DRAFT)
-    if cached and cached[0] == key:
+    if cached and cached[0] == key and not (fresh and cached[2]):
         return cached[1]
     model = sc.Seq2Seq.build(choice.task, choice.model_config, seed=choice.train_config.seed)
-    st.session_state[DRAFT] = (key, model)
+    st.session_state[DRAFT] = (key, model, False)
     return model
 
 
@@ -46,7 +51,7 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
     if is_active():
         return "A training is already running in this tab: stop it first."
     continuing = model is not None
-    model = model if continuing else draft_model(choice)
+    model = model if continuing else draft_model(choice, fresh=True)
     t = sc.Trainer(model, choice.train_config)
     name = f"continued: {model.task.name} {describe_model(model.config)}" if continuing else None
 
@@ -62,7 +67,8 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
     except TrainingCapReached as err:
         return str(err)
     if not continuing:
-        st.session_state.pop(DRAFT, None)  # the next Start trains a fresh model
+        key, draft, _ = st.session_state[DRAFT]
+        st.session_state[DRAFT] = (key, draft, True)  # the next Start builds a fresh model
     st.session_state[TRAINER] = t
     st.session_state["_published"] = None
     st.session_state["run_label"] = label or \

@@ -6,7 +6,9 @@ than `max_points` of them, so a long run still draws quickly.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 
 import altair as alt
 import numpy as np
@@ -62,9 +64,10 @@ def _color(names: list[str]) -> alt.Color:
                      legend=alt.Legend(orient="top", labelFontSize=13, symbolStrokeWidth=3))
 
 
-def _layered(light: pd.DataFrame, bold: pd.DataFrame, y: alt.Y, title: str, fmt: str,
+def _layered(light, bold, names: list[str], y: alt.Y, title: str, fmt: str,
              height: int) -> alt.LayerChart:
-    names = list(dict.fromkeys(list(light["series"]) + list(bold["series"])))
+    """Per-batch series (light) under per-chunk series (bold); `light`/`bold` are frames or
+    `alt.Data` names."""
     x = alt.X("samples:Q", title="samples seen", axis=alt.Axis(format="~s", labelFontSize=12,
                                                                   titleFontSize=13))
     tooltip = [alt.Tooltip("series:N"), alt.Tooltip("samples:Q", format=",.0f"),
@@ -76,30 +79,83 @@ def _layered(light: pd.DataFrame, bold: pd.DataFrame, y: alt.Y, title: str, fmt:
     return alt.layer(*layers).properties(title=title, height=height).configure_title(fontSize=16)
 
 
-def loss_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
-    """Training loss per batch (light) and validation loss per chunk (bold), log scale."""
-    batches, chunks = history_frames(history, max_points)
-    light = _series(batches, "loss", "training loss (per batch)")
-    bold = _series(chunks, "val_loss", "validation loss")
+LOSS_SERIES = ["training loss (per batch)", "validation loss"]
+ACCURACY_SERIES = ["training token accuracy (per batch)", "validation token accuracy",
+                   "exact match (whole sequence)"]
+
+
+def _loss_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """(light, bold, log scale?) of the loss chart."""
+    light = _series(batches, "loss", LOSS_SERIES[0])
+    bold = _series(chunks, "val_loss", LOSS_SERIES[1])
     values = pd.concat([light["value"], bold["value"]])
     positive = values[values > 0]
-    log = len(positive) > 0 and positive.max() / max(positive.min(), 1e-12) > 20
+    log = bool(len(positive) > 0 and positive.max() / max(positive.min(), 1e-12) > 20)
+    return light, bold, log
+
+
+def _accuracy_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    light = _series(batches, "accuracy", ACCURACY_SERIES[0])
+    bold = pd.concat([_series(chunks, "token_accuracy", ACCURACY_SERIES[1]),
+                      _series(chunks, "exact_match", ACCURACY_SERIES[2])], ignore_index=True)
+    return light, bold
+
+
+def _loss_layers(light, bold, log: bool, height: int) -> alt.LayerChart:
     scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
     y = alt.Y("value:Q", title="cross-entropy loss", scale=scale,
               axis=alt.Axis(labelFontSize=12, titleFontSize=13))
-    return _layered(light, bold, y, "Loss", ".4f", height)
+    return _layered(light, bold, LOSS_SERIES, y, "Loss", ".4f", height)
+
+
+def _accuracy_layers(light, bold, height: int) -> alt.LayerChart:
+    y = alt.Y("value:Q", title="share correct", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%", labelFontSize=12, titleFontSize=13))
+    return _layered(light, bold, ACCURACY_SERIES, y, "Accuracy", ".1%", height)
+
+
+def loss_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
+    """Training loss per batch (light) and validation loss per chunk (bold); log scale once
+    the loss spans more than a factor of 20."""
+    light, bold, log = _loss_data(*history_frames(history, max_points))
+    return _loss_layers(light, bold, log, height)
 
 
 def accuracy_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
     """Token accuracy per batch (light), validation token accuracy and exact match (bold)."""
+    return _accuracy_layers(*_accuracy_data(*history_frames(history, max_points)), height)
+
+
+@lru_cache(maxsize=8)
+def _template(kind: str, log: bool, height: int) -> str:
+    """A chart's Vega-Lite spec with named datasets "light" and "bold", as JSON (built once)."""
+    light, bold = alt.Data(name="light"), alt.Data(name="bold")
+    chart = (_loss_layers(light, bold, log, height) if kind == "loss"
+             else _accuracy_layers(light, bold, height))
+    return json.dumps(chart.to_dict())
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{"samples": s, "value": v, "series": n} for s, v, n in
+            zip(frame["samples"].tolist(), frame["value"].tolist(), frame["series"].tolist())]
+
+
+def live_specs(history: Sequence, height: int = 280,
+               max_points: int = MAX_POINTS) -> tuple[dict, dict]:
+    """The loss and accuracy charts as Vega-Lite specs, for redrawing while training runs.
+
+    The same charts as `loss_chart`/`accuracy_chart`, but altair builds each chart's
+    structure once; a redraw only fills in the data. Building altair charts costs ~100 ms of
+    Python per poll, which holds the GIL and slows the training thread beside it.
+    """
     batches, chunks = history_frames(history, max_points)
-    light = _series(batches, "accuracy", "training token accuracy (per batch)")
-    bold = pd.concat([_series(chunks, "token_accuracy", "validation token accuracy"),
-                      _series(chunks, "exact_match", "exact match (whole sequence)")],
-                     ignore_index=True)
-    y = alt.Y("value:Q", title="share correct", scale=alt.Scale(domain=[0, 1]),
-              axis=alt.Axis(format="%", labelFontSize=12, titleFontSize=13))
-    return _layered(light, bold, y, "Accuracy", ".1%", height)
+    specs = []
+    for kind, (light, bold, *log) in (("loss", _loss_data(batches, chunks)),
+                                      ("accuracy", _accuracy_data(batches, chunks))):
+        spec = json.loads(_template(kind, bool(log and log[0]), height))
+        spec["datasets"] = {"light": _records(light), "bold": _records(bold)}
+        specs.append(spec)
+    return specs[0], specs[1]
 
 
 def live_table(live: Sequence) -> pd.DataFrame:
