@@ -168,10 +168,13 @@ def test_shared_link_attention_views_and_experiments(server, page):
     page.wait_for_timeout(1500)
     shot(page, "7-experiments")
 
-    for title, name in (("Why attention?", "8-why-attention"),
-                        ("Sweep: model size × problem complexity", "9-sweep")):
-        page.get_by_role("link", name=title.split(":")[0]).first.click()
+    for link, title, button, name in (
+            ("Why attention?", "Why attention?", "Start", "8-why-attention"),
+            ("Sweep", "Sweep: model size × problem complexity", "Start sweep", "9-sweep")):
+        page.get_by_role("link", name=link).first.click()
         expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(
+            timeout=60_000)
+        expect(page.get_by_role("button", name=button, exact=True)).to_be_enabled(
             timeout=60_000)
         shot(page, name)
     assert not page.get_by_text("Traceback").count()

@@ -39,7 +39,7 @@ def overlay_chart(curves: pd.DataFrame, metric: str = "exact_match", x: str = "s
     return (alt.Chart(data).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=30))
             .encode(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=x_fmt, **AXIS)),
                     y=alt.Y(f"{metric}:Q", title=title, scale=y_scale, axis=y_axis),
-                    color=alt.Color("run:N", title=None,
+                    color=alt.Color("run:N", title=None, scale=alt.Scale(scheme="tableau10"),
                                     legend=alt.Legend(orient="bottom", columns=2,
                                                       labelFontSize=12, labelLimit=420)),
                     tooltip=[alt.Tooltip("run:N"), alt.Tooltip(f"{x}:Q", format=",.1f"),
