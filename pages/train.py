@@ -65,9 +65,6 @@ def export_section(choice) -> None:
         name = export.script_filename(choice.task.name)
         st.caption(f"A standalone script (Keras and numpy only, no seq2seq-lab) that builds "
                    f"the same network and trains it: `python {name}`.")
-        if choice.model_config.arch == "attention" and "Attention(" not in script:
-            st.warning("The exported script has no attention layer yet: it trains the same "
-                       "network with teacher forcing only.")
         b1, b2 = st.columns(2)
         b1.download_button("Download the script", script, file_name=name, mime="text/x-python",
                            icon=":material/download:", key="btn_export_script", width="stretch")

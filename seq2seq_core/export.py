@@ -16,6 +16,8 @@ from .errors import InvalidInput
 from .tasks import REGISTRY, make_task, settings_for
 
 PAIRS_FILE = "pairs.tsv"
+ATTENTION_NAMES = {"bahdanau": "Bahdanau (additive)", "luong": "Luong (general)",
+                   "dot": "Luong (dot product)"}
 
 
 def script_filename(task_name: str) -> str:
@@ -44,7 +46,7 @@ def export_script(task_name: str, task_settings=None, model_config: ModelConfig 
         _settings_block(task_name, settings, task, model, train),
         TASK_CODE[task_name](settings, task),
         MODEL_COMMON,
-        MODEL_REPEAT if model.arch == "repeat" else MODEL_TEACHER,
+        *MODEL_CODE[model.arch],
         MAIN,
     ]
     return parts[0] + "\n" + "\n\n\n".join(p.strip("\n") for p in parts[1:]) + "\n"
@@ -69,6 +71,9 @@ def _header(task_name, settings, model, train) -> str:
     else:
         net = (f"encoder {cell} whose final states start a decoder {cell} that reads the "
                "target shifted by one step (teacher forcing)")
+        if model.arch == "attention":
+            net += (f", with {ATTENTION_NAMES[model.attention]} attention over the encoder's "
+                    "outputs at every decoder step")
     usage = f"python {script_filename(task_name)} [--dry-run]"
     data = ""
     if task_name == "translation":
@@ -162,6 +167,8 @@ def _settings_block(task_name, settings, task, model, train) -> str:
               _line("UNITS", model.units, "encoder units (the size of its state)")]
     if model.arch == "repeat":
         lines.append(_line("DECODER_UNITS", model.dec_units, "decoder units"))
+    if model.arch == "attention":
+        lines.append(_line("ATTENTION", model.attention, '"bahdanau", "luong" or "dot"'))
     lines += [_line("LAYERS", model.layers, "stacked recurrent layers, encoder and decoder"),
               _line("BIDIRECTIONAL", model.bidirectional, "the encoder reads both ways"),
               _line("REVERSE_SOURCE", model.reverse_source, "feed the input backwards"),
@@ -426,7 +433,8 @@ def token_features(ids, vocab_size, name):
 
 
 def encoder(source):
-    """Read the source; return each layer's final states, the summary the decoder starts from."""
+    """Read the source; return the top layer's output at every step and each layer's final
+    states, the summary the decoder starts from."""
     x = token_features(source, SOURCE_VOCAB, "source")
     states = []
     for i in range(1, LAYERS + 1):
@@ -437,7 +445,7 @@ def encoder(source):
         else:
             x, *layer_states = recurrent(UNITS, f"encoder_{i}")(x)
         states.append(layer_states)
-    return states
+    return x, states
 
 
 def prepare(source):
@@ -455,7 +463,7 @@ MODEL_REPEAT = '''
 def build_model():
     """Encoder -> its final h repeated once per output step -> decoder -> softmax per step."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
-    states = encoder(source)
+    _, states = encoder(source)
     x = layers.RepeatVector(TARGET_LEN)(states[-1][0])
     for i in range(1, LAYERS + 1):
         x = recurrent(DECODER_UNITS, f"decoder_{i}")(x)[0]
@@ -480,14 +488,50 @@ def build_model():
     """Encoder states start the decoder, which reads the previous target token at each step."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
-    states = encoder(source)
+    _, states = encoder(source)
     x = token_features(decoder_input, DECODER_VOCAB, "target")
     for i, layer_states in enumerate(states, start=1):
         x = recurrent(STATE_UNITS, f"decoder_{i}")(x, initial_state=layer_states)[0]
     probs = layers.Dense(TARGET_VOCAB, activation="softmax")(x)
     return keras.Model([source, decoder_input], probs)
+'''
+
+MODEL_ATTENTION = '''
+STATE_UNITS = UNITS * (2 if BIDIRECTIONAL else 1)  # the decoder starts from the encoder's states
 
 
+def attend(query, encoder_outputs, source):
+    """Every decoder step scores every input step, and mixes the encoder's outputs by
+    the softmax of those scores (padding gets none): one context vector per step."""
+    keys = encoder_outputs
+    if ATTENTION != "dot":  # a learned projection of the encoder's outputs
+        keys = layers.Dense(STATE_UNITS, use_bias=False, name="attention_key")(encoder_outputs)
+    mask = layers.Lambda(lambda s: keras.ops.not_equal(s, SOURCE_PAD), name="source_mask")(source)
+    if ATTENTION == "bahdanau":  # additive: v . tanh(W query + U key)
+        query = layers.Dense(STATE_UNITS, use_bias=False, name="attention_query")(query)
+        score = layers.AdditiveAttention(name="attention")
+    else:  # Luong: query . (W key), or the plain dot product
+        score = layers.Attention(name="attention")
+    return score([query, encoder_outputs, keys], mask=[None, mask])
+
+
+def build_model():
+    """Teacher forcing, plus attention: at every step the decoder also looks back at all the
+    encoder's outputs, and its output is combined with what it saw there."""
+    source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
+    decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
+    encoder_outputs, states = encoder(source)
+    x = token_features(decoder_input, DECODER_VOCAB, "target")
+    for i, layer_states in enumerate(states, start=1):
+        x = recurrent(STATE_UNITS, f"decoder_{i}")(x, initial_state=layer_states)[0]
+    context = attend(x, encoder_outputs, source)
+    x = layers.Dense(STATE_UNITS, activation="tanh", name="attention_combine")(
+        layers.Concatenate()([context, x]))
+    probs = layers.Dense(TARGET_VOCAB, activation="softmax")(x)
+    return keras.Model([source, decoder_input], probs)
+'''
+
+TEACHER_DECODE = '''
 def model_inputs(source, target):
     """Teacher forcing: the decoder reads START, then the true previous token."""
     previous = np.full_like(target, START_ID)
@@ -511,6 +555,9 @@ def greedy_decode(model, source):
             previous[:, t + 1] = predicted[:, t]
     return predicted
 '''
+
+MODEL_CODE = {"repeat": (MODEL_REPEAT,), "teacher": (MODEL_TEACHER, TEACHER_DECODE),
+              "attention": (MODEL_ATTENTION, TEACHER_DECODE)}
 
 MAIN = '''
 # ---- 3. Train, then test on held-out examples ----
