@@ -480,26 +480,30 @@ def greedy_decode(model, source):
     return model.predict(prepare(source), verbose=0).argmax(-1)
 '''
 
-MODEL_TEACHER = '''
+DECODER_TEACHER = '''
 STATE_UNITS = UNITS * (2 if BIDIRECTIONAL else 1)  # the decoder starts from the encoder's states
 
 
+def decoder(decoder_input, states):
+    """The decoder: each layer starts from its encoder layer's final states and reads the
+    previous target token at each step; returns the top layer's output at every step."""
+    x = token_features(decoder_input, DECODER_VOCAB, "target")
+    for i, layer_states in enumerate(states, start=1):
+        x = recurrent(STATE_UNITS, f"decoder_{i}")(x, initial_state=layer_states)[0]
+    return x
+'''
+
+MODEL_TEACHER = '''
 def build_model():
     """Encoder states start the decoder, which reads the previous target token at each step."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     _, states = encoder(source)
-    x = token_features(decoder_input, DECODER_VOCAB, "target")
-    for i, layer_states in enumerate(states, start=1):
-        x = recurrent(STATE_UNITS, f"decoder_{i}")(x, initial_state=layer_states)[0]
-    probs = layers.Dense(TARGET_VOCAB, activation="softmax")(x)
+    probs = layers.Dense(TARGET_VOCAB, activation="softmax")(decoder(decoder_input, states))
     return keras.Model([source, decoder_input], probs)
 '''
 
 MODEL_ATTENTION = '''
-STATE_UNITS = UNITS * (2 if BIDIRECTIONAL else 1)  # the decoder starts from the encoder's states
-
-
 def attend(query, encoder_outputs, source):
     """Every decoder step scores every input step, and mixes the encoder's outputs by
     the softmax of those scores (padding gets none): one context vector per step."""
@@ -521,9 +525,7 @@ def build_model():
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     encoder_outputs, states = encoder(source)
-    x = token_features(decoder_input, DECODER_VOCAB, "target")
-    for i, layer_states in enumerate(states, start=1):
-        x = recurrent(STATE_UNITS, f"decoder_{i}")(x, initial_state=layer_states)[0]
+    x = decoder(decoder_input, states)
     context = attend(x, encoder_outputs, source)
     x = layers.Dense(STATE_UNITS, activation="tanh", name="attention_combine")(
         layers.Concatenate()([context, x]))
@@ -556,8 +558,9 @@ def greedy_decode(model, source):
     return predicted
 '''
 
-MODEL_CODE = {"repeat": (MODEL_REPEAT,), "teacher": (MODEL_TEACHER, TEACHER_DECODE),
-              "attention": (MODEL_ATTENTION, TEACHER_DECODE)}
+MODEL_CODE = {"repeat": (MODEL_REPEAT,),
+              "teacher": (DECODER_TEACHER, MODEL_TEACHER, TEACHER_DECODE),
+              "attention": (DECODER_TEACHER, MODEL_ATTENTION, TEACHER_DECODE)}
 
 MAIN = '''
 # ---- 3. Train, then test on held-out examples ----
