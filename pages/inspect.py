@@ -15,6 +15,7 @@ from seq2seq_core.charts import inspection as charts
 from seq2seq_core.inspection import project_final_states
 from seq2seq_core.strategies import (ModelStepper, beam_search, beam_table, compare_strategies,
                                      forcing_comparison)
+from ui import models
 
 TOP_K = 5
 PROJECTION_POINTS = 300
@@ -28,27 +29,6 @@ _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
 def md(text: str) -> str:
     """Escape text so markdown shows it literally."""
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
-
-
-# ---- loading a model ---------------------------------------------------------------------
-def load_model_ui() -> None:
-    """Upload a saved model: a good file replaces the model, a bad one changes nothing."""
-    upload = st.file_uploader(
-        "Load a saved model file", key="inspect_upload",
-        help=f"A model saved from the Train page (a {sc.persistence.SUFFIX} file).")
-    if upload is None:
-        return
-    if st.session_state.get("inspect_upload_id") == upload.file_id:
-        return  # already handled this file on an earlier rerun
-    try:
-        with st.spinner("Loading the model..."):
-            model = sc.from_bytes(upload.getvalue())
-    except sc.ModelFileError as err:
-        st.error(f"Could not load {upload.name}: {err}")
-        return
-    st.session_state["inspect_upload_id"] = upload.file_id
-    st.session_state["model"] = model
-    st.rerun()
 
 
 def train_page_link() -> None:
@@ -595,7 +575,7 @@ if model is None:
     st.info("There is no model to inspect yet. Train one on the Train page (it appears here "
             "when training finishes or you stop it), or load a model you saved earlier.")
     train_page_link()
-    load_model_ui()
+    models.upload_ui("inspect_upload", "Load a saved model file")
     st.stop()
 
 reset_for(model)
@@ -634,4 +614,4 @@ evaluation_section(model)
 
 save_widgets()
 with st.expander("Load a different model"):
-    load_model_ui()
+    models.upload_ui("inspect_upload", "Load a saved model file")

@@ -78,13 +78,18 @@ def save_ui(model: sc.Seq2Seq | None) -> None:
                             "or on the Inspect page later.")
 
 
-def upload_ui() -> None:
-    """Upload a saved model: a good file replaces the session's model; a bad one is reported."""
-    upload = st.file_uploader(f"Upload a saved model ({sc.persistence.SUFFIX} file)",
-                              type=[sc.persistence.SUFFIX.lstrip(".")], key=UPLOAD_KEY)
+def upload_ui(key: str = UPLOAD_KEY, label: str | None = None) -> None:
+    """Upload a saved model: a good file becomes the session's model (the one Inspect shows);
+    a bad one is reported and changes nothing. One uploader per `key` (Train, Inspect)."""
+    upload = st.file_uploader(label or f"Upload a saved model ({sc.persistence.SUFFIX} file)",
+                              type=[sc.persistence.SUFFIX.lstrip(".")], key=key,
+                              help=f"A model saved from the Train page (a "
+                                   f"{sc.persistence.SUFFIX} file, at most "
+                                   f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB).")
     if upload is None:
         return
-    handled = st.session_state.get("_model_upload")
+    handled_key = f"_handled_{key}"
+    handled = st.session_state.get(handled_key)
     if handled is None or handled[0] != upload.file_id:
         error = ""
         if upload.size > MAX_UPLOAD_BYTES:
@@ -102,9 +107,9 @@ def upload_ui() -> None:
                 st.session_state["model"] = model
                 st.session_state["model_source"] = upload.name
         handled = (upload.file_id, error)
-        st.session_state["_model_upload"] = handled
+        st.session_state[handled_key] = handled
         if not error:
-            st.rerun()  # redraw the section with the new model
+            st.rerun()  # redraw the page with the new model
     if handled[1]:
         st.error(f"Could not load {upload.name}: {handled[1]} Nothing was changed.")
     else:
