@@ -18,6 +18,18 @@ def lab_data(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(scope="session")
+def attention_model():
+    """reverse: 5 integers in 1..12, first 3 reversed, with Bahdanau attention, trained to 95%
+    exact match. Shared, read-only: the strategy tests and the Inspect page tests use it."""
+    import seq2seq_core as sc
+    task = sc.make_task("reverse", n_in=5, n_out=3, cardinality=12)
+    model = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", units=32), seed=2)
+    sc.Trainer(model, sc.TrainConfig(batch_size=128, learning_rate=0.01, target_accuracy=0.95,
+                                     max_seconds=90)).run()
+    return model
+
+
 @pytest.fixture
 def app_test(monkeypatch):
     """An AppTest factory for app.py that behaves like `streamlit run`.

@@ -167,16 +167,6 @@ def test_another_model_resets_the_page_and_handles_layers_and_gru():
 
 
 # ---- attention, decoding strategies, teacher forcing ------------------------------------------
-@pytest.fixture(scope="module")
-def attention_model():
-    """reverse: 5 integers in 1..12, first 3 reversed, with Bahdanau attention."""
-    task = sc.make_task("reverse", n_in=5, n_out=3, cardinality=12)
-    m = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", units=32), seed=2)
-    sc.Trainer(m, sc.TrainConfig(batch_size=128, learning_rate=0.01, target_accuracy=0.95,
-                                 max_seconds=90)).run()
-    return m
-
-
 def chart_data(at) -> list[tuple[dict, list]]:
     """(spec, its data tables as DataFrames) per chart: Streamlit ships the data apart."""
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df

@@ -47,13 +47,10 @@ def test_beam_history_keeps_width_beams():
     assert result.steps[0][0].tokens == (A,)
 
 
-@pytest.fixture(scope="module")
-def model():
-    task = sc.make_task("reverse", n_in=5, n_out=3, cardinality=12)
-    model = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", units=32), seed=2)
-    sc.Trainer(model, sc.TrainConfig(batch_size=128, learning_rate=0.01, target_accuracy=0.95,
-                                     max_seconds=90)).run()
-    return model
+@pytest.fixture
+def model(attention_model):
+    """The trained attention model shared with the Inspect page tests (conftest)."""
+    return attention_model
 
 
 def test_width_one_equals_greedy(model):
