@@ -15,12 +15,13 @@ from seq2seq_core.charts import inspection as charts
 from seq2seq_core.inspection import project_final_states
 from seq2seq_core.strategies import (ModelStepper, beam_search, beam_table, compare_strategies,
                                      forcing_comparison)
-from ui import models
+from ui import models, widgets
 
 TOP_K = 5
 PROJECTION_POINTS = 300
 PROJECTION_SEED = 0
 EVAL_MIN, EVAL_MAX, EVAL_DEFAULT = 100, 5000, 1000
+SAVED = "inspect_saved"  # the page's widget values, kept while another page is shown
 STRATEGY_DEFAULTS = {"inspect_beam_width": 3, "inspect_alpha": 0.7,
                      "inspect_temperature": 1.0, "inspect_seed": 0}
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
@@ -47,7 +48,7 @@ def reset_for(model: sc.Seq2Seq) -> None:
     if state.get("inspect_model_ref") is model:
         return
     state["inspect_model_ref"] = model
-    state.pop("inspect_saved", None)
+    state.pop(SAVED, None)
     state["inspect_input"] = model.task.example_inputs()[0]
     state["inspect_step"] = 1
     for key in ("inspect_projection", "inspect_eval", "inspect_last_text", "inspect_layer",
@@ -58,19 +59,6 @@ def reset_for(model: sc.Seq2Seq) -> None:
 
 WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer",
                "inspect_expected", *STRATEGY_DEFAULTS)
-
-
-def restore_widgets() -> None:
-    """Streamlit forgets a widget's value while another page is shown: put it back."""
-    saved = st.session_state.get("inspect_saved", {})
-    for key, value in saved.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def save_widgets() -> None:
-    st.session_state["inspect_saved"] = {
-        key: st.session_state[key] for key in WIDGET_KEYS if key in st.session_state}
 
 
 def random_input(model: sc.Seq2Seq) -> None:
@@ -579,7 +567,7 @@ if model is None:
     st.stop()
 
 reset_for(model)
-restore_widgets()
+widgets.restore(SAVED)
 task = model.task
 st.caption(model_caption(model))
 
@@ -612,6 +600,6 @@ else:
 st.divider()
 evaluation_section(model)
 
-save_widgets()
+widgets.save(SAVED, WIDGET_KEYS)
 with st.expander("Load a different model"):
     models.upload_ui("inspect_upload", "Load a saved model file")

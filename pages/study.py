@@ -16,6 +16,7 @@ import seq2seq_core as sc
 from seq2seq_core.charts.study import exact_match_chart
 from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, results_frame,
                                 saved_studies, study_runner)
+from ui import widgets
 from ui.history import get_history
 from ui.session import REGISTRY, TrainingCapReached, current_session_id
 
@@ -47,18 +48,6 @@ Attention removes most of the need for this trick.
 
 
 # ---- widgets that survive a page switch ---------------------------------------------------------
-def restore_widgets() -> None:
-    """Streamlit forgets a widget's value while another page is shown: put it back."""
-    saved = st.session_state.get(SAVED, {})
-    for key, value in {**DEFAULTS, **saved}.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def save_widgets() -> None:
-    st.session_state[SAVED] = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
-
-
 def task_changed() -> None:
     st.session_state["study_lengths"] = DEFAULT_LENGTHS[st.session_state["study_task"]]
 
@@ -221,7 +210,7 @@ def progress_view(polling: bool) -> None:
 st.title("Why attention?")
 st.caption("Train small encoder-decoders on longer and longer inputs, with and without a trick, "
            "and watch where the plain model breaks down.")
-restore_widgets()
+widgets.restore(SAVED, DEFAULTS)
 collect_if_done()
 running = is_running()
 
@@ -273,13 +262,13 @@ with settings:
               width="stretch", key="study_stop")
     if start_clicked and cfg is not None:
         message = start(cfg)
-        save_widgets()
+        widgets.save(SAVED, DEFAULTS)
         if message:
             st.error(message)
         else:
             st.rerun()  # redraw the buttons and widgets for a running study
 
-save_widgets()
+widgets.save(SAVED, DEFAULTS)
 earlier_studies()
 st.divider()
 if running:

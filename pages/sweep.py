@@ -15,6 +15,7 @@ import seq2seq_core as sc
 from seq2seq_core.charts.experiments import sweep_heatmap
 from seq2seq_core.sweep import COMPLEXITY, MAX_VALUES, SweepConfig
 from ui import sweep as sw
+from ui import widgets
 from ui.form import ARCH_LABELS, CELL_LABELS
 
 POLL_SECONDS = 1.5
@@ -26,18 +27,6 @@ DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2
             "sweep_batch": 128, "sweep_lr": 0.01, "sweep_samples": 300_000,
             "sweep_seconds": 30, "sweep_target": 0.99}
 SAVED = "sweep_saved"
-
-
-def restore_widgets() -> None:
-    """Streamlit forgets widget values while another page is shown: put them back."""
-    saved = st.session_state.get(SAVED, {})
-    for key, value in DEFAULTS.items():
-        if key not in st.session_state:
-            st.session_state[key] = saved.get(key, value)
-
-
-def save_widgets() -> None:
-    st.session_state[SAVED] = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
 
 
 def on_task() -> None:
@@ -171,7 +160,7 @@ def live_sweep(polling: bool) -> None:
 
 
 # ---- the page ------------------------------------------------------------------------------
-restore_widgets()
+widgets.restore(SAVED, DEFAULTS)
 st.title("Sweep: model size × problem complexity")
 st.caption("Seed 003's study: how big must the network be as the problem gets harder? Each "
            "cell of the grid trains one model on its own budget, one after another; each is "
@@ -179,7 +168,7 @@ st.caption("Seed 003's study: how big must the network be as the problem gets ha
 
 running = sw.is_running()
 config, error = settings_form(running)
-save_widgets()
+widgets.save(SAVED, DEFAULTS)
 if error:
     st.error(error)
 elif config is not None and not running:
