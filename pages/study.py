@@ -7,15 +7,13 @@ reruns and page switches. Every key this page keeps in session state starts with
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.charts.study import exact_match_chart
-from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, results_frame,
-                                saved_studies, study_runner)
+from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, parse_lengths,
+                                results_frame, saved_studies, study_runner)
 from ui import widgets
 from ui.history import get_history
 from ui.session import REGISTRY, TrainingCapReached, current_session_id
@@ -53,16 +51,6 @@ def task_changed() -> None:
 
 
 # ---- the study --------------------------------------------------------------------------------
-def parse_lengths(text: str) -> tuple[int, ...]:
-    """ "4, 8 12" -> (4, 8, 12); raises InvalidInput for anything but whole numbers."""
-    parts = [p for p in re.split(r"[,;\s]+", text or "") if p]
-    bad = [p for p in parts if not p.isdigit()]
-    if bad:
-        raise sc.InvalidInput(f"Lengths must be whole numbers separated by commas, e.g. "
-                              f"4, 8, 12 (not {bad[0]!r}).")
-    return tuple(int(p) for p in parts)
-
-
 def open_history():
     """The run history the study records into, or (None, why not)."""
     try:

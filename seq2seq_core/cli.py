@@ -112,10 +112,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_study(args) -> int:
-    from .study import StudyConfig, results_frame, study_runner
-    lengths = tuple(int(x) for x in args.lengths.split(",") if x.strip())
-    cfg = StudyConfig(task=args.task, comparison=args.compare, lengths=lengths, units=args.units,
-                      max_seconds=args.seconds, seed=args.seed or 0)
+    from .study import StudyConfig, parse_lengths, results_frame, study_runner
+    cfg = StudyConfig(task=args.task, comparison=args.compare, lengths=parse_lengths(args.lengths),
+                      units=args.units, max_seconds=args.seconds, seed=args.seed or 0)
     history = None
     if args.record:
         from .history import History

@@ -8,6 +8,7 @@ learned (memorised) the pairs, as the Keras example does, not generalisation.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -69,6 +70,17 @@ class StudyConfig:
                            max_seconds=self.max_seconds, max_samples=20_000_000,
                            target_accuracy=0.995, eval_samples=min(self.eval_samples, 500),
                            seed=self.seed)
+
+
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """ "4, 8 12" -> (4, 8, 12): the study's lengths as typed (page) or given (CLI);
+    raises InvalidInput for anything but whole numbers."""
+    parts = [p for p in re.split(r"[,;\s]+", text or "") if p]
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise InvalidInput(f"Lengths must be whole numbers separated by commas, e.g. "
+                           f"4, 8, 12 (not {bad[0]!r}).")
+    return tuple(int(p) for p in parts)
 
 
 def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history, label: str):

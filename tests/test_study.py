@@ -2,7 +2,7 @@
 import pytest
 
 import seq2seq_core as sc
-from seq2seq_core.study import StudyConfig, results_frame, study_runner
+from seq2seq_core.study import StudyConfig, parse_lengths, results_frame, study_runner
 
 
 def test_small_reverse_study_fills_its_table():
@@ -51,3 +51,15 @@ def test_finished_study_is_saved_in_the_history(tmp_path):
     loaded_cfg, table = load_study(again, int(saved["id"][0]))
     assert loaded_cfg == cfg and len(table) == 2
     assert len(again.list_runs("study:reverse:attention")) == 2
+
+
+@pytest.mark.parametrize("text,lengths", [("4,8,12,16", (4, 8, 12, 16)), ("4, 8 12", (4, 8, 12)),
+                                          ("", ())])
+def test_parse_lengths(text, lengths):
+    assert parse_lengths(text) == lengths
+
+
+def test_cli_study_rejects_bad_lengths_with_a_message(capsys):
+    from seq2seq_core.cli import main
+    assert main(["study", "--lengths", "4,x"]) == 2
+    assert "Lengths must be whole numbers separated by commas" in capsys.readouterr().err
