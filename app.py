@@ -4,7 +4,7 @@ Run from the repository root:  streamlit run app.py
 """
 import streamlit as st
 
-from ui import form, training
+from ui import form, identity, training
 from ui.keras_state import keep_keras_state_between_reruns
 
 keep_keras_state_between_reruns()  # background sweeps build models while pages rerun
@@ -24,4 +24,6 @@ page = st.navigation([
     st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
     st.Page("pages/experiments.py", title="Experiments", icon=":material/lab_profile:"),
 ])
+identity.owner_id()  # who this browser is, for run ownership and job limits
+identity.teacher_panel()
 page.run()

@@ -11,7 +11,9 @@ import streamlit as st
 
 from seq2seq_core.charts.experiments import overlay_chart
 from seq2seq_core.errors import InvalidInput
+from ui import identity
 from ui.history import get_history
+from ui.text import md
 
 COMPARE_DEFAULT = 3
 COLUMNS = {
@@ -30,14 +32,18 @@ COLUMNS = {
     "status": "status",
     "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
     "sweep_id": "sweep",
+    "yours": st.column_config.CheckboxColumn("yours", help="Runs started in this browser: only "
+                                             "you (or the teacher) can rename or delete them."),
 }
 
 history = get_history()
+me, managing_all = identity.owner_id(), identity.is_teacher()
 st.title("Experiments")
 st.caption("Every training started on the Train page and every cell of a sweep is recorded "
            "here with its settings and curves, and kept across restarts.")
 
 runs = history.list_runs()
+runs["yours"] = runs["owner"] == me
 if runs.empty:
     st.info("No runs yet. Train a model on the **Train** page (or run a sweep): it appears "
             "here as soon as it starts.")
@@ -94,10 +100,21 @@ else:
 # ---- rename / delete ---------------------------------------------------------------------
 st.subheader("Rename or delete a run")
 CONFIRM = "exp_confirm_delete"
-if st.session_state.get("exp_manage") not in ids:
-    st.session_state["exp_manage"] = ids[0]
+if flash := st.session_state.pop("exp_flash", None):
+    st.success(md(flash))
+if flash := st.session_state.pop("exp_flash_error", None):
+    st.error(md(flash))
+manageable = ids if managing_all else [int(i) for i in shown.loc[shown["yours"], "id"]]
+if not manageable:
+    st.caption("You can rename or delete the runs you start; none of the runs above is yours "
+               "yet. The teacher can manage every run.")
+    st.stop()
+st.caption("Every run is yours to rename or delete, in teacher mode." if managing_all else
+           "You can rename or delete the runs you started (marked “yours” above).")
+if st.session_state.get("exp_manage") not in manageable:
+    st.session_state["exp_manage"] = manageable[0]
 m1, m2 = st.columns([2, 3], vertical_alignment="bottom")
-run_id = m1.selectbox("Run", ids, format_func=label, key="exp_manage")
+run_id = m1.selectbox("Run", manageable, format_func=label, key="exp_manage")
 current = runs.loc[runs["id"] == run_id, "name"].iloc[0]
 if st.session_state.get("exp_rename_for") != run_id:  # a new run: start from its name
     st.session_state["exp_rename_for"] = run_id
@@ -107,26 +124,32 @@ b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Rename", icon=":material/edit:", key="exp_rename", width="stretch",
              disabled=new_name.strip() == current):
     try:
-        history.rename(run_id, new_name)
+        history.rename(run_id, new_name, by=identity.manager())
     except InvalidInput as err:
-        st.error(str(err))
+        st.error(md(str(err)))
     else:
         st.session_state["exp_flash"] = f"Renamed run #{run_id} to “{new_name.strip()}”."
         st.rerun()
-if b2.button("Delete…", icon=":material/delete:", key="exp_delete", width="stretch"):
+training_now = history.is_active(run_id)
+if b2.button("Delete…", icon=":material/delete:", key="exp_delete", width="stretch",
+             disabled=training_now,
+             help="A run that is training or paused cannot be deleted: stop it first."
+             if training_now else None):
     st.session_state[CONFIRM] = run_id
 if st.session_state.get(CONFIRM) == run_id:
     with st.container(border=True):
-        st.warning(f"Delete **{label(run_id)}** and its curves? This cannot be undone.",
+        st.warning(f"Delete **{md(label(run_id))}** and its curves? This cannot be undone.",
                    icon=":material/warning:")
         y, n, _ = st.columns([1, 1, 3])
         if y.button("Yes, delete it", type="primary", key="exp_delete_yes", width="stretch"):
-            history.delete(run_id)
             st.session_state.pop(CONFIRM, None)
-            st.session_state["exp_flash"] = f"Deleted run #{run_id}."
+            try:
+                history.delete(run_id, by=identity.manager())
+            except InvalidInput as err:
+                st.session_state["exp_flash_error"] = str(err)
+            else:
+                st.session_state["exp_flash"] = f"Deleted run #{run_id}."
             st.rerun()
         if n.button("Cancel", key="exp_delete_no", width="stretch"):
             st.session_state.pop(CONFIRM, None)
             st.rerun()
-if flash := st.session_state.pop("exp_flash", None):
-    st.success(flash)

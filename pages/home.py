@@ -3,6 +3,7 @@ import streamlit as st
 
 from seq2seq_core.presets import FAST_DEMOS, SEED_EXAMPLES
 from ui import form, training
+from ui.text import md
 
 st.title("seq2seq-lab")
 st.markdown(
@@ -16,7 +17,7 @@ st.markdown(
     "encoder's states as a heatmap.")
 
 if training.is_active():
-    st.info(f"Training in progress: {st.session_state.get('run_label', '')}. "
+    st.info(f"Training in progress: {md(st.session_state.get('run_label', ''))}. "
             "Open the Train page to watch it.")
 
 

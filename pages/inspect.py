@@ -16,20 +16,17 @@ from seq2seq_core.inspection import project_final_states
 from seq2seq_core.strategies import (ModelStepper, beam_search, beam_table, compare_strategies,
                                      forcing_comparison)
 from ui import models, widgets
+from ui.session import TrainingCapReached, job_slot
+from ui.text import md, shown_errors
 
 TOP_K = 5
+MAX_INPUT_CHARS = 500
 PROJECTION_POINTS = 300
 PROJECTION_SEED = 0
 EVAL_MIN, EVAL_MAX, EVAL_DEFAULT = 100, 5000, 1000
 SAVED = "inspect_saved"  # the page's widget values, kept while another page is shown
 STRATEGY_DEFAULTS = {"inspect_beam_width": 3, "inspect_alpha": 0.7,
                      "inspect_temperature": 1.0, "inspect_seed": 0}
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
-
-
-def md(text: str) -> str:
-    """Escape text so markdown shows it literally."""
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
 
 
 def train_page_link() -> None:
@@ -156,7 +153,7 @@ def decoder_section(model: sc.Seq2Seq, trace) -> None:
         st.subheader(md(step.output_so_far) if step.output_so_far else "(nothing yet)",
                      anchor=False)
         chosen = " ".join(
-            f":orange[**{md(s.token)}**]" if s.index == step.index else f"`{s.token}`"
+            f":orange[**{md(s.token)}**]" if s.index == step.index else md(s.token)
             for s in steps[: step.index + 1])
         st.markdown(f"Tokens chosen: {chosen}")
         msg = f"At step {step.index + 1} the model chose **{md(step.token)}** with probability " \
@@ -286,7 +283,7 @@ def strategies_section(model: sc.Seq2Seq, trace) -> None:
         decoded, beams = cached_strategies(model, trace.input_text, int(width), float(alpha),
                                            float(temperature), int(seed))
     except (sc.InvalidInput, ValueError) as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         return
 
     left, right = st.columns([3, 2])
@@ -387,7 +384,7 @@ def forcing_section(model: sc.Seq2Seq, trace) -> None:
         try:
             result = forcing_comparison(model, trace.input_text, expected)
         except sc.InvalidInput as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             return
         cached = (model, cache_key, result)
         state["inspect_forcing"] = cached
@@ -522,8 +519,12 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
                          width="stretch"):
         seed = state.get("inspect_eval_seed", 12345) + 1
         state["inspect_eval_seed"] = seed
-        with st.spinner(f"Decoding {int(samples):,} examples..."):
-            state["inspect_eval"] = (model, sc.evaluate(model, int(samples), seed=seed))
+        try:
+            with job_slot("an evaluation (Inspect page)"), \
+                    st.spinner(f"Decoding {int(samples):,} examples..."):
+                state["inspect_eval"] = (model, sc.evaluate(model, int(samples), seed=seed))
+        except TrainingCapReached as err:
+            st.warning(md(err), icon=":material/hourglass_top:")
     cached = state.get("inspect_eval")
     if cached is None or cached[0] is not model:
         st.info("Choose how many examples to score and press Evaluate.")
@@ -578,27 +579,27 @@ with button:
               width="stretch")
 with box:
     text = st.text_input("Input", key="inspect_input", placeholder=examples[0],
-                         help="Examples: " + "  |  ".join(examples))
+                         max_chars=MAX_INPUT_CHARS,
+                         help="Examples: " + "  |  ".join(md(e) for e in examples))
     trace = None
-    try:
+    with shown_errors("Decoding"):
         trace = model.decoder.trace(text, k=TOP_K)
-    except sc.InvalidInput as err:
-        st.error(str(err))
 
 if trace is not None:
-    show_result(trace)
-    st.divider()
-    decoder_section(model, trace)
-    st.divider()
-    strategies_section(model, trace)
-    st.divider()
-    forcing_section(model, trace)
-    st.divider()
-    encoder_section(model, trace)
+    with shown_errors("The result"):
+        show_result(trace)
+    for name, section in (("The step-by-step decoder", decoder_section),
+                          ("Decoding strategies", strategies_section),
+                          ("Teacher forcing vs free running", forcing_section),
+                          ("The encoder states", encoder_section)):
+        st.divider()
+        with shown_errors(name):
+            section(model, trace)
 else:
     st.info("Fix the input above to see how the model decodes it.")
 st.divider()
-evaluation_section(model)
+with shown_errors("The evaluation"):
+    evaluation_section(model)
 
 widgets.save(SAVED, WIDGET_KEYS)
 with st.expander("Load a different model"):

@@ -11,12 +11,14 @@ import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core.budget import check_runs
 from seq2seq_core.charts.study import exact_match_chart
 from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, parse_lengths,
                                 results_frame, saved_studies, study_runner)
-from ui import widgets
+from ui import identity, widgets
 from ui.history import get_history
-from ui.session import REGISTRY, TrainingCapReached, current_session_id
+from ui.session import limits, start_job
+from ui.text import md
 
 POLL_SECONDS = 1.5
 RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
@@ -72,12 +74,16 @@ def start(cfg: StudyConfig) -> str:
     """Start the study in the background; returns an error message or ''."""
     if is_running():
         return "A study is already running in this tab: stop it first."
+    try:
+        check_runs(cfg.runs(), cfg.train_config(), limits())
+    except sc.InvalidInput as err:
+        return str(err)
     history, note = open_history()
     job = study_runner(cfg, history)
-    try:
-        REGISTRY.register(job, current_session_id())
-    except TrainingCapReached as err:
-        return str(err)
+    job.owner = identity.owner_id()
+    message = start_job(job, "a study (Why attention? page)")
+    if message:
+        return message
     st.session_state[RUNNER] = job
     st.session_state[CONFIG] = cfg
     st.session_state["study_history_note"] = note
@@ -123,7 +129,7 @@ def earlier_studies() -> None:
             try:
                 cfg, frame = load_study(history, int(chosen))
             except Exception as err:  # noqa: BLE001 - a damaged entry: say so, keep the page
-                st.error(f"Could not load that study: {err}")
+                st.error(f"Could not load that study: {md(err)}")
                 return
             st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": "finished",
                                          "error": "", "done": 0, "total": 0}
@@ -236,7 +242,7 @@ with settings:
     except sc.InvalidInput as err:
         error = str(err)
     if error:
-        st.error(error)
+        st.error(md(error))
     elif not running:
         n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
         st.caption(f"{n_models} models × up to {cfg.max_seconds:.0f} s ≈ "
@@ -252,7 +258,7 @@ with settings:
         message = start(cfg)
         widgets.save(SAVED, DEFAULTS)
         if message:
-            st.error(message)
+            st.error(md(message))
         else:
             st.rerun()  # redraw the buttons and widgets for a running study
 
@@ -272,7 +278,7 @@ elif results := st.session_state.get(RESULTS):
                f"up to {rcfg.max_seconds:.0f} s per model · lengths "
                f"{', '.join(map(str, rcfg.lengths))}")
     if results["status"] == "failed":
-        st.error(f"The study failed: {results['error']}")
+        st.error(f"The study failed: {md(results['error'])}")
     elif results["status"] == "stopped":
         st.warning(f"The study was stopped after {results['done']} of {results['total']} "
                    "models: the chart shows those that finished.")

@@ -16,6 +16,7 @@ from seq2seq_core.charts.experiments import sweep_heatmap
 from seq2seq_core.sweep import COMPLEXITY, MAX_VALUES, SweepConfig
 from ui import sweep as sw
 from ui import widgets
+from ui.text import md
 from ui.form import ARCH_LABELS, CELL_LABELS
 
 POLL_SECONDS = 1.5
@@ -155,7 +156,7 @@ def live_sweep(polling: bool) -> None:
             p.status, p.status)
         st.progress(p.fraction, text=f"{status}: {p.done} of {p.total} cells trained")
         if p.error:
-            st.error(f"The sweep failed: {p.error}")
+            st.error(f"The sweep failed: {md(p.error)}")
     show_results(sweep.results(), label)
 
 
@@ -170,7 +171,7 @@ running = sw.is_running()
 config, error = settings_form(running)
 widgets.save(SAVED, DEFAULTS)
 if error:
-    st.error(error)
+    st.error(md(error))
 elif config is not None and not running:
     worst = config.size * config.train_config.max_seconds
     st.caption(f"{config.size} cells; at most {worst / 60:.1f} min of training "
@@ -182,7 +183,7 @@ if b1.button("Start sweep", icon=":material/play_arrow:", type="primary", key="s
              disabled=running or config is None, width="stretch"):
     message = sw.start(config)
     if message:
-        st.error(message)
+        st.error(md(message))
     else:
         st.rerun()
 b2.button("Stop", icon=":material/stop:", key="sweep_stop", on_click=sw.stop,

@@ -5,6 +5,7 @@ import streamlit as st
 from seq2seq_core import export
 from seq2seq_core.charts.training import live_specs, live_table
 from ui import form, models, share, training
+from ui.text import md
 
 POLL_SECONDS = 1.5
 
@@ -23,34 +24,43 @@ with settings_col:
         st.subheader("Task")
         task, task_error, corpus_key = form.task_widgets()
         if task_error:
-            st.error(task_error)
+            st.error(md(task_error))
     with st.container(border=True):
         st.subheader("Network")
         model_config, model_error = form.model_widgets()
         if model_error:
-            st.error(model_error)
+            st.error(md(model_error))
     with st.container(border=True):
         st.subheader("Training")
         train_config, train_error = form.train_widgets()
         if train_error:
-            st.error(train_error)
+            st.error(md(train_error))
 
 choice = form.Choice(task, model_config, train_config, task_error, model_error, train_error,
                      corpus_key)
 share.publish(choice)  # the page URL now describes this setup: a link to share
-model, build_error = None, ""
-if choice.ok:
-    try:
-        model = training.draft_model(choice)
-    except Exception as err:  # noqa: BLE001 - e.g. an impossible size: shown, never raised
-        build_error = f"This network cannot be built: {err}"
+cost, cost_error = training.cost(choice)  # by formula: a link never builds a big network
+
+
+def summary_section(choice) -> None:
+    """The network's layers, built only when asked for."""
+    with st.expander(f"Model summary — {cost.params:,} parameters, about "
+                     f"{cost.peak_bytes / 1e6:,.0f} MB to train"):
+        if not st.toggle("List the layers (builds the network)", key="train_show_layers"):
+            return
+        try:
+            draft = training.draft_model(choice)
+        except Exception as err:  # noqa: BLE001 - shown, never raised
+            st.error(f"This network cannot be built: {md(err)}")
+            return
+        st.dataframe(pd.DataFrame(draft.summary()), hide_index=True, width="stretch")
+
 
 with settings_col:
-    if build_error:
-        st.error(build_error)
-    if model is not None:
-        with st.expander(f"Model summary — {model.count_params():,} parameters"):
-            st.dataframe(pd.DataFrame(model.summary()), hide_index=True, width="stretch")
+    if cost_error:
+        st.error(md(cost_error))
+    if cost is not None:
+        summary_section(choice)
 
 
 def export_section(choice) -> None:
@@ -60,7 +70,7 @@ def export_section(choice) -> None:
             script = export.export_script(choice.task.name, choice.task.settings,
                                           choice.model_config, choice.train_config)
         except Exception as err:  # noqa: BLE001 - shown, never raised
-            st.error(f"This setup cannot be exported: {err}")
+            st.error(f"This setup cannot be exported: {md(err)}")
             return
         name = export.script_filename(choice.task.name)
         st.caption(f"A standalone script (Keras and numpy only, no seq2seq-lab) that builds "
@@ -87,12 +97,12 @@ with live_col:
     trainer = training.trainer()
     status = trainer.status if trainer is not None else "ready"
     active = status in training.ACTIVE
-    if model is not None:
+    if cost is not None:
         st.markdown(f"**Next run:** {task.title} · {training.describe_model(model_config)} · "
-                    f"**{model.count_params():,} parameters**")
+                    f"**{cost.params:,} parameters**")
     c1, c2, c3, c4 = st.columns(4)
     start_clicked = c1.button("Start", icon=":material/play_arrow:", type="primary",
-                              disabled=active or model is None, width="stretch", key="btn_start")
+                              disabled=active or cost is None, width="stretch", key="btn_start")
     if status == "paused":
         c2.button("Resume", icon=":material/resume:", on_click=training.resume,
                   width="stretch", key="btn_resume")
@@ -101,13 +111,13 @@ with live_col:
                   width="stretch", key="btn_pause")
     c3.button("Stop", icon=":material/stop:", on_click=training.stop, disabled=not active, width="stretch",
               key="btn_stop")
-    if start_clicked and model is not None:
+    if start_clicked and cost is not None:
         message = training.start(choice)
         if message:
-            st.error(message)
+            st.error(md(message))
         else:
             st.rerun()  # redraw the buttons for a running training
-    elif model is None and not active:
+    elif cost is None and not active:
         st.warning("Fix the settings marked in red to start training.")
 
 
@@ -137,7 +147,7 @@ def live_view(polling: bool) -> None:
     if polling and snap.status != "running":
         training.publish_if_done()
         st.rerun()  # a full rerun turns polling off and updates the buttons
-    st.markdown(f"**This run:** {st.session_state.get('run_label', '')}")
+    st.markdown(f"**This run:** {md(st.session_state.get('run_label', ''))}")
     latest = snap.latest
     rate = snap.samples_seen / snap.train_seconds if snap.train_seconds else 0.0
     label = {"running": "Training", "paused": "Paused", "finished": "Finished",
@@ -149,7 +159,9 @@ def live_view(polling: bool) -> None:
         text += f" · {snap.reason}"
     st.progress(min(1.0, max(0.0, snap.progress)), text=text)
     if snap.status == "failed":
-        st.error(f"Training failed: {snap.error}")
+        st.error(f"Training failed: {md(snap.error)}")
+    if note := training.recorder_note():
+        st.warning(md(note), icon=":material/history:")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—")
     m2.metric("Token accuracy", f"{latest.val_token_accuracy:.1%}" if latest else "—")

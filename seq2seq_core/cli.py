@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import fields
+from pathlib import Path
 
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
+from .corpus import read_pairs_file
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .models import Seq2Seq
@@ -45,6 +48,43 @@ def parse_sets(items: list[str]) -> dict:
     return out
 
 
+def bounded(kind, low, high):
+    """An argparse type: a number of `kind` in [low, high], else a usage error (no traceback)."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
+        return value
+    return convert
+
+
+def _save_target(path: str | None) -> Path | None:
+    """Where --save writes, checked before any training so a typo costs nothing."""
+    if path is None:
+        return None
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise InvalidInput(f"--save {path}: that is a folder; give a file name such as "
+                           f"{target / 'model.s2s'}.")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"--save {path}: the folder {target.parent} does not exist.")
+    if not os.access(target.parent, os.W_OK):
+        raise InvalidInput(f"--save {path}: the folder {target.parent} is not writable.")
+    return target
+
+
+def _make_task(name: str, values: dict):
+    """The task; for translation, `corpus` may name a pairs file (read here, for the CLI only)."""
+    settings = settings_for(name, **values)
+    corpus = None
+    if name == "translation" and settings.corpus != "phrasebook":
+        corpus = read_pairs_file(settings.corpus)
+    return make_task(name, settings, corpus)
+
+
 def _task_settings_class(name: str):
     if name not in REGISTRY:
         raise InvalidInput(f"Unknown task {name!r}; choose from: {', '.join(REGISTRY)}.")
@@ -63,7 +103,8 @@ def cmd_train(args) -> int:
             train_kw[key] = getattr(args, flag)
     if "target_accuracy" in train_kw and "max_samples" not in train_kw:
         train_kw["max_samples"] = 20_000_000
-    task = make_task(args.task, settings_for(args.task, **task_kw))
+    save_to = _save_target(args.save)
+    task = _make_task(args.task, task_kw)
     model_cfg, train_cfg = ModelConfig(**model_kw), TrainConfig(**train_kw)
     model = Seq2Seq.build(task, model_cfg, seed=train_cfg.seed)
     from .training import Trainer
@@ -90,8 +131,8 @@ def cmd_train(args) -> int:
         "samples_per_second": round(trainer.samples_seen / max(trainer.train_seconds, 1e-9), 1),
         "eval_seconds": round(time.perf_counter() - began, 3), "stopped_because": reason,
     }
-    if args.save:
-        summary["saved"] = str(save(model, args.save))
+    if save_to is not None:
+        summary["saved"] = str(save(model, save_to))
     print(json.dumps(summary))
     return 0
 
@@ -145,11 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a task, model or training setting, e.g. n_terms=4 units=64 batch_size=256")
     train.add_argument("--arch", choices=list(ARCHS))
-    train.add_argument("--until-accuracy", type=float, dest="until_accuracy")
-    train.add_argument("--max-seconds", type=float, dest="max_seconds")
-    train.add_argument("--max-samples", type=int, dest="max_samples")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--eval-samples", type=int, default=1000, dest="eval_samples")
+    train.add_argument("--until-accuracy", type=bounded(float, 0.0, 1.0), dest="until_accuracy")
+    train.add_argument("--max-seconds", type=bounded(float, 1.0, 86_400.0), dest="max_seconds")
+    train.add_argument("--max-samples", type=bounded(int, 1, 20_000_000), dest="max_samples")
+    train.add_argument("--seed", type=bounded(int, 0, 2**31 - 1))
+    train.add_argument("--eval-samples", type=bounded(int, 1, 100_000), default=1000,
+                       dest="eval_samples")
     train.add_argument("--save", metavar="PATH")
     train.set_defaults(func=cmd_train)
     study = sub.add_parser("study", help="exact match against input length, with/without attention")
@@ -157,9 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--compare", choices=["attention", "reversal"], default="attention")
     study.add_argument("--lengths", default="4,8,12,16",
                        help="reverse: input lengths; translation: length bucket edges")
-    study.add_argument("--units", type=int, default=64)
-    study.add_argument("--seconds", type=float, default=30.0, help="training time per model")
-    study.add_argument("--seed", type=int)
+    study.add_argument("--units", type=bounded(int, 4, 256), default=64)
+    study.add_argument("--seconds", type=bounded(float, 2.0, 600.0), default=30.0,
+                       help="training time per model")
+    study.add_argument("--seed", type=bounded(int, 0, 2**31 - 1))
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
     study.set_defaults(func=cmd_study)
     predict = sub.add_parser("predict", help="decode inputs with a saved model")
@@ -168,19 +211,29 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(func=cmd_predict)
     ev = sub.add_parser("evaluate", help="exact match of a saved model on fresh samples")
     ev.add_argument("--model", required=True)
-    ev.add_argument("--samples", type=int, default=1000)
-    ev.add_argument("--seed", type=int, default=2024)
+    ev.add_argument("--samples", type=bounded(int, 1, 100_000), default=1000)
+    ev.add_argument("--seed", type=bounded(int, 0, 2**31 - 1), default=2024)
     ev.set_defaults(func=cmd_evaluate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; bad input is a one-line message and exit 2, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except InvalidInput as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - a message, not a traceback; set DEBUG for one
+        if os.environ.get("SEQ2SEQ_DEBUG"):
+            raise
+        print(f"error: {type(err).__name__}: {err} (set SEQ2SEQ_DEBUG=1 for the details)",
+              file=sys.stderr)
+        return 1
 
 
 def settings_help() -> str:

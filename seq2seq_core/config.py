@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from .errors import InvalidInput
-from .tasks.limits import check_choice, check_float, check_int
+from .tasks.limits import check_bool, check_choice, check_float, check_int
 
 ARCHS = ("teacher", "repeat", "attention")
 CELLS = ("lstm", "gru")
@@ -47,6 +47,8 @@ class ModelConfig:
                     f"initial states, so the decoder has {self.state_units} units; "
                     "different decoder units need the repeat architecture.")
         check_int("Layers", self.layers, 1, 3)
+        check_bool("Bidirectional", self.bidirectional)
+        check_bool("Reverse the source", self.reverse_source)
         check_int("Embedding size", self.embedding, 0, 512)
         check_float("Dropout", self.dropout, 0.0, 0.8)
 

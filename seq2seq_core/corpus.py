@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from .errors import InvalidInput
 
@@ -12,6 +13,7 @@ MAX_LINES = 200_000
 MAX_PAIRS = 20_000
 MAX_SIDE_CHARS = 80
 MIN_PAIRS = 10
+MAX_NAME_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,55 @@ def parse_pairs(data: bytes | str, name: str = "upload", max_pairs: int = MAX_PA
         raise InvalidInput(f"Only {len(pairs)} usable pairs were found; at least {MIN_PAIRS} are "
                            "needed. Each line must hold a sentence, a tab, and its translation.")
     return Corpus(name, tuple(pairs), tuple(skipped), len(lines))
+
+
+def clean_name(name) -> str:
+    """A corpus name safe to show and store: the last path part, printable, at most 80 chars.
+
+    Names come from upload file names and model files: they label a corpus, never locate one.
+    """
+    text = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
+    return text.strip()[:MAX_NAME_CHARS] or "upload"
+
+
+def corpus_from_pairs(name, pairs) -> Corpus:
+    """Sentence pairs that travel inside a saved model, checked exactly like an uploaded file.
+
+    Every pair must be two strings that survive the same checks (limits, characters,
+    duplicates); any pair that would be skipped makes the whole list invalid.
+    """
+    if not isinstance(pairs, list) or not pairs:
+        raise InvalidInput("The model holds no sentence pairs; a translation model carries "
+                           "the pairs it was trained on.")
+    if len(pairs) > MAX_PAIRS:
+        raise InvalidInput(f"The model holds {len(pairs):,} sentence pairs; at most "
+                           f"{MAX_PAIRS:,} are allowed.")
+    lines = []
+    for number, pair in enumerate(pairs, start=1):
+        ok = (isinstance(pair, (list, tuple)) and len(pair) == 2
+              and all(isinstance(side, str) and len(side) <= MAX_SIDE_CHARS
+                      and side == side.strip() and len(side.splitlines()) == 1 for side in pair))
+        if not ok:
+            raise InvalidInput(f"Sentence pair {number} in the model is not two short lines "
+                               "of text.")
+        lines.append("\t".join(pair))
+    corpus = parse_pairs("\n".join(lines), name=clean_name(name))
+    if corpus.skipped or len(corpus.pairs) != len(pairs):
+        number, why = corpus.skipped[0] if corpus.skipped else (0, "it was changed")
+        raise InvalidInput(f"Sentence pair {number} in the model is not valid ({why}).")
+    return corpus
+
+
+def read_pairs_file(path) -> Corpus:
+    """A pairs file named on the command line (the person at the keyboard chose it)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise InvalidInput(f"No pairs file at {str(path)!r}; use 'phrasebook' or a path to a "
+                           "tab-separated file.")
+    if path.stat().st_size > MAX_BYTES:
+        raise InvalidInput(f"{path.name} is larger than {MAX_BYTES / 1e6:.0f} MB.")
+    return parse_pairs(path.read_bytes(), name=path.name)
 
 
 def phrasebook() -> Corpus:

@@ -11,9 +11,8 @@ from functools import cached_property
 import numpy as np
 import tensorflow as tf
 
+from .budget import EVAL_BATCH as BATCH
 from .models import Seq2Seq
-
-BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,14 @@ class Decoder:
         return _greedy_from([[t.numpy() for t in p] for p in parts])
 
     def predict_ids(self, source: np.ndarray) -> np.ndarray:
-        return self.greedy(source).tokens
+        """Greedy token ids (n, T); keeps only the tokens of each batch, so memory stays
+        one batch's probabilities whatever n is."""
+        src = self.model.prepare_source(np.asarray(source, dtype=np.int32))
+        parts = [self._run(tf.constant(src[i:i + BATCH]))[0].numpy()
+                 for i in range(0, len(src), BATCH)]
+        if not parts:
+            return np.zeros((0, self.model.task.target_len), dtype=np.int32)
+        return np.concatenate(parts)
 
     def predict(self, texts: list[str]) -> list[str]:
         """Outputs for typed inputs; raises InvalidInput for the first invalid one."""

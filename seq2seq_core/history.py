@@ -26,14 +26,20 @@ from .tasks import settings_for
 
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
 DONE = ("finished", "stopped", "failed")
+ACTIVE = ("running", "paused")
+# A running run that no process has written for this long is taken to be abandoned (its
+# server stopped), so its owner or the teacher may delete it.
+STALE_SECONDS = 15 * 60
+LOST = ("This run's entry in the run history was removed while it trained: training goes on, "
+        "but it is no longer recorded.")
 
 RUN_COLUMNS = ["id", "name", "task", "arch", "cell", "units", "layers", "params", "exact_match",
                "token_accuracy", "train_seconds", "samples_seen", "samples_per_second", "status",
-               "created", "reason", "sweep_id", "chunks"]
+               "created", "reason", "sweep_id", "chunks", "owner", "updated"]
 CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "train_loss",
                  "val_loss", "token_accuracy", "val_token_accuracy", "exact_match",
                  "samples_per_second"]
@@ -53,7 +59,7 @@ CREATE TABLE IF NOT EXISTS runs (
     exact_match REAL, token_accuracy REAL,
     train_seconds REAL NOT NULL DEFAULT 0, samples_seen INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
-    sweep_id TEXT, created TEXT NOT NULL
+    sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -73,6 +79,8 @@ CREATE TABLE IF NOT EXISTS results (
     created TEXT NOT NULL
 );
 """
+# Columns added after version 1, for databases made by an older version.
+ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT"}
 
 
 def data_dir() -> Path:
@@ -136,6 +144,7 @@ class RunInfo:
     sweep_id: str | None
     created: str
     chunks: tuple
+    owner: str | None = None
 
 
 class History:
@@ -150,7 +159,13 @@ class History:
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                have = {r["name"] for r in db.execute("PRAGMA table_info(runs)")}
+                for column, kind in ADDED_COLUMNS.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._live: set[int] = set()
+        self._live_lock = threading.Lock()
 
     # ---- connections -------------------------------------------------------------------
     @contextmanager
@@ -179,14 +194,18 @@ class History:
     # ---- writing ------------------------------------------------------------------------
     def start_run(self, task_name: str, settings, model_config: ModelConfig,
                   train_config: TrainConfig, name: str | None = None, params: int | None = None,
-                  sweep_id: str | None = None) -> int:
-        """Add a run with status "running" (visible at once) and return its id."""
+                  sweep_id: str | None = None, owner: str | None = None) -> int:
+        """Add a run with status "running" (visible at once) and return its id.
+
+        `owner` identifies who may rename or delete it (a browser, see ui.identity); a run
+        without an owner (command line, older databases) is managed by the teacher only.
+        """
         model = _as_dict(model_config)
         row = {"name": "", "task": task_name, "settings": json.dumps(_as_dict(settings)),
                "model_config": json.dumps(model), "train_config": json.dumps(_as_dict(train_config)),
                "arch": model.get("arch"), "cell": model.get("cell"), "units": model.get("units"),
                "layers": model.get("layers"), "params": params, "status": "running",
-               "sweep_id": sweep_id, "created": _now()}
+               "sweep_id": sweep_id, "created": _now(), "owner": owner, "updated": _now()}
         with self._connect() as db, self._write(db):
             cur = db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES "
                              f"({', '.join('?' * len(row))})", tuple(row.values()))
@@ -205,15 +224,15 @@ class History:
             db.execute(f"INSERT OR REPLACE INTO chunks (run_id, {', '.join(values)}) VALUES "
                        f"(?, {', '.join('?' * len(values))})", (run_id, *values.values()))
             db.execute("UPDATE runs SET exact_match=?, token_accuracy=?, train_seconds=?, "
-                       "samples_seen=? WHERE id=? AND ? >= (SELECT MAX(chunk) FROM chunks "
-                       "WHERE run_id=?)",
+                       "samples_seen=?, updated=? WHERE id=? AND ? >= (SELECT MAX(chunk) FROM "
+                       "chunks WHERE run_id=?)",
                        (data["exact_match"], data["val_token_accuracy"], data["train_seconds"],
-                        data["samples_seen"], run_id, data["chunk"], run_id))
+                        data["samples_seen"], _now(), run_id, data["chunk"], run_id))
 
     def set_status(self, run_id: int, status: str, reason: str = "", error: str = "",
                    exact_match: float | None = None, token_accuracy: float | None = None) -> None:
         """Update a run's status; final metrics, when given, override the last chunk's."""
-        sets, args = ["status=?", "reason=?", "error=?"], [status, reason, error]
+        sets, args = ["status=?", "reason=?", "error=?", "updated=?"], [status, reason, error, _now()]
         for column, value in (("exact_match", exact_match), ("token_accuracy", token_accuracy)):
             if value is not None:
                 sets.append(f"{column}=?")
@@ -231,20 +250,49 @@ class History:
     def record_run(self, task_name: str, settings, model_config: ModelConfig,
                    train_config: TrainConfig, chunks=(), status: str = "finished",
                    reason: str = "", name: str | None = None, params: int | None = None,
-                   sweep_id: str | None = None) -> int:
+                   sweep_id: str | None = None, owner: str | None = None) -> int:
         """Store a whole, already finished run at once; returns its id."""
         run_id = self.start_run(task_name, settings, model_config, train_config, name, params,
-                                sweep_id)
+                                sweep_id, owner)
         for record in chunks:
             self.add_chunk(run_id, record)
         self.finish_run(run_id, status, reason)
         return run_id
 
-    def track(self, trainer, name: str | None = None, sweep_id: str | None = None) -> "RunRecorder":
+    def track(self, trainer, name: str | None = None, sweep_id: str | None = None,
+              owner: str | None = None) -> "RunRecorder":
         """Start recording a Trainer's run; see RunRecorder."""
-        return RunRecorder(self, trainer, name, sweep_id)
+        return RunRecorder(self, trainer, name, sweep_id, owner)
 
-    def rename(self, run_id: int, name: str) -> None:
+    # ---- who may change a run -----------------------------------------------------------
+    def _set_live(self, run_id: int, live: bool) -> None:
+        with self._live_lock:
+            (self._live.add if live else self._live.discard)(run_id)
+
+    def _allowed(self, db, run_id: int, by: str | None, action: str) -> sqlite3.Row:
+        """The run's row if `by` may change it (None: anyone, i.e. the teacher or the CLI)."""
+        row = db.execute("SELECT owner, status, updated FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise _no_run(run_id)
+        if by is not None and row["owner"] != by:
+            raise InvalidInput(f"Run #{run_id} is not yours: only the person who started it, or "
+                               f"the teacher, can {action} it.")
+        return row
+
+    def is_active(self, run_id: int, row=None) -> bool:
+        """True while a run trains or is paused, here or in another live process."""
+        with self._live_lock:
+            if run_id in self._live:
+                return True
+        if row is None:
+            with self._connect() as db:
+                row = db.execute("SELECT status, updated FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None or row["status"] not in ACTIVE:
+            return False
+        return _age_seconds(row["updated"]) < STALE_SECONDS
+
+    def rename(self, run_id: int, name: str, by: str | None = None) -> None:
+        """Rename a run; with `by`, only if that owner started it."""
         clean = name.strip() if isinstance(name, str) else ""
         if not clean:
             raise InvalidInput("A run's name cannot be empty.")
@@ -252,12 +300,25 @@ class History:
             raise InvalidInput(f"A run's name can have at most {MAX_NAME} characters; "
                                f"this one has {len(clean)}.")
         with self._connect() as db, self._write(db):
-            if db.execute("UPDATE runs SET name=? WHERE id=?", (clean, run_id)).rowcount == 0:
-                raise _no_run(run_id)
+            self._allowed(db, run_id, by, "rename")
+            db.execute("UPDATE runs SET name=? WHERE id=?", (clean, run_id))
 
-    def delete(self, run_id: int) -> bool:
-        """Remove a run and its curves; False if there was no such run."""
+    def delete(self, run_id: int, by: str | None = None) -> bool:
+        """Remove a run and its curves; False if there was no such run.
+
+        A run that is training or paused cannot be deleted (its owner would lose it); with
+        `by`, only that owner's runs can be.
+        """
         with self._connect() as db, self._write(db):
+            try:
+                row = self._allowed(db, run_id, by, "delete")
+            except InvalidInput:
+                if db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+                    return False
+                raise
+            if self.is_active(run_id, row):
+                raise InvalidInput(f"Run #{run_id} is still training: stop it first, then "
+                                   "delete it.")
             db.execute("DELETE FROM chunks WHERE run_id=?", (run_id,))
             return db.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount > 0
 
@@ -336,7 +397,7 @@ class History:
 
     def to_csv(self, sweep_id: str | None = None) -> str:
         """All runs as CSV text, with each run's full configuration as JSON columns."""
-        frame = self.list_runs(sweep_id)
+        frame = self.list_runs(sweep_id).drop(columns=["owner"])
         with self._connect() as db:
             configs = {r["id"]: r for r in db.execute(
                 "SELECT id, settings, model_config, train_config FROM runs")}
@@ -354,24 +415,40 @@ class RunRecorder:
     """
 
     def __init__(self, history: History, trainer, name: str | None = None,
-                 sweep_id: str | None = None):
+                 sweep_id: str | None = None, owner: str | None = None):
         model = trainer.model
         self.history = history
         self.trainer = trainer
         self.run_id = history.start_run(model.task.name, model.task.settings, model.config,
-                                        trainer.config, name, model.count_params(), sweep_id)
+                                        trainer.config, name, model.count_params(), sweep_id,
+                                        owner)
+        history._set_live(self.run_id, True)
         self._last_chunk = 0
         self._status = "running"
         self._lock = threading.Lock()
+        self.lost = ""  # why the run is no longer recorded, if it is not
 
     def __call__(self, record) -> None:
-        """An `on_chunk` callback for Trainer.run."""
+        """An `on_chunk` callback for Trainer.run; never raises into the training."""
         with self._lock:
             self._add(record)
 
+    def _guarded(self, write) -> None:
+        """Run one write; if the history cannot take it, training goes on unrecorded."""
+        if self.lost:
+            return
+        try:
+            write()
+        except sqlite3.IntegrityError:
+            self.lost = LOST
+        except sqlite3.Error as err:
+            self.lost = f"The run history could not be written ({err}); training goes on."
+        if self.lost:
+            self.history._set_live(self.run_id, False)
+
     def _add(self, record) -> None:
         if record.chunk > self._last_chunk:
-            self.history.add_chunk(self.run_id, record)
+            self._guarded(lambda: self.history.add_chunk(self.run_id, record))
             self._last_chunk = record.chunk
 
     def sync(self) -> str:
@@ -384,7 +461,7 @@ class RunRecorder:
                 self._end(snap.status, snap.reason, snap.error)
             elif snap.status != self._status and self._status not in DONE:
                 self._status = snap.status
-                self.history.set_status(self.run_id, snap.status)
+                self._guarded(lambda: self.history.set_status(self.run_id, snap.status))
         return snap.status
 
     def finish(self) -> None:
@@ -398,7 +475,8 @@ class RunRecorder:
         if self._status in DONE:
             return
         self._status = status
-        self.history.finish_run(self.run_id, status, reason, error)
+        self._guarded(lambda: self.history.finish_run(self.run_id, status, reason, error))
+        self.history._set_live(self.run_id, False)
 
     @property
     def ended(self) -> bool:
@@ -410,6 +488,17 @@ def _default_name(run_id: int, task: str, model: dict) -> str:
     if model.get("arch") == "repeat" and model.get("decoder_units"):
         units = f"{units}/{model['decoder_units']}"
     return f"#{run_id} {task}: {model.get('arch')} {str(model.get('cell')).upper()} {units}"
+
+
+def _age_seconds(stamp: str | None) -> float:
+    """Seconds since an ISO time stamp (infinitely old if there is none)."""
+    if not stamp:
+        return float("inf")
+    try:
+        then = datetime.fromisoformat(stamp)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(timezone.utc) - then).total_seconds()
 
 
 def _no_run(run_id) -> InvalidInput:
@@ -433,4 +522,4 @@ def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
     return RunInfo(row["id"], row["name"], row["task"], settings, model_config, train_config,
                    row["params"], row["exact_match"], row["token_accuracy"], row["train_seconds"],
                    row["samples_seen"], row["status"], row["reason"], row["error"], row["sweep_id"],
-                   row["created"], tuple(records))
+                   row["created"], tuple(records), row.get("owner"))

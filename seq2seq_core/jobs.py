@@ -50,6 +50,7 @@ class JobRunner(Background):
         self._stop = threading.Event()
         self._trainer: Trainer | None = None
         self.done, self.current, self.status, self.error = 0, "", "ready", ""
+        self.owner: str | None = None  # recorded as the owner of every run it trains
 
     @property
     def trainer(self) -> Trainer | None:
@@ -117,7 +118,8 @@ def train_recorded(runner: JobRunner, task, model_config: ModelConfig, train_con
     """
     model = Seq2Seq.build(task, model_config, seed=train_config.seed)
     trainer = Trainer(model, train_config)
-    recorder = history.track(trainer, name=name, sweep_id=tag) if history is not None else None
+    recorder = (history.track(trainer, name=name, sweep_id=tag, owner=runner.owner)
+                if history is not None else None)
     runner.train(trainer, on_chunk=recorder)
     if recorder is not None:
         recorder.finish()

@@ -1,8 +1,8 @@
 """Encoder-decoder networks built from named Keras layers, and the inference models sharing them.
 
 One place builds each network: `build_layers` creates the layers, `assemble` wires the
-training model and the inference models from them. Loading a saved model fetches the same
-layers by name and calls `assemble` again, so inference never depends on layer order.
+training model and the inference models from them. Loading a saved model builds the same
+network from its description and loads the saved weights into it (see `persistence`).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .budget import decoder_input_size  # noqa: E402
 from .config import ModelConfig  # noqa: E402
 from .tasks import Task  # noqa: E402
 
@@ -98,12 +99,6 @@ def _input_layer(size: int, config: ModelConfig, name: str, seed: int):
     return keras.layers.CategoryEncoding(size, output_mode="one_hot", name=f"{name}_onehot")
 
 
-def decoder_input_size(task: Task) -> int:
-    """The target vocabulary, plus a start symbol where the task has none of its own."""
-    vocab = task.target_vocab
-    return vocab.size if vocab.start is not None else vocab.size + 1
-
-
 def start_id(task: Task) -> int:
     vocab = task.target_vocab
     return vocab.start if vocab.start is not None else vocab.size
@@ -149,33 +144,6 @@ def _attention_layers(task: Task, config: ModelConfig, seed: int) -> AttentionLa
         combine=keras.layers.Dense(units, activation="tanh", name="attention_combine",
                                    kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 3)),
         mask=NotEqual(task.source_vocab.pad, name="source_mask"))
-
-
-def layers_from_model(model: keras.Model, config: ModelConfig) -> Layers:
-    """Fetch a built network's layers by name (for loaded models)."""
-    def get(name):
-        return model.get_layer(name)
-    suffix = "_embedding" if config.embedding else "_onehot"
-    enc_name = "encoder_{}_bi" if config.bidirectional else "encoder_{}"
-    n_states = 2 if config.cell == "lstm" else 1
-    rng = range(1, config.layers + 1)
-    target = get("target" + suffix) if config.feeds_back else None
-    attention = None
-    if config.arch == "attention":
-        kind = config.attention
-        attention = AttentionLayers(
-            score=get("attention"),
-            query=get("attention_query") if kind == "bahdanau" else None,
-            key=get("attention_key") if kind != "dot" else None,
-            combine=get("attention_combine"), mask=get("source_mask"))
-    return Layers(
-        source_input=get("source" + suffix), target_input=target,
-        encoders=[get(enc_name.format(i)) for i in rng],
-        decoders=[get(f"decoder_{i}") for i in rng],
-        output=get("output" if config.arch == "repeat" else "output_dense"),
-        concat_states=[[get(f"encoder_{i}_state_{k}") for k in range(n_states)] for i in rng]
-        if config.bidirectional else [],
-        attention=attention)
 
 
 def _features(layer, ids):

@@ -1,28 +1,49 @@
 """Saving and loading a model with its task: one zip holding `model.keras` and `lab.json`.
 
-Loading reads the Keras file with `safe_mode=True` from a temporary directory and rebuilds
-the inference models from the loaded layers by name.
+Files come from users, so loading trusts nothing in them. Every member's size is checked
+before it is read (see `archive`), `lab.json` is checked like any user input (a translation
+model carries its sentence pairs, checked like an uploaded file; no field names a file on
+the server), and the network is built here from `lab.json`, never from the Keras config:
+the weights file must fit that network exactly, so a file cannot carry layers of its own
+(Lambda, unknown classes) or a network that disagrees with its task. Every failure is a
+ModelFileError with a message for the person who uploaded the file.
 """
 from __future__ import annotations
 
 import io
 import json
+import logging
 import tempfile
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
+import h5py
 import keras
 
+from .archive import Member, check_members, extract_member, open_archive, read_member
+from .budget import parameter_count
 from .config import ModelConfig
-from .corpus import Corpus
+from .corpus import corpus_from_pairs
 from .errors import InvalidInput, ModelFileError
-from .models import Seq2Seq, layers_from_model
-from .tasks import make_task, settings_for
+from .models import Seq2Seq
+from .tasks import REGISTRY, make_task, settings_for
+from .tasks.limits import check_int
+
+log = logging.getLogger(__name__)
 
 FORMAT = "seq2seq-lab/1"
-MAX_FILE_BYTES = 64 * 1024 * 1024
 SUFFIX = ".s2s"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# lab.json holds up to 20,000 sentence pairs of 80 characters a side.
+MAX_META_BYTES = 6 * 1024 * 1024
+MAX_KERAS_BYTES = 128 * 1024 * 1024
+OUTER = (Member("lab.json", MAX_META_BYTES), Member("model.keras", MAX_KERAS_BYTES))
+WEIGHTS = "model.weights.h5"
+INNER = (Member("metadata.json", 64 * 1024), Member("config.json", 4 * 1024 * 1024),
+         Member(WEIGHTS, MAX_KERAS_BYTES))
+UNREADABLE = ("The model file could not be read: it is damaged or was not written by "
+              "seq2seq-lab.")
 
 
 def to_bytes(model: Seq2Seq) -> bytes:
@@ -38,76 +59,212 @@ def to_bytes(model: Seq2Seq) -> bytes:
         model.train_model.save(keras_path)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("lab.json", json.dumps(meta, indent=1))
+            zf.writestr("lab.json", json.dumps(meta, indent=1, ensure_ascii=False))
             zf.write(keras_path, "model.keras")
     return buffer.getvalue()
 
 
 def save(model: Seq2Seq, path) -> Path:
     path = Path(path)
+    if not path.parent.is_dir():
+        raise InvalidInput(f"Cannot save to {path}: the folder {path.parent} does not exist.")
     path.write_bytes(to_bytes(model))
     return path
 
 
-def _read_meta(zf: zipfile.ZipFile) -> dict:
-    names = set(zf.namelist())
-    if not {"lab.json", "model.keras"} <= names:
-        raise ModelFileError("This zip is not a seq2seq-lab model: it lacks lab.json or model.keras.")
+# ---- lab.json: the description, checked like user input --------------------------------------
+def _no_constant(name: str):
+    raise ModelFileError(f"The model's description (lab.json) holds {name}, which is not a "
+                         "number it can use.")
+
+
+def _parse_meta(raw: bytes) -> dict:
     try:
-        meta = json.loads(zf.read("lab.json"))
+        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelFileError("The model's description (lab.json) is not valid JSON.") from None
+    except RecursionError:
+        raise ModelFileError("The model's description (lab.json) is nested too deeply.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"Unsupported model file format; expected {FORMAT}.")
     return meta
 
 
-def _task_from(meta: dict):
-    try:
-        corpus = None
-        if meta["task"] == "translation":
-            pairs = tuple(tuple(p) for p in meta["corpus"]["pairs"])
-            corpus = Corpus(meta["corpus"]["name"], pairs)
-        settings = settings_for(meta["task"], **_tuples(meta["settings"]))
-        return make_task(meta["task"], settings, corpus)
-    except InvalidInput as err:
-        raise ModelFileError(f"The saved task settings are not valid: {err}") from None
-    except (KeyError, TypeError) as err:
-        raise ModelFileError(f"The model's description is incomplete ({err}).") from None
+def _section(meta: dict, key: str, kind: type, what: str):
+    value = meta.get(key)
+    if not isinstance(value, kind):
+        raise ModelFileError(f"The model's description lacks its {what}.")
+    return value
 
 
-def _tuples(values: dict) -> dict:
+def _known_keys(values: dict, cls, what: str) -> dict:
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        shown = ", ".join(repr(str(k)[:40]) for k in unknown[:5])
+        raise ModelFileError(f"The model's {what} hold unknown keys: {shown}.")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
-def from_bytes(data: bytes) -> Seq2Seq:
-    """Rebuild a saved model; any problem raises ModelFileError with a clear message."""
+def describe(meta: dict):
+    """(task, model config, seed) from a parsed lab.json; ModelFileError if anything is off."""
+    name = meta.get("task")
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ModelFileError(f"The model names an unknown task; tasks are: {', '.join(REGISTRY)}.")
+    raw_settings = _section(meta, "settings", dict, "task settings")
+    raw_model = _section(meta, "model", dict, "network settings")
+    try:
+        seed = check_int("Seed", meta.get("seed", 0), 0, 2**31 - 1)
+        settings = settings_for(name, **_known_keys(raw_settings, REGISTRY[name][0], "task settings"))
+    except InvalidInput as err:
+        raise ModelFileError(f"The saved task settings are not valid: {err}") from None
+    try:
+        config = ModelConfig(**_known_keys(raw_model, ModelConfig, "network settings"))
+    except InvalidInput as err:
+        raise ModelFileError(f"The saved network settings are not valid: {err}") from None
+    corpus = None
+    if name == "translation":
+        section = _section(meta, "corpus", dict, "sentence pairs")
+        try:
+            corpus = corpus_from_pairs(section.get("name", "upload"), section.get("pairs"))
+        except InvalidInput as err:
+            raise ModelFileError(str(err)) from None
+    try:
+        task = make_task(name, settings, corpus)
+    except InvalidInput as err:
+        raise ModelFileError(f"The saved task is not valid: {err}") from None
+    return task, config, seed
+
+
+# ---- model.keras: weights that must fit the network lab.json describes -----------------------
+def _classes(config) -> set[tuple[str, str]]:
+    """(module, class name) of every object in a Keras config, walked without recursion."""
+    found, stack = set(), [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "class_name" in item:
+                found.add((str(item.get("module")), str(item["class_name"])))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _check_config(raw: bytes, model: Seq2Seq) -> None:
+    """The Keras config may name only the kinds of objects this network is made of."""
+    try:
+        config = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise ModelFileError("The Keras model's config.json is not valid JSON.") from None
+    ours = _classes(json.loads(json.dumps(keras.saving.serialize_keras_object(model.train_model))))
+    foreign = sorted(_classes(config) - ours)
+    if foreign:
+        shown = ", ".join(f"{cls} ({module})" for module, cls in foreign[:4])
+        raise ModelFileError(f"The Keras model holds objects seq2seq-lab never makes: {shown}. "
+                             "Only models saved by seq2seq-lab can be loaded.")
+
+
+def _check_weights(path: Path, params: int) -> None:
+    """Plain float datasets stored in the file itself, no bigger than the network."""
+    total, problems = 0, []
+
+    def visit(name, obj):
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            if obj.external or obj.is_virtual:
+                problems.append("data stored outside the file")
+            elif obj.dtype.kind != "f" or obj.dtype.itemsize > 8:
+                problems.append("values that are not floating-point numbers")
+            total += int(obj.size) * 4
+
+    with h5py.File(path, "r") as h5:
+        for name in _links(h5):
+            problems.append(f"a link to {name}")
+        h5.visititems(visit)
+    if problems:
+        raise ModelFileError(f"The weights file holds {problems[0]}; refused.")
+    if total > 4 * params + 1024:
+        raise ModelFileError(f"The weights file declares {total // 4:,} numbers; this network "
+                             f"has {params:,} parameters.")
+
+
+def _links(h5: h5py.File) -> list[str]:
+    """Soft and external links (which could point at other files) anywhere in the file."""
+    found, stack = [], [h5]
+    while stack:
+        group = stack.pop()
+        for key in group.keys():
+            link = group.get(key, getlink=True)
+            if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+                found.append(repr(key[:40]))
+                continue
+            item = group.get(key)
+            if isinstance(item, h5py.Group):
+                stack.append(item)
+    return found
+
+
+def _keras_limit(params: int) -> int:
+    """The most bytes the Keras file of a network this size can need (weights, config)."""
+    return 4 * params + 8 * 1024 * 1024
+
+
+def _load_network(keras_path: Path, model: Seq2Seq, tmp: Path) -> None:
+    with open_archive(keras_path, "The Keras model inside") as inner:
+        limit = _keras_limit(model.count_params())
+        check_members(inner, INNER[:2] + (Member(WEIGHTS, limit),), "The Keras model inside")
+        _check_config(read_member(inner, "config.json", INNER[1].max_bytes), model)
+        weights = extract_member(inner, WEIGHTS, tmp / WEIGHTS, limit)
+    _check_weights(weights, model.count_params())
+    try:
+        model.train_model.load_weights(weights)
+    except ValueError:
+        raise ModelFileError("The network inside does not match its description (its layers "
+                             "or sizes differ from the task and settings in lab.json).") from None
+
+
+# ---- loading -----------------------------------------------------------------------------
+def from_bytes(data: bytes, max_params: int | None = None) -> Seq2Seq:
+    """Rebuild a saved model; any problem raises ModelFileError with a clear message.
+
+    `max_params` refuses, before anything is built, a network larger than a server allows.
+    """
+    try:
+        return _from_bytes(data, max_params)
+    except ModelFileError:
+        raise
+    except InvalidInput as err:
+        raise ModelFileError(str(err)) from None
+    except MemoryError:
+        raise ModelFileError("The model file needs more memory than this server has.") from None
+    except Exception:  # noqa: BLE001 - a hostile file must never surface a raw error
+        log.warning("refused a model file", exc_info=True)
+        raise ModelFileError(UNREADABLE) from None
+
+
+def _from_bytes(data: bytes, max_params: int | None) -> Seq2Seq:
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise ModelFileError("The model file is empty.")
     if len(data) > MAX_FILE_BYTES:
         raise ModelFileError(f"The file is {len(data) / 1e6:.1f} MB; the maximum is "
                              f"{MAX_FILE_BYTES / 1e6:.0f} MB.")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ModelFileError("This is not a seq2seq-lab model file (not a zip archive).") from None
-    with zf:
-        meta = _read_meta(zf)
-        task = _task_from(meta)
-        try:
-            config = ModelConfig(**meta["model"])
-        except (InvalidInput, TypeError) as err:
-            raise ModelFileError(f"The saved model settings are not valid: {err}") from None
-        with tempfile.TemporaryDirectory() as tmp:
-            keras_path = Path(tmp) / "model.keras"
-            keras_path.write_bytes(zf.read("model.keras"))
-            try:
-                net = keras.saving.load_model(keras_path, compile=False, safe_mode=True)
-            except Exception as err:  # noqa: BLE001 - Keras raises many kinds for bad files
-                raise ModelFileError(f"The Keras model inside could not be loaded: {err}") from None
-    try:
-        layers = layers_from_model(net, config)
-        model = Seq2Seq(task, config, layers, seed=int(meta.get("seed", 0)))
-    except (ValueError, KeyError) as err:
-        raise ModelFileError(f"The Keras model does not match its description: {err}") from None
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        with open_archive(io.BytesIO(data), "This file") as zf:
+            check_members(zf, OUTER, "The model file")
+            task, config, seed = describe(_parse_meta(read_member(zf, "lab.json", MAX_META_BYTES)))
+            params = parameter_count(task, config)
+            if max_params is not None and params > max_params:
+                raise ModelFileError(f"This model has {params:,} parameters; this server "
+                                     f"loads models of at most {max_params:,}.")
+            limit = _keras_limit(params)
+            declared = zf.getinfo("model.keras").file_size
+            if declared > limit:
+                raise ModelFileError(f"model.keras inflates to {declared / 1e6:,.1f} MB; a network "
+                                     f"of {params:,} parameters needs at most {limit / 1e6:,.1f} MB.")
+            keras_path = extract_member(zf, "model.keras", tmp / "model.keras", limit)
+        model = Seq2Seq.build(task, config, seed=seed)
+        _load_network(keras_path, model, tmp)
     return model
 
 

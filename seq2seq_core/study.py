@@ -65,6 +65,15 @@ class StudyConfig:
         base = ModelConfig(arch="teacher", cell=self.cell, units=self.units)
         return replace(base, **variant)
 
+    def runs(self) -> list[tuple[str, object, ModelConfig]]:
+        """(label, task, network) of every model the study trains, to check its cost first."""
+        variants = COMPARISONS[self.comparison]
+        if self.task == "translation":
+            task = _translation_task()
+            return [(f"The {name} model", task, self.model_config(v)) for name, v in variants]
+        return [(f"The {name} model at length {n}", _reverse_task(self, n), self.model_config(v))
+                for n in self.lengths for name, v in variants]
+
     def train_config(self) -> TrainConfig:
         return TrainConfig(batch_size=self.batch_size, learning_rate=self.learning_rate,
                            max_seconds=self.max_seconds, max_samples=20_000_000,
@@ -83,6 +92,15 @@ def parse_lengths(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+def _reverse_task(cfg: StudyConfig, length: int):
+    return make_task("reverse", n_in=length, n_out=length, cardinality=cfg.cardinality,
+                     mode="reverse_all")
+
+
+def _translation_task():
+    return make_task("translation", max_pairs=20_000, holdout=0.0, max_length=80)
+
+
 def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history, label: str):
     model, trainer, _ = train_recorded(runner, task, model_cfg, cfg.train_config(), history,
                                        label, f"study:{cfg.task}:{cfg.comparison}")
@@ -91,8 +109,7 @@ def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, hi
 
 def _reverse_job(cfg: StudyConfig, variant: str, settings: dict, length: int, history) -> Job:
     def run(runner: JobRunner) -> list[dict]:
-        task = make_task("reverse", n_in=length, n_out=length, cardinality=cfg.cardinality,
-                         mode="reverse_all")
+        task = _reverse_task(cfg, length)
         model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
                                 f"study: {variant}, length {length}")
         result = score(model, task.held_out(cfg.eval_samples, seed=cfg.seed + 99), 0)
@@ -103,7 +120,7 @@ def _reverse_job(cfg: StudyConfig, variant: str, settings: dict, length: int, hi
 
 def _translation_job(cfg: StudyConfig, variant: str, settings: dict, history) -> Job:
     def run(runner: JobRunner) -> list[dict]:
-        task = make_task("translation", max_pairs=20_000, holdout=0.0, max_length=80)
+        task = _translation_task()
         model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
                                 f"study: {variant}, translation")
         pairs = task.held_out(len(task.pairs), seed=0)

@@ -134,6 +134,12 @@ class SweepConfig:
     def complexity_label(self) -> str:
         return COMPLEXITY[self.task][self.complexity_key]
 
+    def runs(self) -> list[tuple[str, object, ModelConfig]]:
+        """(label, task, network) of every cell, to check what the sweep costs before it runs."""
+        from .tasks import make_task
+        return [(f"The cell {self.complexity_key} = {c.complexity}, {c.units} units",
+                 make_task(self.task, c.settings), c.model_config) for c in self.cells()]
+
     def cells(self) -> list[Cell]:
         """The grid in training order: simplest problem first, smallest model first."""
         out = []

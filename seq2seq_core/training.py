@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .budget import DRAW_ROWS, EVAL_BATCH
 from .config import TrainConfig
 from .evaluation import score
 from .models import Seq2Seq
@@ -143,26 +144,49 @@ class Trainer(Background):
 
     # ---- one chunk ----------------------------------------------------------------------
     def _batches(self):
+        """A chunk's batches, sampled at most DRAW_ROWS rows at a time (bounded memory)."""
         cfg, task = self.config, self.model.task
-        pairs = task.sample(self.rng, cfg.batch_size * cfg.chunk_batches, "train")
-        weights = task.target_mask(pairs.target)
-        for i in range(0, len(pairs), cfg.batch_size):
-            sl = slice(i, i + cfg.batch_size)
-            inputs = self.model.model_inputs(pairs.source[sl], pairs.target[sl])
-            yield inputs, pairs.target[sl], weights[sl]
+        per_draw = max(1, DRAW_ROWS // cfg.batch_size)
+        left = cfg.chunk_batches
+        while left > 0:
+            count = min(per_draw, left)
+            left -= count
+            pairs = task.sample(self.rng, cfg.batch_size * count, "train")
+            weights = task.target_mask(pairs.target)
+            for i in range(0, len(pairs), cfg.batch_size):
+                sl = slice(i, i + cfg.batch_size)
+                inputs = self.model.model_inputs(pairs.source[sl], pairs.target[sl])
+                yield inputs, pairs.target[sl], weights[sl]
+
+    def _wait_while_paused(self) -> float:
+        """Block while paused (pause acts within a chunk); returns the seconds waited."""
+        if self._ctl.running.is_set():
+            return 0.0
+        began = time.perf_counter()
+        self._ctl.running.wait()
+        return time.perf_counter() - began
 
     def run_chunk(self) -> ChunkRecord:
-        """Train one chunk, then score on held-out examples; returns and records the result."""
-        losses, accs, seen = [], [], 0
+        """Train one chunk, then score on held-out examples; returns and records the result.
+
+        Stop, pause and the time budget act between batches, so a large chunk never holds
+        them up; a chunk cut short is scored and recorded like a whole one.
+        """
+        losses, accs, seen, paused = [], [], 0, 0.0
         began = time.perf_counter()
         for inputs, targets, weights in self._batches():
+            if losses:
+                paused += self._wait_while_paused()
+                spent = self.train_seconds + time.perf_counter() - began - paused
+                if self._ctl.stop.is_set() or spent >= self.config.max_seconds:
+                    break
             loss, acc = self._train_step(inputs, tf.constant(targets), tf.constant(weights))
             losses.append(loss)
             accs.append(acc)
             seen += len(targets)
         losses = [float(x) for x in losses]
         accs = [float(x) for x in accs]
-        spent = time.perf_counter() - began
+        spent = time.perf_counter() - began - paused
         record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent)
         with self._ctl.lock:
             self.samples_seen += seen
@@ -176,9 +200,7 @@ class Trainer(Background):
         task = self.model.task
         pairs = task.held_out(self.config.eval_samples, seed=self.config.seed + 7919 * index)
         result = score(self.model, pairs, max_mistakes=0)
-        weights = task.target_mask(pairs.target)
-        val_loss, _ = self._eval_step(self.model.model_inputs(pairs.source, pairs.target),
-                                      tf.constant(pairs.target), tf.constant(weights))
+        val_loss = self._validation_loss(pairs)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
                                task.target_text(result.predicted[i]), bool(result.exact[i]))
                 for i in range(min(LIVE_SAMPLES, len(pairs)))]
@@ -187,6 +209,18 @@ class Trainer(Background):
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
                            result.exact_match, seen / max(spent, 1e-9))
+
+    def _validation_loss(self, pairs) -> float:
+        """Mean masked loss over the held-out pairs, scored EVAL_BATCH rows at a time."""
+        weights = self.model.task.target_mask(pairs.target)
+        total, count = 0.0, 0.0
+        for i in range(0, len(pairs), EVAL_BATCH):
+            sl = slice(i, i + EVAL_BATCH)
+            loss, _ = self._eval_step(self.model.model_inputs(pairs.source[sl], pairs.target[sl]),
+                                      tf.constant(pairs.target[sl]), tf.constant(weights[sl]))
+            share = float(weights[sl].sum())
+            total, count = total + float(loss) * share, count + share
+        return total / max(count, 1.0)
 
     # ---- the loop -------------------------------------------------------------------------
     def _done_reason(self) -> str:

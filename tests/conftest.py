@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,8 @@ def cap_reached(monkeypatch):
     REGISTRY.register(busy, "another session")
     yield busy
     busy.stop()
+
+
+def shown(markdown: str) -> str:
+    """What a person reads in a markdown element: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)

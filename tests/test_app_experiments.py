@@ -10,6 +10,7 @@ import seq2seq_core as sc
 from seq2seq_core.history import History
 from ui import session
 
+from conftest import shown
 from test_app_train import TINY, errors, open_train
 
 
@@ -93,10 +94,10 @@ def test_experiments_page_lists_renames_deletes_and_exports(app_test, media):
 
 
 def test_experiments_rejects_an_empty_name(app_test):
-    History().record_run("reverse", sc.settings_for("reverse"), sc.ModelConfig(),
-                         sc.TrainConfig(), name="kept")
     at = app_test()
     at.run()
+    History().record_run("reverse", sc.settings_for("reverse"), sc.ModelConfig(),
+                         sc.TrainConfig(), name="kept", owner=at.session_state["_owner_id"])
     at.switch_page("pages/experiments.py").run()
     at.text_input(key="exp_new_name").set_value("   ").run()
     at.button(key="exp_rename").click().run()
@@ -221,7 +222,7 @@ def test_uploaded_model_continues_training_only_on_its_task(app_test):
     upload_model(at, tiny_model_bytes("reverse", n_in=4, n_out=2, cardinality=5), "rev.s2s")
     assert "Could not load" not in errors(at)
     model = at.session_state["model"]
-    assert model.task.settings.n_in == 4 and any("Loaded rev.s2s" in s.value for s in at.success)
+    assert model.task.settings.n_in == 4 and any("Loaded rev.s2s" in shown(s.value) for s in at.success)
     assert at.button(key="btn_continue").disabled  # n_in 3 on the page
     assert "this model learned 4 → 2" in errors(at)
 
@@ -278,7 +279,7 @@ def test_bad_link_warns_and_uses_defaults(app_test, params, bad):
     at.query_params = params
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
-    warnings = " | ".join(w.value for w in at.warning)
+    warnings = " | ".join(shown(w.value) for w in at.warning)
     assert bad in warnings and "default settings" in warnings, warnings
     assert at.session_state["w_units"] == sc.ModelConfig().units
 

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 import seq2seq_core as sc
 from seq2seq_core.strategies import forcing_comparison
 
+from conftest import shown
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "inspect.py")
 TIMEOUT = 120
 SECTIONS = ["Step-by-step decoder", "Decoding strategies", "Teacher forcing vs free running",
@@ -63,7 +65,7 @@ def test_a_corrupt_model_file_shows_an_error_and_changes_nothing():
     at.file_uploader[0].upload("broken.s2s", b"this is not a model").run()
     assert not at.exception
     assert len(at.error) == 1
-    assert "not a seq2seq-lab model file" in at.error[0].value
+    assert "not a seq2seq-lab model" in shown(at.error[0].value)
     assert "model" not in at.session_state
 
 
@@ -102,7 +104,7 @@ def test_invalid_input_shows_the_task_message(model, text):
     with pytest.raises(sc.InvalidInput) as err:
         model.task.validate(text)
     at = type_input(page(model), text)
-    assert [e.value for e in at.error] == [str(err.value)]
+    assert [shown(e.value) for e in at.error] == [str(err.value)]
     assert not at.get("vega_lite_chart") or all(
         "your input" not in json.dumps(c) for c in charts(at))
     assert [h.value for h in at.header] == ["Evaluation"]  # the rest waits for a valid input
@@ -272,7 +274,7 @@ def test_invalid_expected_output_shows_its_message(attention_model, expected):
     at = type_input(page(attention_model), "1 2 3 4 5")
     at.text_input(key="inspect_expected").input(expected).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [str(err.value)]
+    assert [shown(e.value) for e in at.error] == [str(err.value)]
     assert [h.value for h in at.header] == SECTIONS  # the rest of the page still works
 
 

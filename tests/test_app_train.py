@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import shown
 from ui import session
 
 TINY = {"w_task": "reverse", "w_reverse_n_in": 3, "w_reverse_n_out": 2,
@@ -22,7 +23,7 @@ def open_train(app_test, **values):
 
 
 def errors(at) -> str:
-    return " | ".join(e.value for e in at.error)
+    return " | ".join(shown(e.value) for e in at.error)
 
 
 def test_train_page_shows_summary_and_parameter_count(app_test):

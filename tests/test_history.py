@@ -156,7 +156,9 @@ def test_csv(history):
     history.record_run("dates", DATES, MODEL, TRAIN, [chunk(1)], name='with, "quotes"')
     frame = pd.read_csv(io.StringIO(history.to_csv()))
     assert list(frame["name"]) == ['with, "quotes"']
-    assert set(RUN_COLUMNS) | {"settings", "model_config", "train_config"} <= set(frame.columns)
+    assert (set(RUN_COLUMNS) - {"owner"}) | {"settings", "model_config", "train_config"} \
+        <= set(frame.columns)
+    assert "owner" not in frame.columns  # who owns which run stays on the server
     assert "MMM d, yy" in frame["settings"][0]
     assert pd.read_csv(io.StringIO(History(history.path.with_name("empty.db")).to_csv())).empty
 

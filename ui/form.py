@@ -16,6 +16,7 @@ import seq2seq_core as sc
 from seq2seq_core.presets import Preset
 from seq2seq_core.tasks.dates import FORMATS
 from seq2seq_core.tasks.reverse import MODES
+from .text import md
 
 PREFIX = "w_"
 TASK_LABELS = {"reverse": "Reverse integers", "addition": "Addition",
@@ -270,7 +271,7 @@ def corpus_widgets():
         if cached is None:
             return None, ""
         key, corpus = cached  # uploaded earlier, before a page switch
-        st.caption(f"Using {corpus.name}, uploaded earlier.")
+        st.caption(f"Using {md(corpus.name)}, uploaded earlier.")
     else:
         data = upload.getvalue()
         key = f"{upload.name}:{hashlib.sha1(data).hexdigest()[:12]}"
@@ -280,7 +281,7 @@ def corpus_widgets():
             st.session_state.pop("_corpus_cache", None)
             corpus = sc.parse_pairs(data, name=upload.name)  # InvalidInput for a bad file
             st.session_state["_corpus_cache"] = (key, corpus)
-    st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {corpus.name}.")
+    st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {md(corpus.name)}.")
     if corpus.skipped:
         with st.expander(f"{len(corpus.skipped):,} lines skipped", expanded=len(corpus.skipped) <= 10):
             st.dataframe(pd.DataFrame(corpus.skipped, columns=["line", "why it was skipped"]),

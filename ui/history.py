@@ -23,10 +23,10 @@ def get_history() -> History:
     return _open(str(default_path()))
 
 
-def track(trainer, name: str | None = None):
+def track(trainer, name: str | None = None, owner: str | None = None):
     """Start recording `trainer` in the history; None (logged) if the database fails."""
     try:
-        return get_history().track(trainer, name=name)
+        return get_history().track(trainer, name=name, owner=owner)
     except Exception:  # noqa: BLE001 - a broken history never blocks training
         log.exception("could not record the run in the history")
         return None

@@ -13,6 +13,8 @@ import streamlit as st
 import seq2seq_core as sc
 
 from . import form, training
+from .session import limits
+from .text import md
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_KEY = "upload_model"
@@ -98,11 +100,11 @@ def upload_ui(key: str = UPLOAD_KEY, label: str | None = None) -> None:
         else:
             try:
                 with st.spinner("Loading the model…"):
-                    model = sc.from_bytes(upload.getvalue())
+                    model = sc.from_bytes(upload.getvalue(), max_params=limits().max_params)
             except sc.InvalidInput as err:  # ModelFileError and friends
                 error = str(err)
-            except Exception as err:  # noqa: BLE001 - never let a file crash the page
-                error = f"{type(err).__name__}: {err}"
+            except Exception:  # noqa: BLE001 - never let a file crash the page
+                error = sc.persistence.UNREADABLE
             else:
                 st.session_state["model"] = model
                 st.session_state["model_source"] = upload.name
@@ -111,9 +113,9 @@ def upload_ui(key: str = UPLOAD_KEY, label: str | None = None) -> None:
         if not error:
             st.rerun()  # redraw the page with the new model
     if handled[1]:
-        st.error(f"Could not load {upload.name}: {handled[1]} Nothing was changed.")
+        st.error(f"Could not load {md(upload.name)}: {md(handled[1])} Nothing was changed.")
     else:
-        st.success(f"Loaded {upload.name}: it is now the model on the Inspect page.")
+        st.success(f"Loaded {md(upload.name)}: it is now the model on the Inspect page.")
 
 
 def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
@@ -139,7 +141,7 @@ def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
                                  label=f"{model.task.title} · "
                                        f"{training.describe_model(model.config)} · continued")
         if message:
-            st.error(message)
+            st.error(md(message))
         else:
             st.rerun()
 
@@ -152,7 +154,7 @@ def models_section(choice: form.Choice) -> None:
         st.subheader("Model file")
         source = st.session_state.get("model_source")
         if model is not None:
-            what = f"uploaded from {source}" if source else "trained in this tab"
+            what = f"uploaded from {md(source)}" if source else "trained in this tab"
             st.markdown(f"**Current model** ({what}): {model.task.title} · "
                         f"{training.describe_model(model.config)} · "
                         f"{model.count_params():,} parameters")

@@ -1,34 +1,34 @@
-"""Process-wide bookkeeping of training threads: a cap on concurrent trainings, and a sweep
-that stops the training of a browser session that has gone away.
+"""Process-wide bookkeeping of jobs (trainings, sweeps, studies, evaluations): a cap on
+how many run at once on the server and for each person, and a sweep that stops the jobs of
+a browser session that has gone away.
 
 Each browser tab is a Streamlit session with its own `st.session_state`, so each owns its
-Trainer. This module is the only process-wide state: a registry (module level, guarded by
-a lock) of the trainers that are alive, keyed by a token, with the session that owns them.
+jobs. This module is the only process-wide state: a registry (module level, guarded by a
+lock) of the jobs that are alive, keyed by a token, with the session and the owner (see
+`ui.identity`) they belong to. The limits are the core's `ServerLimits`.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from seq2seq_core.budget import ServerLimits
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_TRAININGS = 4
 SWEEP_SECONDS = 10.0
 # A session must look closed for this long before its training is stopped: a tab that
 # briefly loses its connection reconnects to the same session.
 GRACE_SECONDS = 30.0
 
 
-def max_trainings() -> int:
-    """The cap on concurrent trainings in this process (env SEQ2SEQ_MAX_TRAININGS, default 4)."""
-    try:
-        return max(1, int(os.environ.get("SEQ2SEQ_MAX_TRAININGS", DEFAULT_MAX_TRAININGS)))
-    except ValueError:
-        return DEFAULT_MAX_TRAININGS
+def limits() -> ServerLimits:
+    """This server's limits, read from the environment (cheap: no caching needed)."""
+    return ServerLimits.from_env()
 
 
 def current_session_id() -> str | None:
@@ -62,12 +62,26 @@ def session_is_open(session_id: str | None) -> bool | None:
 class Entry:
     trainer: object
     session_id: str | None
+    owner: str | None = None
+    label: str = "a training"
     started: float = field(default_factory=time.monotonic)
     closed_since: float | None = None
 
 
 class TrainingCapReached(RuntimeError):
-    """Raised by `register` when the process already runs the maximum number of trainings."""
+    """Raised by `register` when the server, or this person, already runs the most jobs allowed."""
+
+
+class _Slot:
+    """A job that runs in the script thread (an evaluation): alive until released."""
+
+    is_alive = True
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 class Registry:
@@ -93,25 +107,48 @@ class Registry:
             return len(self._entries)
 
     def register(self, trainer, session_id: str | None, limit: int | None = None,
-                 start=None) -> str:
-        """Start `trainer` under the cap; returns a token. Raises TrainingCapReached.
+                 start=None, owner: str | None = None, per_owner: int | None = None,
+                 label: str = "a training") -> str:
+        """Start `trainer` under the caps; returns a token. Raises TrainingCapReached.
 
         `trainer` is anything with `start()`, `stop()` and `is_alive` (a Trainer, a Sweep).
         `start`, when given, is called instead of `trainer.start()` (e.g. to pass callbacks).
+        `limit` caps the jobs of the whole server, `per_owner` (None: no cap) those of
+        `owner`; `label` says what the job is in messages.
         """
-        limit = max_trainings() if limit is None else limit
+        limit = limits().max_trainings if limit is None else limit
         with self._lock:
             self._prune()
+            mine = [e for e in self._entries.values() if owner is not None and e.owner == owner]
+            if per_owner is not None and len(mine) >= per_owner:
+                running = ", ".join(e.label for e in mine)
+                raise TrainingCapReached(
+                    f"You are already running {running}; this server lets each person run "
+                    f"{per_owner} job{'s' if per_owner != 1 else ''} at a time (trainings, "
+                    "sweeps, studies and evaluations count alike). Stop it or wait for it to "
+                    "finish, then try again.")
             if len(self._entries) >= limit:
                 raise TrainingCapReached(
-                    f"{len(self._entries)} trainings are already running on this server, the "
-                    f"most it allows at once ({limit}). Wait for one to finish, or stop one in "
-                    "another tab, then press Start again.")
+                    f"{len(self._entries)} jobs are already running on this server, the most "
+                    f"it allows at once ({limit}). Wait for one to finish, then try again.")
             token = uuid.uuid4().hex
             (start or trainer.start)()
-            self._entries[token] = Entry(trainer, session_id)
+            self._entries[token] = Entry(trainer, session_id, owner, label)
             self._ensure_sweeper()
         return token
+
+    @contextmanager
+    def slot(self, session_id: str | None, owner: str | None = None,
+             per_owner: int | None = None, label: str = "an evaluation"):
+        """Hold a job slot while a job runs in the script thread (raises TrainingCapReached)."""
+        job = _Slot()
+        token = self.register(job, session_id, owner=owner, per_owner=per_owner, label=label)
+        try:
+            yield
+        finally:
+            job.is_alive = False
+            with self._lock:
+                self._entries.pop(token, None)
 
     def sweep(self, now: float | None = None) -> list[str]:
         """Stop the trainings of sessions closed for longer than the grace period.
@@ -167,3 +204,26 @@ def _alive(trainer) -> bool:
 
 
 REGISTRY = Registry()
+
+
+def _owner_and_cap() -> tuple[str, int | None]:
+    from . import identity
+    per_owner = None if identity.is_teacher() else limits().jobs_per_session
+    return identity.owner_id(), per_owner
+
+
+def start_job(job, label: str, start=None) -> str:
+    """Start this session's `job` under the server's and the person's caps ('' or why not)."""
+    owner, per_owner = _owner_and_cap()
+    try:
+        REGISTRY.register(job, current_session_id(), start=start, owner=owner,
+                          per_owner=per_owner, label=label)
+    except TrainingCapReached as err:
+        return str(err)
+    return ""
+
+
+def job_slot(label: str):
+    """A slot for a job this session runs in the script thread (an evaluation)."""
+    owner, per_owner = _owner_and_cap()
+    return REGISTRY.slot(current_session_id(), owner, per_owner, label)

@@ -12,7 +12,10 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core import share
 
+from seq2seq_core.corpus import clean_name
+
 from . import form
+from .text import md
 
 WRITTEN = "_query_written"
 NOTICE = "_link_notice"
@@ -51,7 +54,7 @@ def apply_link() -> None:
     try:
         values = link_values(params)
     except sc.InvalidInput as err:
-        st.session_state[NOTICE] = ("warning", f"This link's settings could not be used: {err} "
+        st.session_state[NOTICE] = ("warning", f"This link's settings could not be used: {md(err)} "
                                                "The default settings are shown instead.")
         for key, value in form.DEFAULTS.items():
             st.session_state[key] = value
@@ -62,7 +65,8 @@ def apply_link() -> None:
     message = "Settings loaded from the link."
     corpus = getattr(share.from_query(params)[1], "corpus", "phrasebook")
     if corpus != "phrasebook":
-        message += f" It was made with the sentence file **{corpus}**: upload it again below."
+        message += (f" It was made with the sentence file **{md(clean_name(corpus))}**: upload it "
+                    "again below.")
     st.session_state[NOTICE] = ("info", message)
 
 

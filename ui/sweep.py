@@ -11,10 +11,13 @@ import re
 import pandas as pd
 import streamlit as st
 
+from seq2seq_core.budget import check_runs
+from seq2seq_core.errors import InvalidInput
 from seq2seq_core.sweep import COMPLEXITY, Sweep, SweepConfig, results_from_history
 
 from .history import get_history
-from .session import REGISTRY, TrainingCapReached, current_session_id
+from . import identity
+from .session import limits, start_job
 
 SWEEP = "sweep_obj"
 RESULTS = "sweep_results"
@@ -34,11 +37,15 @@ def start(config: SweepConfig) -> str:
     """Start a sweep recorded in the history; returns an error message or ''."""
     if is_running():
         return "A sweep is already running in this tab: stop it first."
-    sweep = Sweep(config, get_history())
     try:
-        REGISTRY.register(sweep, current_session_id())
-    except TrainingCapReached as err:
+        check_runs(config.runs(), config.train_config, limits())
+    except InvalidInput as err:
         return str(err)
+    sweep = Sweep(config, get_history())
+    sweep.runner.owner = identity.owner_id()
+    message = start_job(sweep, "a sweep (Sweep page)")
+    if message:
+        return message
     st.session_state[SWEEP] = sweep
     st.session_state.pop(RESULTS, None)
     return ""

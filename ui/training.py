@@ -8,11 +8,14 @@ from __future__ import annotations
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core.budget import Cost, check_run
 
+from . import identity
 from .history import track
-from .session import REGISTRY, TrainingCapReached, current_session_id
+from .session import limits, start_job
 
 TRAINER = "trainer"
+RECORDER = "recorder"
 DRAFT = "_draft_model"
 ACTIVE = ("running", "paused")
 
@@ -21,24 +24,37 @@ def trainer() -> sc.Trainer | None:
     return st.session_state.get(TRAINER)
 
 
+def recorder_note() -> str:
+    """Why the session's run is no longer recorded in the history ('' if it is)."""
+    rec = st.session_state.get(RECORDER)
+    return getattr(rec, "lost", "") if rec is not None else ""
+
+
 def is_active() -> bool:
     t = trainer()
     return t is not None and t.status in ACTIVE
 
 
-def draft_model(choice, fresh: bool = False) -> sc.Seq2Seq:
-    """The untrained model the widgets describe, for its summary; rebuilt only when they
-    change. `fresh=True` (Start) never returns a model an earlier run has trained.
+def cost(choice) -> tuple[Cost | None, str]:
+    """What the widgets' run would cost, by formula (nothing is built), or why this server
+    cannot afford it."""
+    if not choice.ok:
+        return None, ""
+    try:
+        return check_run(choice.task, choice.model_config, choice.train_config, limits()), ""
+    except sc.InvalidInput as err:
+        return None, str(err)
 
-    Start marks the draft as used rather than dropping it, so the rerun after Start does not
-    build a new network (a second or so of CPU) while the run compiles and trains.
-    """
+
+def draft_model(choice) -> sc.Seq2Seq:
+    """The untrained network the widgets describe, for its layer table; built only when asked
+    for (and only once its cost is known to be affordable), rebuilt when the widgets change."""
     key = choice.model_key()
     cached = st.session_state.get(DRAFT)
-    if cached and cached[0] == key and not (fresh and cached[2]):
+    if cached and cached[0] == key:
         return cached[1]
     model = sc.Seq2Seq.build(choice.task, choice.model_config, seed=choice.train_config.seed)
-    st.session_state[DRAFT] = (key, model, False)
+    st.session_state[DRAFT] = (key, model)
     return model
 
 
@@ -51,24 +67,26 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
     if is_active():
         return "A training is already running in this tab: stop it first."
     continuing = model is not None
-    model = model if continuing else draft_model(choice, fresh=True)
+    task, config = (model.task, model.config) if continuing else (choice.task, choice.model_config)
+    try:
+        check_run(task, config, choice.train_config, limits())
+    except sc.InvalidInput as err:
+        return str(err)
+    model = model if continuing else sc.Seq2Seq.build(task, config, seed=choice.train_config.seed)
     t = sc.Trainer(model, choice.train_config)
     name = f"continued: {model.task.name} {describe_model(model.config)}" if continuing else None
 
     def launch() -> None:
-        rec = track(t, name=name)
+        rec = track(t, name=name, owner=identity.owner_id())
+        st.session_state[RECORDER] = rec
         if rec is None:
             t.start()
         else:
             t.start(on_chunk=rec, on_end=rec.finish)
 
-    try:
-        REGISTRY.register(t, current_session_id(), start=launch)
-    except TrainingCapReached as err:
-        return str(err)
-    if not continuing:
-        key, draft, _ = st.session_state[DRAFT]
-        st.session_state[DRAFT] = (key, draft, True)  # the next Start builds a fresh model
+    message = start_job(t, "a training (Train page)", start=launch)
+    if message:
+        return message
     st.session_state[TRAINER] = t
     st.session_state["_published"] = None
     st.session_state["run_label"] = label or \

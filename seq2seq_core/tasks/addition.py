@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..vocab import Vocabulary
 from .base import Pairs, Task
-from .limits import check_int
+from .limits import check_bool, check_int, check_text
 
 DIGITS = "0123456789"
 ALLOWED_OPERATORS = "+-*"
@@ -31,7 +31,8 @@ class AdditionSettings:
     def __post_init__(self):
         check_int("Number of terms", self.n_terms, 1, 8)
         check_int("Largest number", self.largest, 1, 99_999)
-        ops = self.operators
+        ops = check_text("Operators", self.operators, len(ALLOWED_OPERATORS))
+        check_bool("Variable number of terms", self.variable_terms)
         if not ops or any(o not in ALLOWED_OPERATORS for o in ops) or len(set(ops)) != len(ops):
             raise InvalidInput(f"Operators must be a non-empty subset of '{ALLOWED_OPERATORS}'; "
                                f"got {ops!r}.")
@@ -118,10 +119,10 @@ class AdditionTask(Task):
         text = self.check_common(text.strip() if isinstance(text, str) else text)
         s = self.settings
         ops = re.escape(s.operators)
-        if not re.fullmatch(rf"\d+([{ops}]\d+)*", text):
+        if not re.fullmatch(rf"[0-9]+([{ops}][0-9]+)*", text):
             raise InvalidInput(f"Write numbers joined by {' '.join(s.operators)} with no spaces, "
                                f"e.g. {self.example_inputs()[0]}")
-        count = len(re.findall(r"\d+", text))
+        count = len(re.findall(r"[0-9]+", text))
         low = 2 if s.variable_terms else s.n_terms
         if not low <= count <= s.n_terms:
             allowed = f"{low} to {s.n_terms}" if low != s.n_terms else f"exactly {s.n_terms}"
@@ -130,8 +131,8 @@ class AdditionTask(Task):
 
     def answer(self, text: str) -> str:
         text = self.validate(text)
-        numbers = [int(x) for x in re.findall(r"\d+", text)]
-        ops = re.findall(r"[^\d]", text)
+        numbers = [int(x) for x in re.findall(r"[0-9]+", text)]
+        ops = re.findall(r"[^0-9]", text)
         terms = np.array([numbers], dtype=object)
         return str(evaluate(terms, np.array([ops], dtype="<U1").reshape(1, -1))[0])
 

@@ -10,6 +10,16 @@ from ..errors import InvalidInput
 from ..vocab import Vocabulary
 
 
+MAX_INPUT_CHARS = 2000
+
+
+def check_length(text) -> None:
+    """Refuse typed input far longer than any task takes, before any work is done on it."""
+    if isinstance(text, str) and len(text) > MAX_INPUT_CHARS:
+        raise InvalidInput(f"The input has {len(text):,} characters; inputs can have at most "
+                           f"{MAX_INPUT_CHARS:,}.")
+
+
 @dataclass(frozen=True)
 class Pairs:
     """A batch of encoded examples: `source` (n, S) and `target` (n, T) int32 ids."""
@@ -80,6 +90,7 @@ class Task(ABC):
 
     # ---- shared behaviour -------------------------------------------------------------
     def check_common(self, text: str, max_len: int | None = None) -> str:
+        check_length(text)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"The input is empty. Type something like: {self.example_inputs()[0]}")
         self.source_vocab.check(text)

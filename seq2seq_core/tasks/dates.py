@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..vocab import PAD, Vocabulary
 from .base import Pairs, Task
-from .limits import check_int
+from .limits import check_int, check_texts
 
 MONTHS = np.array(calendar.month_name[1:])
 MONTHS_SHORT = np.array(calendar.month_abbr[1:])
@@ -73,7 +73,7 @@ class DateSettings:
         check_int("Last year", self.last_year, 1000, 9999)
         if self.first_year > self.last_year:
             raise InvalidInput("The first year must not come after the last year.")
-        formats = tuple(self.formats)
+        formats = check_texts("Date formats", self.formats, len(FORMATS), 40)
         object.__setattr__(self, "formats", formats)
         unknown = [f for f in formats if f not in FORMATS]
         if not formats or unknown:

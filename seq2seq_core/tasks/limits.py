@@ -1,26 +1,65 @@
-"""Bounds checks for settings, so absurd sizes get a clear message instead of a crash."""
+"""Bounds and type checks for settings, so absurd or mistyped values get a clear message
+instead of a crash deep inside NumPy or Keras."""
 from __future__ import annotations
+
+import math
 
 from ..errors import InvalidInput
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} must be a whole number between {low} and {high}; got {value!r}.")
+        raise InvalidInput(f"{name} must be a whole number between {low} and {high}; got {_shown(value)}.")
     if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}; got {value}.")
+        raise InvalidInput(f"{name} must be between {low} and {high}; got {_shown(value)}.")
     return value
 
 
 def check_float(name: str, value, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInput(f"{name} must be a number between {low} and {high}; got {value!r}.")
-    if not low <= float(value) <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}; got {value}.")
+        raise InvalidInput(f"{name} must be a number between {low} and {high}; got {_shown(value)}.")
+    if isinstance(value, int) and abs(value) > 10**300:
+        raise InvalidInput(f"{name} must be between {low} and {high}; got a number that large.")
+    if not math.isfinite(float(value)) or not low <= float(value) <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}; got {_shown(value)}.")
     return float(value)
 
 
 def check_choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}.")
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(map(str, choices))}; got {_shown(value)}.")
     return value
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false; got {_shown(value)}.")
+    return value
+
+
+def check_text(name: str, value, max_chars: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text; got {_shown(value)}.")
+    if len(value) > max_chars:
+        raise InvalidInput(f"{name} can have at most {max_chars} characters; got {len(value):,}.")
+    return value
+
+
+def check_texts(name: str, value, max_items: int, max_chars: int) -> tuple[str, ...]:
+    """A tuple (or list) of short strings, returned as a tuple."""
+    if isinstance(value, str) or not isinstance(value, (tuple, list)):
+        raise InvalidInput(f"{name} must be a list of names; got {_shown(value)}.")
+    if len(value) > max_items:
+        raise InvalidInput(f"{name} can have at most {max_items} entries; got {len(value):,}.")
+    return tuple(check_text(name, v, max_chars) for v in value)
+
+
+def _shown(value, limit: int = 60) -> str:
+    """A short repr of a value for a message: huge or odd values never flood the screen."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**60:
+        return "a number with more than 60 digits"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a hostile __repr__ still gets a message
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InvalidInput
 from ..vocab import Vocabulary
-from .base import Pairs, Task
+from .base import Pairs, Task, check_length
 from .limits import check_choice, check_int
 
 MODES = ("reverse", "echo", "reverse_all")
@@ -42,6 +42,13 @@ class ReverseSettings:
         return self.n_in if self.mode == "reverse_all" else self.n_out
 
 
+def _in_range(part: str, cardinality: int) -> bool:
+    """True for a plain ASCII whole number in 1..cardinality (never int() of huge or exotic digits)."""
+    digits = part.lstrip("0")
+    return (part.isascii() and part.isdigit() and len(digits) <= len(str(cardinality))
+            and 1 <= int(digits or "0") <= cardinality)
+
+
 class ReverseTask(Task):
     name = "reverse"
     title = "Reverse / echo integers"
@@ -68,13 +75,14 @@ class ReverseTask(Task):
 
     def validate(self, text: str) -> str:
         s = self.settings
+        check_length(text)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"The input is empty. Type {s.n_in} integers between 1 and "
                                f"{s.cardinality}, separated by spaces, e.g. {self.example_inputs()[0]}")
         parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
-        bad = [p for p in parts if not p.isdigit() or not 1 <= int(p) <= s.cardinality]
+        bad = [p for p in parts if not _in_range(p, s.cardinality)]
         if bad:
-            shown = ", ".join(repr(p) for p in bad[:8])
+            shown = ", ".join(repr(p if len(p) <= 12 else p[:11] + "…") for p in bad[:8])
             raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: {shown}. "
                                f"0 is reserved for start/padding.")
         if len(parts) != s.n_in:

@@ -2,26 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..corpus import Corpus, parse_pairs, phrasebook
+from ..corpus import Corpus, clean_name, phrasebook
 from ..errors import InvalidInput
 from ..vocab import END, PAD, START, Vocabulary
 from .base import Pairs, Task
-from .limits import check_float, check_int
+from .limits import check_float, check_int, check_text
 
 
-def _corpus_named(name: str) -> Corpus:
-    """The built-in phrasebook, or a pairs file at the given path (for the command line)."""
-    if name == "phrasebook":
-        return phrasebook()
-    path = Path(name)
-    if not path.is_file():
-        raise InvalidInput(f"No pairs file at {name!r}; use 'phrasebook' or a path to a "
-                           "tab-separated file.")
-    return parse_pairs(path.read_bytes(), name=path.name)
+def _builtin_corpus(name: str) -> Corpus:
+    """The built-in phrasebook. A task never reads a file by name: uploads, model files and
+    the command line hand their pairs over as a Corpus."""
+    if name != "phrasebook":
+        raise InvalidInput(f"The sentence pairs {clean_name(name)!r} are not built in: "
+                           "upload that file again, or choose the built-in phrasebook.")
+    return phrasebook()
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,7 @@ class TranslationSettings:
     max_length: int = 40
 
     def __post_init__(self):
+        check_text("Corpus name", self.corpus, 300)
         check_int("Number of pairs", self.max_pairs, 10, 20_000)
         check_float("Held-out share", self.holdout, 0.0, 0.5)
         check_int("Longest sentence", self.max_length, 4, 80)
@@ -54,7 +52,7 @@ class TranslationTask(Task):
     def __init__(self, settings: TranslationSettings | None = None, corpus: Corpus | None = None):
         self.settings = settings or TranslationSettings()
         s = self.settings
-        self.corpus = corpus or _corpus_named(s.corpus)
+        self.corpus = corpus if corpus is not None else _builtin_corpus(s.corpus)
         pairs = [p for p in self.corpus.pairs if max(len(p[0]), len(p[1])) <= s.max_length]
         pairs = pairs[: s.max_pairs]
         if len(pairs) < 10:
