@@ -64,15 +64,16 @@ def check_members(zf: zipfile.ZipFile, members: tuple[Member, ...], what: str) -
 
 
 def _check_info(info: zipfile.ZipInfo, max_bytes: int, what: str) -> None:
+    where = f"{what}: {info.filename}"
     if info.flag_bits & 0x1:
-        raise ModelFileError(f"{info.filename} in {what} is encrypted.")
+        raise ModelFileError(f"{where} is encrypted.")
     if info.compress_type not in METHODS:
-        raise ModelFileError(f"{info.filename} in {what} uses an unsupported compression.")
+        raise ModelFileError(f"{where} uses an unsupported compression.")
     if info.file_size > max_bytes:
-        raise ModelFileError(f"{info.filename} in {what} inflates to {_mb(info.file_size)}; "
-                             f"the most allowed is {_mb(max_bytes)}.")
+        raise ModelFileError(f"{where} inflates to {_mb(info.file_size)}; the most allowed "
+                             f"is {_mb(max_bytes)}.")
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise ModelFileError(f"{info.filename} in {what} inflates {info.file_size // max(info.compress_size, 1):,} "
+        raise ModelFileError(f"{where} inflates {info.file_size // max(info.compress_size, 1):,} "
                              f"times (from {_mb(info.compress_size)} to {_mb(info.file_size)}), "
                              f"more than the {MAX_RATIO} times a real model does: refused as a "
                              "zip bomb.")

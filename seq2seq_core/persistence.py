@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import tempfile
+import warnings
 import zipfile
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -217,7 +218,9 @@ def _load_network(keras_path: Path, model: Seq2Seq, tmp: Path) -> None:
         weights = extract_member(inner, WEIGHTS, tmp / WEIGHTS, limit)
     _check_weights(weights, model.count_params())
     try:
-        model.train_model.load_weights(weights)
+        with warnings.catch_warnings():  # Keras warns per layer before it raises
+            warnings.simplefilter("ignore")
+            model.train_model.load_weights(weights)
     except ValueError:
         raise ModelFileError("The network inside does not match its description (its layers "
                              "or sizes differ from the task and settings in lab.json).") from None

@@ -52,6 +52,8 @@ class TranslationTask(Task):
     def __init__(self, settings: TranslationSettings | None = None, corpus: Corpus | None = None):
         self.settings = settings or TranslationSettings()
         s = self.settings
+        if corpus is not None and not isinstance(corpus, Corpus):
+            raise InvalidInput("A translation task takes its sentence pairs as a Corpus.")
         self.corpus = corpus if corpus is not None else _builtin_corpus(s.corpus)
         pairs = [p for p in self.corpus.pairs if max(len(p[0]), len(p[1])) <= s.max_length]
         pairs = pairs[: s.max_pairs]
