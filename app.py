@@ -17,12 +17,12 @@ form.keep_widget_values()
 training.publish_if_done()
 
 page = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/inspect.py", title="Inspect", icon=":material/search:"),
-    st.Page("pages/study.py", title="Why attention?", icon=":material/compare_arrows:"),
-    st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
-    st.Page("pages/experiments.py", title="Experiments", icon=":material/lab_profile:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/inspect.py", title="Inspect", icon=":material/search:"),
+    st.Page("app_pages/study.py", title="Why attention?", icon=":material/compare_arrows:"),
+    st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page("app_pages/experiments.py", title="Experiments", icon=":material/lab_profile:"),
 ])
 identity.owner_id()  # who this browser is, for run ownership and job limits
 identity.teacher_panel()

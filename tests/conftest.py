@@ -32,24 +32,13 @@ def attention_model():
 
 
 @pytest.fixture
-def app_test(monkeypatch):
-    """An AppTest factory for app.py that behaves like `streamlit run`.
+def app_test():
+    """An AppTest factory for app.py, which runs every page through st.navigation.
 
-    Streamlit 1.67's AppTest resets `PagesManager.uses_pages_directory` before every run, so
-    with a `pages/` folder next to app.py every run after the first takes the legacy
-    pages-folder path and runs the page file alone, skipping app.py (st.navigation). A real
-    server sets the flag once, when app.py first calls st.navigation. Pin it likewise.
+    The pages live in `app_pages/`, not `pages/`: with a `pages/` folder next to app.py,
+    Streamlit runs a page file alone (skipping app.py) whenever it has not yet seen
+    st.navigation, e.g. for the first visitor of a fresh server who opens a deep link.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test as app_test_module
-
-    class V2PagesManager(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test_module, "PagesManager", V2PagesManager)
-
     def make(timeout: float = 120):
         from streamlit.testing.v1 import AppTest
         return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
@@ -82,5 +71,6 @@ def cap_reached(monkeypatch):
 
 
 def shown(markdown: str) -> str:
-    """What a person reads in a markdown element: backslash escapes removed."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """What a person reads in a markdown element: backslash escapes and invisible word
+    joiners (ui.text keeps addresses from becoming links with them) removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

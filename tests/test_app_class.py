@@ -11,21 +11,14 @@ import seq2seq_core as sc
 from seq2seq_core.history import History
 
 from conftest import shown
-from test_app_train import TINY, errors
+from test_app_train import errors, open_train
 
 # A training that runs until stopped (long budget), small enough to start fast.
-LONG = {**TINY, "w_max_samples": 20_000_000, "w_max_seconds": 600.0, "w_chunk_batches": 5}
+LONG = {"w_max_samples": 20_000_000, "w_max_seconds": 600.0, "w_chunk_batches": 5}
 
 
 def student(app_test, **values):
-    at = app_test()
-    at.run()
-    at.switch_page("pages/train.py").run()
-    for key, value in {**LONG, **values}.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_train(app_test, **{**LONG, **values})
 
 
 def start(at):
@@ -40,7 +33,7 @@ def start(at):
 
 
 def run_ids(at) -> list[int]:
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("app_pages/experiments.py").run()
     assert not at.exception, at.exception
     return [int(i) for i in at.dataframe[0].value["id"]]
 
@@ -68,7 +61,7 @@ def test_two_students_cannot_touch_each_others_work(app_test):
     assert bob.button(key="exp_delete").disabled
 
     # Alice may not take a second slot: a sweep while she trains.
-    alice.switch_page("pages/sweep.py").run()
+    alice.switch_page("app_pages/sweep.py").run()
     alice.session_state["sweep_seconds"] = 5
     alice.run()
     alice.button(key="sweep_start").click().run()
@@ -94,7 +87,7 @@ def test_the_teacher_manages_every_run(app_test, monkeypatch):
     run = history.record_run("reverse", sc.settings_for("reverse"), sc.ModelConfig(),
                              sc.TrainConfig(), name="someone's run", owner="browser-other")
     teacher = student(app_test)
-    teacher.switch_page("pages/experiments.py").run()
+    teacher.switch_page("app_pages/experiments.py").run()
     assert any("none of the runs above is yours" in c.value for c in teacher.caption)
     teacher.text_input(key="teacher_attempt").set_value("guess")
     _submit(teacher)
@@ -135,7 +128,7 @@ def test_one_person_one_job_counts_evaluations(app_test, attention_model):
     at = student(app_test)
     trainer = start(at)
     at.session_state["model"] = attention_model
-    at.switch_page("pages/inspect.py").run()
+    at.switch_page("app_pages/inspect.py").run()
     at.button(key="inspect_evaluate").click().run()
     assert not at.exception
     warnings = " | ".join(shown(w.value) for w in at.warning)
@@ -173,7 +166,7 @@ def test_a_link_to_a_huge_network_builds_nothing(app_test):
                             "layers": "3", "bidirectional": "1", "cardinality": "500"})
     at.run()
     began = time.perf_counter()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception
     assert time.perf_counter() - began < 10
     assert "this server allows at most 3,000,000" in errors(at)

@@ -53,16 +53,16 @@ def train_tiny(at):
 def test_experiments_page_lists_renames_deletes_and_exports(app_test, media):
     at = app_test()
     at.run()
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("app_pages/experiments.py").run()
     assert not at.exception
     assert any("No runs yet" in i.value for i in at.info)
 
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     for key, value in TINY.items():
         at.session_state[key] = value
     at.run()
     train_tiny(at)
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("app_pages/experiments.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert len(table) == 1 and table["status"][0] == "finished"
@@ -98,7 +98,7 @@ def test_experiments_rejects_an_empty_name(app_test):
     at.run()
     History().record_run("reverse", sc.settings_for("reverse"), sc.ModelConfig(),
                          sc.TrainConfig(), name="kept", owner=at.session_state["_owner_id"])
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("app_pages/experiments.py").run()
     at.text_input(key="exp_new_name").set_value("   ").run()
     at.button(key="exp_rename").click().run()
     assert "cannot be empty" in errors(at)
@@ -113,7 +113,7 @@ SWEEP = {"sweep_values": "2, 3", "sweep_units": "4, 8", "sweep_batch": 8,
 def open_sweep(app_test, **values):
     at = app_test(timeout=180)
     at.run()
-    at.switch_page("pages/sweep.py").run()
+    at.switch_page("app_pages/sweep.py").run()
     at.radio(key="sweep_task").set_value("reverse").run()  # its callback picks n_in, teacher
     assert (at.session_state["sweep_key"], at.session_state["sweep_arch"]) == ("n_in", "teacher")
     for key, value in {**SWEEP, **values}.items():
@@ -251,7 +251,7 @@ def test_link_fills_the_widgets_and_widgets_update_the_link(app_test):
     at = app_test()
     at.query_params = {"task": "addition", "n_terms": "4", "arch": "attention",
                        "attention": "dot", "units": "64", "seed": "7"}
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Train"
     state = at.session_state
@@ -277,7 +277,7 @@ def test_link_fills_the_widgets_and_widgets_update_the_link(app_test):
 def test_bad_link_warns_and_uses_defaults(app_test, params, bad):
     at = app_test()
     at.query_params = params
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception, at.exception
     warnings = " | ".join(shown(w.value) for w in at.warning)
     assert bad in warnings and "default settings" in warnings, warnings

@@ -12,7 +12,7 @@ from seq2seq_core.strategies import forcing_comparison
 
 from conftest import shown
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "inspect.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "inspect.py")
 TIMEOUT = 120
 SECTIONS = ["Step-by-step decoder", "Decoding strategies", "Teacher forcing vs free running",
             "Encoder states", "Evaluation"]

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.keras_state import keep_keras_state_between_reruns
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "study.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "study.py")
 TIMEOUT = 120
 
 

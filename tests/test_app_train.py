@@ -14,7 +14,7 @@ TINY = {"w_task": "reverse", "w_reverse_n_in": 3, "w_reverse_n_out": 2,
 def open_train(app_test, **values):
     at = app_test()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     for key, value in {**TINY, **values}.items():
         at.session_state[key] = value
     at.run()
@@ -56,9 +56,9 @@ def test_tiny_model_trains_through_the_ui(app_test):
     # the contract with the Inspect page
     assert at.session_state["model"] is trainer.model
     assert at.session_state["train_config"] is trainer.config
-    at.switch_page("pages/inspect.py").run()
+    at.switch_page("app_pages/inspect.py").run()
     assert not at.exception
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     assert not at.exception
 
 

@@ -39,9 +39,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "SEQ2SEQ_LAB_DATA": str(tmp_path_factory.mktemp("browser-lab-data"))}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit-server.log", "w")
     proc = subprocess.Popen(
@@ -179,3 +180,66 @@ def test_shared_link_attention_views_and_experiments(server, page):
         shot(page, name)
     assert not page.get_by_text("Traceback").count()
     assert not errors, errors
+
+
+def test_a_class_two_students_and_a_second_tab(server, browser):
+    """Alice's two tabs are one person (one job at a time, her runs stay hers after a reload);
+    Bob, in another browser, sees her run but cannot manage it; user text stays plain text."""
+    from playwright.sync_api import expect
+
+    alice = browser.new_context(viewport={"width": 1400, "height": 1000})
+    bob = browser.new_context(viewport={"width": 1400, "height": 1000})
+    errors = []
+    try:
+        tab = alice.new_page()
+        tab.on("pageerror", lambda err: errors.append(str(err)))
+        tab.goto(f"{server}/train?task=reverse&units=16&max_seconds=120&max_samples=20000000",
+                 wait_until="domcontentloaded")
+        expect(tab.get_by_text("Settings loaded from the link.")).to_be_visible(timeout=90_000)
+        tab.get_by_role("button", name="Start").click()
+        expect(tab.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(
+            timeout=90_000)
+
+        second = alice.new_page()  # the same browser: the same person
+        second.goto(f"{server}/train", wait_until="domcontentloaded")
+        second.get_by_role("button", name="Start").click(timeout=90_000)
+        expect(second.get_by_text("You are already running a training")).to_be_visible(
+            timeout=60_000)
+        second.wait_for_timeout(1000)
+        shot(second, "10-second-tab-refused")
+        second.close()
+
+        other = bob.new_page()
+        other.goto(f"{server}/experiments", wait_until="domcontentloaded")
+        expect(other.get_by_role("heading", name="Experiments", exact=True)).to_be_visible(
+            timeout=90_000)
+        expect(other.get_by_text("none of the runs above is yours")).to_be_visible(
+            timeout=60_000)
+        expect(other.get_by_role("link", name="Train")).to_be_visible(timeout=60_000)
+        other.wait_for_timeout(1500)
+        shot(other, "11-another-students-experiments")
+
+        tab.get_by_role("button", name="Stop").click()
+        expect(tab.get_by_text("The model is ready")).to_be_visible(timeout=90_000)
+        tab.goto(f"{server}/experiments", wait_until="domcontentloaded")  # a reload
+        expect(tab.get_by_role("heading", name="Experiments", exact=True)).to_be_visible(
+            timeout=90_000)
+        expect(tab.get_by_text("You can rename or delete the runs you started")).to_be_visible(
+            timeout=60_000)
+        hostile = "![x](http://evil.example/a.png) [click me](http://evil.example)"
+        name_box = tab.get_by_label("Name", exact=True)
+        name_box.fill(hostile)
+        name_box.press("Enter")
+        tab.get_by_role("button", name="Rename").click()
+        notice = tab.locator("[data-testid='stAlert']").filter(has_text="Renamed run")
+        expect(notice).to_be_visible(timeout=60_000)
+        assert hostile in notice.inner_text().replace("\u2060", "")  # the text as typed
+        assert tab.locator("img[src*='evil.example']").count() == 0
+        assert tab.locator("a[href*='evil.example']").count() == 0
+        tab.wait_for_timeout(1000)
+        shot(tab, "12-owner-renamed-plain-text")
+        assert not tab.get_by_text("Traceback").count()
+        assert not errors, errors
+    finally:
+        alice.close()
+        bob.close()

@@ -6,7 +6,7 @@ a model that a background thread (a sweep, a study) is building at that moment g
 layers with one name and fails ("The name "reshape" is used 2 times in the model"). Any
 session's rerun can hit another session's sweep, so the fix must be process-wide. This app
 keeps its models in session state on purpose, so skip Keras's clean-up (matplotlib's is
-kept). Idempotent, and shares its marker (`keeps_keras`) with pages/study.py's copy.
+kept). Idempotent (marked `keeps_keras`).
 """
 from __future__ import annotations
 

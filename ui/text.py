@@ -7,6 +7,7 @@ hostile until shown safely: unescaped, `![x](http://…)` would load an outside 
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 
 import streamlit as st
@@ -16,12 +17,19 @@ from seq2seq_core.errors import InvalidInput
 log = logging.getLogger(__name__)
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=")
+# Streamlit's markdown turns bare addresses into links even when escaped; an invisible word
+# joiner inside "://", "www." and "@" keeps them plain text that reads the same.
+_JOIN = "\u2060"
+_AUTOLINKS = ((re.compile(r"://"), f":{_JOIN}//"), (re.compile(r"(?i)\bwww\."), rf"www{_JOIN}."),
+              (re.compile("@"), f"{_JOIN}@"))
 
 
 def md(text) -> str:
     """`text` escaped so that st.markdown (and st.info, st.error…) shows it as it is, on
     one line (a newline could start a heading or a list)."""
     flat = " ".join(str(text).splitlines())
+    for pattern, broken in _AUTOLINKS:
+        flat = pattern.sub(broken, flat)
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in flat)
 
 

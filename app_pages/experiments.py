@@ -18,6 +18,8 @@ from ui.text import md
 COMPARE_DEFAULT = 3
 COLUMNS = {
     "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+    "yours": st.column_config.CheckboxColumn("yours", help="Runs started in this browser: only "
+                                             "you (or the teacher) can rename or delete them."),
     "name": st.column_config.TextColumn("name", width="large"),
     "task": "task", "arch": "architecture", "cell": "cell",
     "units": st.column_config.NumberColumn("units", format="%d"),
@@ -32,8 +34,6 @@ COLUMNS = {
     "status": "status",
     "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
     "sweep_id": "sweep",
-    "yours": st.column_config.CheckboxColumn("yours", help="Runs started in this browser: only "
-                                             "you (or the teacher) can rename or delete them."),
 }
 
 history = get_history()
@@ -47,7 +47,7 @@ runs["yours"] = runs["owner"] == me
 if runs.empty:
     st.info("No runs yet. Train a model on the **Train** page (or run a sweep): it appears "
             "here as soon as it starts.")
-    st.page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
     st.stop()
 
 

@@ -42,4 +42,4 @@ st.subheader("The original examples")
 cards(SEED_EXAMPLES, 3, "seed")
 
 if st.session_state.pop("_go_train", False):
-    st.switch_page("pages/train.py")
+    st.switch_page("app_pages/train.py")

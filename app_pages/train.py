@@ -180,7 +180,7 @@ def live_view(polling: bool) -> None:
         st.dataframe(live_table(snap.live), hide_index=True, width="stretch")
     if snap.status in ("finished", "stopped"):
         st.success("The model is ready: open **Inspect** to look inside it.")
-        st.page_link("pages/inspect.py", label="Inspect this model", icon=":material/search:")
+        st.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
 
 
 with live_col:

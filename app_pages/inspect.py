@@ -31,7 +31,7 @@ STRATEGY_DEFAULTS = {"inspect_beam_width": 3, "inspect_alpha": 0.7,
 
 def train_page_link() -> None:
     try:
-        st.page_link("pages/train.py", label="Go to the Train page",
+        st.page_link("app_pages/train.py", label="Go to the Train page",
                      icon=":material/model_training:")
     except st.errors.StreamlitAPIException:
         # The page runs on its own (not via app.py's navigation): no page to link to.
