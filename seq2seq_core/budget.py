@@ -122,10 +122,13 @@ class ServerLimits:
     max_eval_samples: int = 5000      # held-out examples scored after each chunk
     max_trainings: int = 4            # trainings, sweeps and studies running at once
     jobs_per_session: int = 1         # of those, how many one browser may run
+    jobs_per_address: int = 2         # ... and one network address (0: no such limit)
 
     ENV = {"max_params": "SEQ2SEQ_MAX_PARAMS", "max_run_mb": "SEQ2SEQ_MAX_RUN_MB",
            "max_seconds": "SEQ2SEQ_MAX_RUN_SECONDS", "max_eval_samples": "SEQ2SEQ_MAX_EVAL_SAMPLES",
-           "max_trainings": "SEQ2SEQ_MAX_TRAININGS", "jobs_per_session": "SEQ2SEQ_JOBS_PER_SESSION"}
+           "max_trainings": "SEQ2SEQ_MAX_TRAININGS", "jobs_per_session": "SEQ2SEQ_JOBS_PER_SESSION",
+           "jobs_per_address": "SEQ2SEQ_JOBS_PER_ADDRESS"}
+    MAY_BE_ZERO = ("jobs_per_address",)
 
     @classmethod
     def from_env(cls, environ=None) -> "ServerLimits":
@@ -142,8 +145,9 @@ class ServerLimits:
             except ValueError:
                 log.warning("ignoring %s=%r: not a number", cls.ENV[f.name], raw)
                 continue
-            if value < 1:
-                log.warning("ignoring %s=%r: must be at least 1", cls.ENV[f.name], raw)
+            lowest = 0 if f.name in cls.MAY_BE_ZERO else 1
+            if value < lowest:
+                log.warning("ignoring %s=%r: must be at least %d", cls.ENV[f.name], raw, lowest)
                 continue
             values[f.name] = value
         return cls(**values)

@@ -109,7 +109,8 @@ def corpus_from_pairs(name, pairs) -> Corpus:
     for number, pair in enumerate(pairs, start=1):
         ok = (isinstance(pair, (list, tuple)) and len(pair) == 2
               and all(isinstance(side, str) and len(side) <= MAX_SIDE_CHARS
-                      and side == side.strip() and len(side.splitlines()) == 1 for side in pair))
+                      and side == side.strip() and "\t" not in side
+                      and len(side.splitlines()) == 1 for side in pair))
         if not ok:
             raise InvalidInput(f"Sentence pair {number} in the model is not two short lines "
                                "of text.")

@@ -43,6 +43,8 @@ OUTER = (Member("lab.json", MAX_META_BYTES), Member("model.keras", MAX_KERAS_BYT
 WEIGHTS = "model.weights.h5"
 INNER = (Member("metadata.json", 64 * 1024), Member("config.json", 4 * 1024 * 1024),
          Member(WEIGHTS, MAX_KERAS_BYTES))
+MAX_H5_DEPTH = 10      # Keras nests weights about 6 deep
+MAX_H5_OBJECTS = 5000  # groups and datasets; our largest network has a few hundred
 UNREADABLE = ("The model file could not be read: it is damaged or was not written by "
               "seq2seq-lab.")
 
@@ -82,7 +84,9 @@ def _no_constant(name: str):
 def _parse_meta(raw: bytes) -> dict:
     try:
         meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ModelFileError:
+        raise
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError, or a number too long to read
         raise ModelFileError("The model's description (lab.json) is not valid JSON.") from None
     except RecursionError:
         raise ModelFileError("The model's description (lab.json) is nested too deeply.") from None
@@ -155,7 +159,9 @@ def _check_config(raw: bytes, model: Seq2Seq) -> None:
     """The Keras config may name only the kinds of objects this network is made of."""
     try:
         config = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+    except ModelFileError:
+        raise
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ModelFileError("The Keras model's config.json is not valid JSON.") from None
     ours = _classes(json.loads(json.dumps(keras.saving.serialize_keras_object(model.train_model))))
     foreign = sorted(_classes(config) - ours)
@@ -166,42 +172,50 @@ def _check_config(raw: bytes, model: Seq2Seq) -> None:
 
 
 def _check_weights(path: Path, params: int) -> None:
-    """Plain float datasets stored in the file itself, no bigger than the network."""
-    total, problems = 0, []
+    """Plain float datasets stored in the file itself, no bigger than the network.
 
-    def visit(name, obj):
-        nonlocal total
-        if isinstance(obj, h5py.Dataset):
-            if obj.external or obj.is_virtual:
-                problems.append("data stored outside the file")
-            elif obj.dtype.kind != "f" or obj.dtype.itemsize > 8:
-                problems.append("values that are not floating-point numbers")
-            total += int(obj.size) * 4
-
+    One bounded walk of the file's groups: every object may be reached by one hard link only
+    (a group linked inside itself would make the walk endless), no soft or external links,
+    at most MAX_H5_DEPTH levels and MAX_H5_OBJECTS objects, before any data is read.
+    """
+    total = 0
     with h5py.File(path, "r") as h5:
-        for name in _links(h5):
-            problems.append(f"a link to {name}")
-        h5.visititems(visit)
-    if problems:
-        raise ModelFileError(f"The weights file holds {problems[0]}; refused.")
+        for dataset in _datasets(h5):
+            if dataset.external or dataset.is_virtual:
+                raise ModelFileError("The weights file holds data stored outside the file; "
+                                     "refused.")
+            if dataset.dtype.kind != "f" or dataset.dtype.itemsize > 8:
+                raise ModelFileError("The weights file holds values that are not "
+                                     "floating-point numbers; refused.")
+            total += int(dataset.size) * 4
     if total > 4 * params + 1024:
         raise ModelFileError(f"The weights file declares {total // 4:,} numbers; this network "
                              f"has {params:,} parameters.")
 
 
-def _links(h5: h5py.File) -> list[str]:
-    """Soft and external links (which could point at other files) anywhere in the file."""
-    found, stack = [], [h5]
+def _datasets(h5: h5py.File) -> list:
+    """Every dataset of the file, found by a walk that refuses links, loops and sprawl."""
+    found, stack, count = [], [(h5, 0)], 0
     while stack:
-        group = stack.pop()
+        group, depth = stack.pop()
+        count += len(group)
+        if count > MAX_H5_OBJECTS or depth > MAX_H5_DEPTH:
+            raise ModelFileError("The weights file is far more deeply nested or holds far more "
+                                 "objects than a network's weights; refused.")
         for key in group.keys():
-            link = group.get(key, getlink=True)
-            if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
-                found.append(repr(key[:40]))
-                continue
-            item = group.get(key)
+            if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+                raise ModelFileError(f"The weights file holds a link ({key[:40]!r}); refused.")
+            item = group[key]
+            if h5py.h5o.get_info(item.id).rc != 1:
+                raise ModelFileError("The weights file reaches one object by two paths; "
+                                     "refused.")
             if isinstance(item, h5py.Group):
-                stack.append(item)
+                stack.append((item, depth + 1))
+            elif isinstance(item, h5py.Dataset):
+                found.append(item)
+            else:
+                raise ModelFileError("The weights file holds an object that is not weights; "
+                                     "refused.")
     return found
 
 
@@ -241,7 +255,7 @@ def from_bytes(data: bytes, max_params: int | None = None) -> Seq2Seq:
     except MemoryError:
         raise ModelFileError("The model file needs more memory than this server has.") from None
     except Exception:  # noqa: BLE001 - a hostile file must never surface a raw error
-        log.warning("refused a model file", exc_info=True)
+        log.info("refused a model file", exc_info=True)  # for the operator; never on screen
         raise ModelFileError(UNREADABLE) from None
 
 

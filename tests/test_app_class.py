@@ -80,9 +80,7 @@ def test_two_students_cannot_touch_each_others_work(app_test):
     assert history.exists(a_run) and not history.exists(b_run)
 
 
-def test_the_teacher_manages_every_run(app_test, monkeypatch):
-    monkeypatch.setenv("SEQ2SEQ_TEACHER_PASSWORD", "s3cret")
-    monkeypatch.setattr("ui.identity.FAILURE_DELAY_S", 0.0)
+def test_the_teacher_manages_every_run(app_test, no_failures):
     history = History()
     run = history.record_run("reverse", sc.settings_for("reverse"), sc.ModelConfig(),
                              sc.TrainConfig(), name="someone's run", owner="browser-other")
@@ -110,18 +108,34 @@ def _submit(at) -> None:
     raise AssertionError("no Unlock button")
 
 
-def test_guessing_the_teacher_password_is_capped(app_test, monkeypatch):
-    monkeypatch.setenv("SEQ2SEQ_TEACHER_PASSWORD", "s3cret")
+@pytest.fixture
+def no_failures(monkeypatch):
+    """A fresh count of wrong teacher passwords (it is process-wide), no waiting."""
+    monkeypatch.setattr("ui.identity._FAILURES", {})
     monkeypatch.setattr("ui.identity.FAILURE_DELAY_S", 0.0)
-    at = student(app_test)
+    monkeypatch.setenv("SEQ2SEQ_TEACHER_PASSWORD", "s3cret")
+
+
+def test_guessing_the_teacher_password_is_capped_for_the_whole_server(app_test, no_failures,
+                                                                       monkeypatch):
+    monkeypatch.setattr("ui.identity.MAX_FAILURES_SERVER", 7)
+    first = student(app_test)
     for _ in range(5):
-        at.text_input(key="teacher_attempt").set_value("wrong")
-        _submit(at)
-    at.text_input(key="teacher_attempt").set_value("s3cret")
-    _submit(at)
-    assert "Too many wrong passwords" in errors(at)
-    assert not at.session_state["_teacher"] if "_teacher" in at.session_state else True
-    assert not any(w.proto.label == "Leave teacher mode" for w in at.button)
+        first.text_input(key="teacher_attempt").set_value("wrong")
+        _submit(first)
+    first.text_input(key="teacher_attempt").set_value("s3cret")
+    _submit(first)
+    assert "Too many wrong passwords from this browser" in errors(first)
+    assert not first.session_state["_teacher"] if "_teacher" in first.session_state else True
+
+    again = student(app_test)  # a reload, a new tab or cleared cookies: a new session
+    for _ in range(2):
+        again.text_input(key="teacher_attempt").set_value("wrong")
+        _submit(again)
+    again.text_input(key="teacher_attempt").set_value("s3cret")
+    _submit(again)
+    assert "locked" in errors(again) and "on this server" in errors(again)
+    assert "_teacher" not in again.session_state or not again.session_state["_teacher"]
 
 
 def test_one_person_one_job_counts_evaluations(app_test, attention_model):

@@ -74,6 +74,7 @@ def test_pairs_inside_a_model_are_checked_like_an_upload(translation_file):
     cases = [
         (good[:3] + [["a", "b", "c"]], "not two short lines"),
         (good + [["x" * 81, "y"]], "not two short lines"),
+        (good + [["a\tb", "c"]], "not two short lines"),
         (good + [["bell\x07", "ring"]], "control or unprintable"),
         (good + [[good[0][0], "again"]], "same source sentence"),
         (good[:5], "at least 10"),
@@ -248,6 +249,27 @@ def test_weights_that_read_other_files_are_refused(reverse_file, tmp_path):
     refused(hostile.with_keras(reverse_file, weights=b"not hdf5"), UNREADABLE[:30])
 
 
+@pytest.mark.parametrize("how", ["a group inside itself", "the root inside a group", "deep"])
+def test_weights_files_that_loop_or_sprawl_are_refused_at_once(reverse_file, how):
+    import io
+
+    import h5py
+    buf = io.BytesIO(hostile.weights(reverse_file))
+    with h5py.File(buf, "r+") as h5:
+        if how == "a group inside itself":
+            h5["layers/lstm/loop"] = h5["layers"]
+        elif how == "the root inside a group":
+            h5["layers/dense/up"] = h5["/"]
+        else:
+            group = h5["layers"]
+            for _ in range(2000):
+                group = group.create_group("d")
+    began = time.perf_counter()
+    refused(hostile.with_keras(reverse_file, weights=buf.getvalue()),
+            "two paths|deeply nested")
+    assert time.perf_counter() - began < 5
+
+
 # ---- 4. the network must match its description ----------------------------------------------------
 @pytest.mark.parametrize("change", [
     lambda m: m["settings"].update(cardinality=13),       # other vocabulary
@@ -333,10 +355,14 @@ def cli(*args, timeout=120):
     (["train", "--task", "dates", "--set", "formats=5"], "Date formats must be a list"),
     (["predict", "--model", "/etc/passwd", "1 2 3"], "not a zip archive"),
     (["train", "--task", "translation", "--set", "corpus=/no/such.tsv"], "No pairs file"),
+    (["predict", "--model", "{bigint}", "1 2 3"], "not valid JSON"),
 ])
-def test_the_cli_never_prints_a_traceback(args, message):
+def test_the_cli_never_prints_a_traceback(args, message, reverse_file, tmp_path):
+    bigint = tmp_path / "bigint.s2s"  # a 5,000-digit seed: too long for int()
+    raw = json.dumps(hostile.lab(reverse_file)).replace('"seed": 1', '"seed": ' + "9" * 5000)
+    bigint.write_bytes(hostile.with_lab(reverse_file, raw=raw))
     began = time.perf_counter()
-    out = cli(*args)
+    out = cli(*[a.format(bigint=bigint) for a in args])
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and "Traceback" not in out.stderr
     assert time.perf_counter() - began < 60  # refused before any training

@@ -62,11 +62,12 @@ def test_memory_grows_with_batch_units_and_attention():
 def test_limits_from_the_environment():
     limits = ServerLimits.from_env({"SEQ2SEQ_MAX_PARAMS": "1000", "SEQ2SEQ_MAX_RUN_SECONDS": "60",
                                     "SEQ2SEQ_JOBS_PER_SESSION": "2", "SEQ2SEQ_MAX_RUN_MB": "lots",
-                                    "SEQ2SEQ_MAX_TRAININGS": "0"})
+                                    "SEQ2SEQ_MAX_TRAININGS": "0", "SEQ2SEQ_JOBS_PER_ADDRESS": "0"})
     assert limits.max_params == 1000 and limits.max_seconds == 60.0
     assert limits.jobs_per_session == 2
     assert limits.max_run_mb == ServerLimits().max_run_mb  # unreadable: the default stays
     assert limits.max_trainings == ServerLimits().max_trainings  # below 1: ignored
+    assert limits.jobs_per_address == 0  # 0 turns the per-address cap off
     with pytest.raises(sc.InvalidInput, match="SEQ2SEQ_MAX_PARAMS"):
         check_run(TASKS["reverse"], sc.ModelConfig(units=64), sc.TrainConfig(), limits)
 
@@ -97,4 +98,29 @@ def test_registry_caps_jobs_per_owner():
     with reg.slot("tab 1", owner="alice", per_owner=1):
         assert reg.active() == 4
     assert reg.active() == 3
+    reg.stop_all()
+
+
+def test_registry_caps_jobs_per_address():
+    """Fresh cookies make a new owner id, but not a new computer."""
+    from ui.session import Registry, TrainingCapReached
+
+    class Job:
+        is_alive = True
+
+        def start(self):
+            pass
+
+        def stop(self):
+            self.is_alive = False
+
+    reg = Registry(is_open=lambda sid: True)
+    for owner in ("cookie 1", "cookie 2"):
+        reg.register(Job(), owner, limit=8, owner=owner, per_owner=1, address="10.0.0.7",
+                     per_address=2)
+    with pytest.raises(TrainingCapReached, match="network address"):
+        reg.register(Job(), "cookie 3", limit=8, owner="cookie 3", per_owner=1,
+                     address="10.0.0.7", per_address=2)
+    reg.register(Job(), "other pc", limit=8, owner="x", per_owner=1, address="10.0.0.8",
+                 per_address=2)
     reg.stop_all()

@@ -6,26 +6,39 @@ browser keeps across tabs and reloads and no other browser knows; hashed, so the
 nothing about the cookie. Where there is no such cookie (AppTest, XSRF protection off) the
 id is per browser session.
 
+A student can shed the cookie (private windows, cleared cookies) and look like someone new,
+so the job limits also count per network address (`address()`), which a student on the
+class network cannot change as easily.
+
 The teacher unlocks their role with the password in `$SEQ2SEQ_TEACHER_PASSWORD` (or
 `teacher_password` in Streamlit secrets); the teacher may manage every run and is not held
-to the per-person job limit.
+to the per-person job limits. Wrong passwords are counted for the whole server.
 """
 from __future__ import annotations
 
 import binascii
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import threading
 import time
 
 import streamlit as st
 
-OWNER, TEACHER, FAILURES = "_owner_id", "_teacher", "_teacher_failures"
+OWNER, TEACHER = "_owner_id", "_teacher"
 COOKIE = "_streamlit_xsrf"
 PASSWORD_ENV = "SEQ2SEQ_TEACHER_PASSWORD"
-MAX_FAILURES = 5
-FAILURE_DELAY_S = 1.0
+MAX_FAILURES = 5            # wrong passwords per browser or address within LOCKOUT_S
+MAX_FAILURES_SERVER = 20    # wrong passwords from anyone within LOCKOUT_S
+LOCKOUT_S = 600.0
+FAILURE_DELAY_S = 1.0       # the wait after a wrong password, longer after each one
+# Failure times per key (an owner id, an address, "*" for all): process-wide, so reloads,
+# tabs and fresh cookies share them.
+_FAILURES: dict[str, list[float]] = {}
+_FAILURES_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _cookie_token(raw) -> bytes | None:
@@ -65,6 +78,14 @@ def owner_id() -> str:
     return state[OWNER]
 
 
+def address() -> str | None:
+    """The client's network address (None on localhost or where Streamlit cannot tell)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no context (tests, bare scripts)
+        return None
+
+
 def teacher_password() -> str | None:
     password = os.environ.get(PASSWORD_ENV, "")
     if not password:
@@ -84,20 +105,48 @@ def manager() -> str | None:
     return None if is_teacher() else owner_id()
 
 
+def _recent(key: str, now: float) -> list[float]:
+    times = [t for t in _FAILURES.get(key, []) if now - t < LOCKOUT_S]
+    _FAILURES[key] = times
+    return times
+
+
+def _lockout(keys: list[str], now: float) -> str:
+    """Why guessing is locked now ('' if it is not). Caller holds _FAILURES_LOCK."""
+    if len(_recent("*", now)) >= MAX_FAILURES_SERVER:
+        return ("Too many wrong teacher passwords on this server: the teacher role is locked "
+                f"for up to {LOCKOUT_S // 60:.0f} minutes (or until the server restarts).")
+    if any(len(_recent(k, now)) >= MAX_FAILURES for k in keys):
+        return (f"Too many wrong passwords from this browser: try again in "
+                f"{LOCKOUT_S // 60:.0f} minutes.")
+    return ""
+
+
 def unlock(attempt: str) -> str:
-    """Try the teacher password; '' on success, else why not. Guessing is slowed and capped."""
+    """Try the teacher password; '' on success, else why not.
+
+    Failures count for the whole server process, per browser, per address and in all, so
+    neither reloading, nor new tabs, nor cleared cookies give an attacker more guesses; each
+    failure also waits a little longer than the last.
+    """
     password = teacher_password()
-    state = st.session_state
     if password is None:
         return f"No teacher password is set on this server ({PASSWORD_ENV})."
-    if state.get(FAILURES, 0) >= MAX_FAILURES:
-        return "Too many wrong passwords in this tab; reload the page to try again later."
+    keys = [owner_id()] + ([f"address {a}"] if (a := address()) else [])
+    now = time.monotonic()
+    with _FAILURES_LOCK:
+        locked = _lockout(keys, now)
+        if locked:
+            return locked
+        recent = len(_recent(keys[0], now))
     if hmac.compare_digest(attempt.encode(), password.encode()):
-        state[TEACHER] = True
-        state[FAILURES] = 0
+        st.session_state[TEACHER] = True
         return ""
-    state[FAILURES] = state.get(FAILURES, 0) + 1
-    time.sleep(FAILURE_DELAY_S)
+    with _FAILURES_LOCK:
+        for key in keys + ["*"]:
+            _FAILURES.setdefault(key, []).append(now)
+    log.warning("wrong teacher password from %s", " / ".join(keys))
+    time.sleep(FAILURE_DELAY_S * (1 + recent))
     return "That is not the teacher password."
 
 

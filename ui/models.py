@@ -13,7 +13,7 @@ import streamlit as st
 import seq2seq_core as sc
 
 from . import form, training
-from .session import limits
+from .session import TrainingCapReached, job_slot, limits
 from .text import md
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -99,9 +99,9 @@ def upload_ui(key: str = UPLOAD_KEY, label: str | None = None) -> None:
                      f"accepted is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
         else:
             try:
-                with st.spinner("Loading the model…"):
+                with job_slot("loading a model"), st.spinner("Loading the model…"):
                     model = sc.from_bytes(upload.getvalue(), max_params=limits().max_params)
-            except sc.InvalidInput as err:  # ModelFileError and friends
+            except (sc.InvalidInput, TrainingCapReached) as err:  # ModelFileError and friends
                 error = str(err)
             except Exception:  # noqa: BLE001 - never let a file crash the page
                 error = sc.persistence.UNREADABLE

@@ -64,6 +64,7 @@ class Entry:
     session_id: str | None
     owner: str | None = None
     label: str = "a training"
+    address: str | None = None
     started: float = field(default_factory=time.monotonic)
     closed_since: float | None = None
 
@@ -108,13 +109,15 @@ class Registry:
 
     def register(self, trainer, session_id: str | None, limit: int | None = None,
                  start=None, owner: str | None = None, per_owner: int | None = None,
-                 label: str = "a training") -> str:
+                 label: str = "a training", address: str | None = None,
+                 per_address: int | None = None) -> str:
         """Start `trainer` under the caps; returns a token. Raises TrainingCapReached.
 
         `trainer` is anything with `start()`, `stop()` and `is_alive` (a Trainer, a Sweep).
         `start`, when given, is called instead of `trainer.start()` (e.g. to pass callbacks).
         `limit` caps the jobs of the whole server, `per_owner` (None: no cap) those of
-        `owner`; `label` says what the job is in messages.
+        `owner` and `per_address` those from one network `address`; `label` says what the
+        job is in messages.
         """
         limit = limits().max_trainings if limit is None else limit
         with self._lock:
@@ -127,22 +130,30 @@ class Registry:
                     f"{per_owner} job{'s' if per_owner != 1 else ''} at a time (trainings, "
                     "sweeps, studies and evaluations count alike). Stop it or wait for it to "
                     "finish, then try again.")
+            near = [e for e in self._entries.values()
+                    if address is not None and e.address == address]
+            if per_address is not None and len(near) >= per_address:
+                raise TrainingCapReached(
+                    f"{len(near)} jobs are already running from your computer's network "
+                    f"address, the most this server allows from one ({per_address}). Stop one "
+                    "(in any tab or browser), then try again.")
             if len(self._entries) >= limit:
                 raise TrainingCapReached(
                     f"{len(self._entries)} jobs are already running on this server, the most "
                     f"it allows at once ({limit}). Wait for one to finish, then try again.")
             token = uuid.uuid4().hex
             (start or trainer.start)()
-            self._entries[token] = Entry(trainer, session_id, owner, label)
+            self._entries[token] = Entry(trainer, session_id, owner, label, address)
             self._ensure_sweeper()
         return token
 
     @contextmanager
-    def slot(self, session_id: str | None, owner: str | None = None,
-             per_owner: int | None = None, label: str = "an evaluation"):
-        """Hold a job slot while a job runs in the script thread (raises TrainingCapReached)."""
+    def slot(self, session_id: str | None, label: str = "an evaluation", **caps):
+        """Hold a job slot while a job runs in the script thread (raises TrainingCapReached).
+
+        `caps` are register's owner, per_owner, address and per_address."""
         job = _Slot()
-        token = self.register(job, session_id, owner=owner, per_owner=per_owner, label=label)
+        token = self.register(job, session_id, label=label, **caps)
         try:
             yield
         finally:
@@ -206,24 +217,25 @@ def _alive(trainer) -> bool:
 REGISTRY = Registry()
 
 
-def _owner_and_cap() -> tuple[str, int | None]:
+def _caps() -> dict:
+    """This session's owner and address with the caps that apply to them (none for the
+    teacher)."""
     from . import identity
-    per_owner = None if identity.is_teacher() else limits().jobs_per_session
-    return identity.owner_id(), per_owner
+    lim, teacher = limits(), identity.is_teacher()
+    return {"owner": identity.owner_id(), "address": identity.address(),
+            "per_owner": None if teacher else lim.jobs_per_session,
+            "per_address": None if teacher or not lim.jobs_per_address else lim.jobs_per_address}
 
 
 def start_job(job, label: str, start=None) -> str:
     """Start this session's `job` under the server's and the person's caps ('' or why not)."""
-    owner, per_owner = _owner_and_cap()
     try:
-        REGISTRY.register(job, current_session_id(), start=start, owner=owner,
-                          per_owner=per_owner, label=label)
+        REGISTRY.register(job, current_session_id(), start=start, label=label, **_caps())
     except TrainingCapReached as err:
         return str(err)
     return ""
 
 
 def job_slot(label: str):
-    """A slot for a job this session runs in the script thread (an evaluation)."""
-    owner, per_owner = _owner_and_cap()
-    return REGISTRY.slot(current_session_id(), owner, per_owner, label)
+    """A slot for a job this session runs in the script thread (an evaluation, a model load)."""
+    return REGISTRY.slot(current_session_id(), label, **_caps())
