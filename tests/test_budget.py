@@ -72,17 +72,19 @@ def test_limits_from_the_environment():
         check_run(TASKS["reverse"], sc.ModelConfig(units=64), sc.TrainConfig(), limits)
 
 
+class Job:
+    """A job that holds a slot until stopped."""
+    is_alive = True
+
+    def start(self):
+        pass
+
+    def stop(self):
+        self.is_alive = False
+
+
 def test_registry_caps_jobs_per_owner():
     from ui.session import Registry, TrainingCapReached
-
-    class Job:
-        is_alive = True
-
-        def start(self):
-            pass
-
-        def stop(self):
-            self.is_alive = False
 
     reg = Registry(is_open=lambda sid: True)
     first = Job()
@@ -104,15 +106,6 @@ def test_registry_caps_jobs_per_owner():
 def test_registry_caps_jobs_per_address():
     """Fresh cookies make a new owner id, but not a new computer."""
     from ui.session import Registry, TrainingCapReached
-
-    class Job:
-        is_alive = True
-
-        def start(self):
-            pass
-
-        def stop(self):
-            self.is_alive = False
 
     reg = Registry(is_open=lambda sid: True)
     for owner in ("cookie 1", "cookie 2"):
