@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 
 from .budget import EVAL_BATCH as BATCH
-from .models import Seq2Seq
+from .inspection import compiled_states, states_from
+
+if TYPE_CHECKING:
+    from .models import Seq2Seq
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,6 @@ class Decoder:
     @cached_property
     def _trace_fn(self):
         """Greedy decode and per-step encoder states in one compiled call."""
-        from .inspection import compiled_states
         states_fn, run = compiled_states(self.model), self._run
 
         @tf.function(input_signature=[tf.TensorSpec([None, self.model.task.source_len], tf.int32)])
@@ -184,8 +187,6 @@ class Decoder:
 
     def trace(self, text: str, k: int = 5) -> Trace:
         """Decode one typed input and record every step and the encoder's states."""
-        from .inspection import states_from
-
         task = self.model.task
         clean = task.validate(text)
         source = task.encode_inputs([clean])

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .models import Seq2Seq, _features
+from .features import token_features
+
+if TYPE_CHECKING:
+    from .models import Seq2Seq
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def compiled_states(model: Seq2Seq):
 
         @tf.function(input_signature=[tf.TensorSpec([None, model.task.source_len], tf.int32)])
         def fn(src):
-            x = _features(layers.source_input, src)
+            x = token_features(layers.source_input, src)
             per_layer, finals = [], []
             for layer in layers.encoders:
                 states, finals = _layer_states(layer, x, n_states)

@@ -18,6 +18,8 @@ import numpy as np  # noqa: E402
 
 from .budget import decoder_input_size  # noqa: E402
 from .config import ModelConfig  # noqa: E402
+from .decoding import Decoder  # noqa: E402
+from .features import token_features  # noqa: E402
 from .tasks import Task  # noqa: E402
 
 RNN = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -146,20 +148,9 @@ def _attention_layers(task: Task, config: ModelConfig, seed: int) -> AttentionLa
         mask=NotEqual(task.source_vocab.pad, name="source_mask"))
 
 
-def _features(layer, ids):
-    """Embed or one-hot `ids` (batch, steps) into (batch, steps, features).
-
-    CategoryEncoding drops a length-1 time axis, so one-hot output is reshaped back.
-    """
-    x = layer(ids)
-    if isinstance(layer, keras.layers.CategoryEncoding):
-        x = keras.layers.Reshape((ids.shape[1], layer.num_tokens))(x)
-    return x
-
-
 def _encode(layers: Layers, config: ModelConfig, source):
     """Run the encoder stack; return the top sequence and each layer's final states."""
-    x = _features(layers.source_input, source)
+    x = token_features(layers.source_input, source)
     all_states = []
     for i, layer in enumerate(layers.encoders):
         out = layer(x)
@@ -204,7 +195,7 @@ def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
         return Networks(train, encoder, None, probe, n_states)
 
     dec_in = keras.Input((task.target_len,), dtype="int32", name="decoder_input")
-    x = _features(layers.target_input, dec_in)
+    x = token_features(layers.target_input, dec_in)
     for layer, states in zip(layers.decoders, enc_states):
         x = layer(x, initial_state=states)[0]
     probe = None
@@ -220,7 +211,7 @@ def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
     token = keras.Input((1,), dtype="int32", name="step_token")
     state_in = [keras.Input((config.dec_units,), name=f"step_state_{i}")
                 for i in range(len(flat_states))]
-    x = _features(layers.target_input, token)
+    x = token_features(layers.target_input, token)
     new_states = []
     for j, layer in enumerate(layers.decoders):
         out = layer(x, initial_state=state_in[j * n_states:(j + 1) * n_states])
@@ -254,9 +245,8 @@ class Seq2Seq:
         return cls(task, config, build_layers(task, config, seed), seed)
 
     @cached_property
-    def decoder(self):
+    def decoder(self) -> Decoder:
         """The compiled greedy decoder for this model, built on first use."""
-        from .decoding import Decoder
         return Decoder(self)
 
     @property
