@@ -79,8 +79,7 @@ def start(cfg: StudyConfig) -> str:
     except sc.InvalidInput as err:
         return str(err)
     history, note = open_history()
-    job = study_runner(cfg, history)
-    job.owner = identity.owner_id()
+    job = study_runner(cfg, history, identity.owner_id())
     message = start_job(job, "a study (Why attention? page)")
     if message:
         return message

@@ -16,8 +16,8 @@ from seq2seq_core.charts.experiments import sweep_heatmap
 from seq2seq_core.sweep import COMPLEXITY, MAX_VALUES, SweepConfig
 from ui import sweep as sw
 from ui import widgets
-from ui.text import md
 from ui.form import ARCH_LABELS, CELL_LABELS
+from ui.text import md
 
 POLL_SECONDS = 1.5
 TASKS = {"addition": "Addition (seed 003)", "reverse": "Reverse integers"}

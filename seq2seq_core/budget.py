@@ -100,13 +100,14 @@ def estimate(task, model_config: ModelConfig, train_config: TrainConfig) -> Cost
     weights = 4 * params * FLOAT  # weights, gradients and Adam's two moments
     draw = min(DRAW_ROWS, train_config.batch_size * train_config.chunk_batches)
     samples = draw * (task.source_len + task.target_len) * 4 * FLOAT
-    train = OVERHEAD_BYTES + weights + samples + FLOAT * _activation_floats(task, model_config,
-                                                           train_config.batch_size)
-    rows = min(train_config.eval_samples, EVAL_BATCH)
     c = model_config
+    train = (OVERHEAD_BYTES + weights + samples
+             + FLOAT * _activation_floats(task, c, train_config.batch_size))
+    rows = min(train_config.eval_samples, EVAL_BATCH)
     kept = rows * task.target_len * (task.target_vocab.size + c.dec_units + task.source_len)
     memory = rows * task.source_len * c.state_units * c.layers
-    evaluation = OVERHEAD_BYTES + params * FLOAT + FLOAT * (kept + memory + _activation_floats(task, c, rows) // 3)
+    forward = _activation_floats(task, c, rows) // 3  # no backward pass when scoring
+    evaluation = OVERHEAD_BYTES + params * FLOAT + FLOAT * (kept + memory + forward)
     return Cost(params, int(train), int(evaluation))
 
 

@@ -101,6 +101,11 @@ class TrainConfig:
         check_float("Gradient clip norm", self.clipnorm, 0.0, 1000.0)
 
 
+def from_json(values: dict) -> dict:
+    """Settings read back from JSON: lists become the tuples the dataclasses hold."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
 def split_overrides(pairs: dict, *classes) -> list[dict]:
     """Route flat key=value overrides to the dataclass that has that field."""
     out = [{} for _ in classes]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, from_json
 from .errors import InvalidInput
 from .tasks import settings_for
 
@@ -104,11 +104,6 @@ def _as_dict(obj) -> dict:
     if is_dataclass(obj):
         return asdict(obj)
     return dict(obj)
-
-
-def _tuples(values: dict) -> dict:
-    """JSON turns tuples into lists; settings dataclasses want tuples back."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def _chunk_dict(record) -> dict:
@@ -310,12 +305,9 @@ class History:
         `by`, only that owner's runs can be.
         """
         with self._connect() as db, self._write(db):
-            try:
-                row = self._allowed(db, run_id, by, "delete")
-            except InvalidInput:
-                if db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
-                    return False
-                raise
+            if db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+                return False
+            row = self._allowed(db, run_id, by, "delete")
             if self.is_active(run_id, row):
                 raise InvalidInput(f"Run #{run_id} is still training: stop it first, then "
                                    "delete it.")
@@ -509,7 +501,7 @@ def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
     from .training import ChunkRecord  # imports Keras; only needed here
 
     try:
-        settings = settings_for(row["task"], **_tuples(json.loads(row["settings"])))
+        settings = settings_for(row["task"], **from_json(json.loads(row["settings"])))
         model_config = ModelConfig(**json.loads(row["model_config"]))
         train_config = TrainConfig(**json.loads(row["train_config"]))
     except (InvalidInput, TypeError) as err:

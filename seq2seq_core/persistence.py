@@ -24,7 +24,7 @@ import keras
 
 from .archive import Member, check_members, extract_member, open_archive, read_member
 from .budget import parameter_count
-from .config import ModelConfig
+from .config import ModelConfig, from_json
 from .corpus import corpus_from_pairs
 from .errors import InvalidInput, ModelFileError
 from .models import Seq2Seq
@@ -107,7 +107,7 @@ def _known_keys(values: dict, cls, what: str) -> dict:
     if unknown:
         shown = ", ".join(repr(str(k)[:40]) for k in unknown[:5])
         raise ModelFileError(f"The model's {what} hold unknown keys: {shown}.")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return from_json(values)
 
 
 def describe(meta: dict):
@@ -224,13 +224,14 @@ def _keras_limit(params: int) -> int:
     return 4 * params + 8 * 1024 * 1024
 
 
-def _load_network(keras_path: Path, model: Seq2Seq, tmp: Path) -> None:
+def _load_network(keras_path: Path, model: Seq2Seq, params: int, tmp: Path) -> None:
+    """Load the weights inside `keras_path` into `model` (a network of `params` parameters)."""
+    limit = _keras_limit(params)
     with open_archive(keras_path, "The Keras model inside") as inner:
-        limit = _keras_limit(model.count_params())
         check_members(inner, INNER[:2] + (Member(WEIGHTS, limit),), "The Keras model inside")
         _check_config(read_member(inner, "config.json", INNER[1].max_bytes), model)
         weights = extract_member(inner, WEIGHTS, tmp / WEIGHTS, limit)
-    _check_weights(weights, model.count_params())
+    _check_weights(weights, params)
     try:
         with warnings.catch_warnings():  # Keras warns per layer before it raises
             warnings.simplefilter("ignore")
@@ -281,7 +282,7 @@ def _from_bytes(data: bytes, max_params: int | None) -> Seq2Seq:
                                      f"of {params:,} parameters needs at most {limit / 1e6:,.1f} MB.")
             keras_path = extract_member(zf, "model.keras", tmp / "model.keras", limit)
         model = Seq2Seq.build(task, config, seed=seed)
-        _load_network(keras_path, model, tmp)
+        _load_network(keras_path, model, params, tmp)
     return model
 
 

@@ -146,7 +146,7 @@ def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
     return [_translation_job(cfg, name, settings, history) for name, settings in variants]
 
 
-def study_runner(cfg: StudyConfig, history=None) -> JobRunner:
+def study_runner(cfg: StudyConfig, history=None, owner: str | None = None) -> JobRunner:
     """A runner that trains every model of the study, one after another, when started.
 
     With a History, each model is recorded as a run and the finished table is saved as
@@ -154,7 +154,9 @@ def study_runner(cfg: StudyConfig, history=None) -> JobRunner:
     """
     def save(rows):
         history.save_results("study", f"{cfg.task}: {cfg.comparison}", cfg, rows)
-    return JobRunner(study_jobs(cfg, history), on_finish=save if history is not None else None)
+    runner = JobRunner(study_jobs(cfg, history), on_finish=save if history is not None else None)
+    runner.owner = owner
+    return runner
 
 
 def saved_studies(history) -> pd.DataFrame:

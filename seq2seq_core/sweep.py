@@ -174,13 +174,15 @@ def new_sweep_id() -> str:
 class Sweep:
     """Trains a SweepConfig's cells one after another; start/stop from any thread."""
 
-    def __init__(self, config: SweepConfig, history=None, sweep_id: str | None = None):
+    def __init__(self, config: SweepConfig, history=None, sweep_id: str | None = None,
+                 owner: str | None = None):
         self.config = config
         self.history = history
         self.sweep_id = sweep_id or new_sweep_id()
         self.cells = config.cells()
         self.runner = JobRunner([Job(f"{config.complexity_key}={c.complexity}, units={c.units}",
                                      partial(self._train_cell, cell=c)) for c in self.cells])
+        self.runner.owner = owner  # who the cells' runs belong to
 
     # ---- control ------------------------------------------------------------------------
     def start(self) -> None:

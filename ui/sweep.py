@@ -41,8 +41,7 @@ def start(config: SweepConfig) -> str:
         check_runs(config.runs(), config.train_config, limits())
     except InvalidInput as err:
         return str(err)
-    sweep = Sweep(config, get_history())
-    sweep.runner.owner = identity.owner_id()
+    sweep = Sweep(config, get_history(), owner=identity.owner_id())
     message = start_job(sweep, "a sweep (Sweep page)")
     if message:
         return message
