@@ -12,6 +12,23 @@ PAD, START, END = "<pad>", "<start>", "<end>"
 _SPECIAL_LABELS = {PAD: "⟨pad⟩", START: "⟨start⟩", END: "⟨end⟩", " ": "␣"}
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 number', '2 numbers', '1,000 pairs': a count with its noun in the right form."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def and_list(items, word: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (or 'a, b or c' with word='or')."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def shown_tokens(tokens, limit: int = 12) -> str:
+    """Tokens quoted for a message, at most `limit` of them, long ones cut short."""
+    out = ", ".join(repr(t if len(t) <= 12 else t[:11] + "…") for t in tokens[:limit])
+    return out + (f" and {len(tokens) - limit} more" if len(tokens) > limit else "")
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """An ordered token list with its special ids.
@@ -58,15 +75,15 @@ class Vocabulary:
         plain = [t for t in self.tokens if t not in (PAD, START, END)]
         return " ".join("space" if t == " " else t for t in plain)
 
-    def check(self, text: str) -> None:
-        """Raise InvalidInput naming every unknown token."""
+    def check(self, text: str, allowed: str | None = None) -> None:
+        """Raise InvalidInput naming every unknown token, then `allowed` (a sentence saying
+        what is allowed and why) or the plain list of allowed tokens."""
         bad = self.unknown(text)
         if bad:
-            shown = ", ".join(repr(t) for t in bad[:12])
-            kind = "tokens" if self.separator else "characters"
-            raise InvalidInput(
-                f"Unknown {kind}: {shown}. Allowed: {self.describe_allowed()}."
-            )
+            kind = "token" if self.separator else "character"
+            tail = allowed or f"Allowed: {self.describe_allowed()}."
+            raise InvalidInput(f"Unknown {kind}{'s' if len(bad) > 1 else ''}: "
+                               f"{shown_tokens(bad)}. {tail}")
 
     def encode(self, text: str) -> np.ndarray:
         self.check(text)

@@ -47,7 +47,7 @@ def test_step_probabilities_rows_are_the_top_k_with_the_chosen_token_flagged():
     spec = chart.to_dict()
     bars = spec["layer"][0]
     assert bars["encoding"]["color"]["condition"]["value"] == charts.HIGHLIGHT
-    assert "Step 2" in spec["title"]
+    assert "Step 2" in spec["title"]["text"]
 
 
 def test_step_chart_flags_a_chosen_token_that_is_not_ranked_first():
@@ -75,11 +75,11 @@ def test_state_heatmap_has_units_by_steps_cells_labelled_by_input_tokens(trace):
         assert r["value"] == pytest.approx(float(matrix[r["step"], r["unit"]]))
         assert r["token"] == trace.input_tokens[r["step"]]
     spec = chart.to_dict()
-    x = spec["encoding"]["x"]
-    assert x["field"] == "step" and x["type"] == "ordinal"  # repeated tokens stay separate columns
+    x = spec["encoding"]["y"]
+    assert x["field"] == "step" and x["type"] == "ordinal"  # repeated tokens stay separate rows
     assert '["x", "y", "x"]' in x["axis"]["labelExpr"]
     assert spec["encoding"]["color"]["scale"]["domain"] == [-1, 1]
-    assert spec["title"] == "Hidden state h"
+    assert spec["title"]["text"] == "Hidden state h"
 
 
 def test_state_heatmap_colour_scale_is_symmetric_by_default(trace):

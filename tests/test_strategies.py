@@ -81,7 +81,7 @@ def test_teacher_forcing_vs_free_running(model):
     assert [r["forced_input"] for r in right.rows] == ["⟨start⟩", "3", "2"]
     wrong = forcing_comparison(model, "1 2 3 4 5", "3 9 1")
     assert wrong.diverges_at == 2 and wrong.rows[2]["forced_input"] == "9"
-    with pytest.raises(sc.InvalidInput, match="maximum is 3"):
+    with pytest.raises(sc.InvalidInput, match="at most 3"):
         forcing_comparison(model, "1 2 3 4 5", "1 2 3 4")
 
 

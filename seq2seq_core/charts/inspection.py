@@ -2,6 +2,8 @@
 
 Pure functions: each takes plain data (a Trace/Step from `seq2seq_core.decoding`, numpy
 arrays, a Projection) and returns an Altair chart. Nothing here imports streamlit.
+Heights are plot areas, as `seq2seq_core.charts.sizing` rules: at least `PLOT_MIN` px for
+bar/point charts, rows of at least `ROW_MIN` px for heatmaps.
 """
 from __future__ import annotations
 
@@ -11,6 +13,16 @@ from collections.abc import Sequence
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from .sizing import (
+    LEGEND_LINES,
+    ROW_MIN,
+    gradient_length,
+    heatmap_height,
+    plot_height,
+    sized,
+    text_or_missing,
+)
 
 HIGHLIGHT = "#d9480f"   # the chosen token / the typed input
 OTHER = "#9ab6e0"       # alternatives
@@ -36,8 +48,7 @@ def step_rows(step) -> pd.DataFrame:
 def step_probabilities(step, height: int | None = None) -> alt.LayerChart:
     """Horizontal bars of a step's top-k probabilities, the chosen token in the highlight colour."""
     data = step_rows(step)
-    # Streamlit fits the whole chart (title and axes included) into `height`.
-    height = height or 40 * len(data) + 110
+    height = plot_height(height or 34 * len(data))
     base = alt.Chart(data).encode(
         y=alt.Y("token:N", sort=alt.EncodingSortField("rank", order="ascending"),
                 title="candidate token", axis=alt.Axis(labelFontSize=16, titleFontSize=13)),
@@ -50,8 +61,7 @@ def step_probabilities(step, height: int | None = None) -> alt.LayerChart:
         color=alt.condition(alt.datum.chosen, alt.value(HIGHLIGHT), alt.value(OTHER)))
     text = base.mark_text(align="left", dx=4, fontSize=14).encode(
         text=alt.Text("probability:Q", format=".1%"))
-    return (bars + text).properties(
-        height=height, title=f"Step {step.index + 1}: chose '{step.token}'")
+    return sized(bars + text, height, f"Step {step.index + 1}: chose '{step.token}'")
 
 
 def overview_rows(trace) -> pd.DataFrame:
@@ -77,9 +87,12 @@ def steps_overview(trace, current: int | None = None) -> alt.LayerChart:
         tooltip=[alt.Tooltip("step:O"), alt.Tooltip("rank:O"), alt.Tooltip("token:N"),
                  alt.Tooltip("probability:Q", format=".1%")],
     )
+    ranks = int(data["rank"].max()) if len(data) else 1
+    height = heatmap_height(ranks, 34)
     cells = base.mark_rect().encode(
         color=alt.Color("probability:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]),
-                        legend=alt.Legend(format="%", title="probability")),
+                        legend=alt.Legend(format="%", title="probability",
+                                          gradientLength=gradient_length(height))),
         stroke=alt.condition(alt.datum.current, alt.value(HIGHLIGHT), alt.value(None)),
         strokeWidth=alt.condition(alt.datum.current, alt.value(3), alt.value(0)),
     )
@@ -87,8 +100,7 @@ def steps_overview(trace, current: int | None = None) -> alt.LayerChart:
         text="token:N",
         color=alt.condition(alt.datum.probability > 0.5, alt.value("white"), alt.value("#222")),
     )
-    ranks = int(data["rank"].max()) if len(data) else 1
-    return (cells + text).properties(height=38 * ranks + 70)
+    return sized(cells + text, height)
 
 
 def state_rows(matrix: np.ndarray, tokens: Sequence[str]) -> pd.DataFrame:
@@ -113,42 +125,49 @@ def _symmetric(values: np.ndarray, floor: float = 1e-6) -> list[float]:
 
 def state_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str = "",
                   domain: Sequence[float] | None = None) -> alt.Chart:
-    """Units (rows) x input steps (columns) of an encoder state; columns labelled by token.
+    """Input steps (rows, labelled by token, top to bottom) x units (columns) of an encoder
+    state.
 
     `matrix` is (input steps, units), as in `Trace.encoder_hidden[layer]`; `tokens` are the
     labels of the steps in the order the encoder read them. Colour is symmetric around 0
     (`domain` defaults to +-max |value|; pass (-1, 1) for tanh-bounded hidden states).
+    Every step gets a labelled row of at least `ROW_MIN` px; units share the width.
     """
     data = state_rows(matrix, tokens)
     units = int(np.asarray(matrix).shape[1])
     scale = alt.Scale(scheme=STATE_SCHEME, reverse=True,
                       domain=list(domain) if domain is not None else _symmetric(data["value"]))
-    return alt.Chart(data).mark_rect().encode(
-        x=alt.X("step:O", title="input step (token read)",
-                axis=alt.Axis(labelExpr=_label_expr(tokens), labelAngle=0, labelFontSize=14)),
-        y=alt.Y("unit:O", title="unit",
-                axis=alt.Axis(values=list(range(0, units, max(units // 8, 1))))),
-        color=alt.Color("value:Q", scale=scale, title="value"),
+    height = heatmap_height(len(tokens), 28)
+    chart = alt.Chart(data).mark_rect().encode(
+        y=alt.Y("step:O", title="input step (token read)",
+                axis=alt.Axis(labelExpr=_label_expr(tokens), labelFontSize=14)),
+        x=alt.X("unit:O", title="unit",
+                axis=alt.Axis(values=list(range(0, units, max(units // 8, 1))), labelAngle=0,
+                              labelFontSize=11)),
+        color=alt.Color("value:Q", scale=scale, title="value",
+                        legend=alt.Legend(gradientLength=gradient_length(height))),
         tooltip=[alt.Tooltip("step:O"), alt.Tooltip("token:N"), alt.Tooltip("unit:O"),
                  alt.Tooltip("value:Q", format=".3f")],
-    ).properties(title=title, height=int(min(max(units * 5, 160), 480)) + 90)
+    )
+    return sized(chart, height, title)
 
 
 def final_state(vector: np.ndarray, title: str = "",
-                domain: Sequence[float] | None = None) -> alt.Chart:
+                domain: Sequence[float] | None = None, height: int = 180) -> alt.Chart:
     """Bars of a final state vector, one per unit, coloured by sign and size."""
     values = np.asarray(vector, dtype=float).reshape(-1)
     data = pd.DataFrame({"unit": np.arange(len(values)), "value": values})
     scale = alt.Scale(scheme=STATE_SCHEME, reverse=True,
                       domain=list(domain) if domain is not None else _symmetric(values))
-    return alt.Chart(data).mark_bar().encode(
+    chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("unit:O", title="unit",
                 axis=alt.Axis(values=list(range(0, len(values), max(len(values) // 16, 1))),
                               labelAngle=0)),
         y=alt.Y("value:Q", title="value"),
         color=alt.Color("value:Q", scale=scale, legend=None),
         tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("value:Q", format=".3f")],
-    ).properties(title=title, height=240)
+    )
+    return sized(chart, plot_height(height), title)
 
 
 def projection_rows(projection) -> pd.DataFrame:
@@ -163,7 +182,7 @@ def projection_rows(projection) -> pd.DataFrame:
 
 
 def projection_scatter(projection, highlight_xy=None, highlight_label: str | None = None,
-                       ) -> alt.LayerChart | alt.Chart:
+                       height: int = 400) -> alt.LayerChart | alt.Chart:
     """PCA map of final encoder states, coloured by the task property; the typed input marked."""
     data = projection_rows(projection)
     explained = np.asarray(projection.explained, dtype=float)
@@ -189,10 +208,10 @@ def projection_scatter(projection, highlight_xy=None, highlight_label: str | Non
                                           fontWeight="bold", color=HIGHLIGHT).encode(
             x="x:Q", y="y:Q", text="input:N")
         chart = points + star + label
-    return chart.properties(height=480)
+    return sized(chart, plot_height(height))
 
 
-def per_position_accuracy(per_position: Sequence[float]) -> alt.LayerChart:
+def per_position_accuracy(per_position: Sequence[float], height: int = 220) -> alt.LayerChart:
     """Accuracy at each output position (1-based), as bars with percentage labels.
 
     Positions no scored example reaches (NaN) are left out rather than drawn as 0%.
@@ -207,9 +226,9 @@ def per_position_accuracy(per_position: Sequence[float]) -> alt.LayerChart:
     )
     bars = base.mark_bar(color=ACCENT)
     if len(acc) > 16:  # too many positions for readable labels: tooltips carry the numbers
-        return bars.properties(height=280)
+        return sized(bars, plot_height(height))
     text = base.mark_text(dy=-8, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".0%"))
-    return (bars + text).properties(height=280)
+    return sized(bars + text, plot_height(height))
 
 
 # ---- attention ---------------------------------------------------------------------------------
@@ -274,9 +293,11 @@ def attention_heatmap(attention: np.ndarray, input_tokens: Sequence[str],
                  alt.Tooltip("input:N", title="input token"),
                  alt.Tooltip("weight:Q", format=".1%")],
     )
+    height = heatmap_height(n_out, 44 if n_in <= 12 else 30 if n_in <= 24 else ROW_MIN)
     cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
         color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
-                        legend=alt.Legend(format="%", title="attention")))
+                        legend=alt.Legend(format="%", title="attention",
+                                          gradientLength=gradient_length(height))))
     layers = [cells]
     if big:
         layers.append(base.mark_text(fontSize=11 if n_in > 12 else 13).encode(
@@ -287,8 +308,7 @@ def attention_heatmap(attention: np.ndarray, input_tokens: Sequence[str],
         row = data[data["current"]]
         layers.append(alt.Chart(row).mark_rect(fill=None, stroke=ACCENT, strokeWidth=3).encode(
             x="in_step:O", y="out_step:O"))
-    cell = 44 if n_in <= 12 else 30 if n_in <= 24 else 20
-    return alt.layer(*layers).properties(height=min(cell * n_out, 640) + 90)
+    return sized(alt.layer(*layers), height)
 
 
 def _step_weights(weights: np.ndarray, input_tokens: Sequence[str],
@@ -304,7 +324,7 @@ def _step_weights(weights: np.ndarray, input_tokens: Sequence[str],
 
 
 def attention_step(weights: np.ndarray, input_tokens: Sequence[str], title: str = "",
-                   drop_padding: bool = True) -> alt.LayerChart:
+                   drop_padding: bool = True, height: int = 220) -> alt.LayerChart:
     """One decoder step's attention as bars over the input tokens (in reading order)."""
     data = _step_weights(weights, input_tokens, drop_padding)
     keep = list(data["in_step"])
@@ -323,9 +343,9 @@ def attention_step(weights: np.ndarray, input_tokens: Sequence[str], title: str 
     bars = base.mark_bar().encode(
         color=alt.condition(alt.datum.strongest, alt.value(HIGHLIGHT), alt.value(OTHER)))
     if len(keep) > 16:
-        return bars.properties(height=300, title=title)
+        return sized(bars, plot_height(height), title)
     text = base.mark_text(dy=-9, fontSize=13).encode(text=alt.Text("weight:Q", format=".0%"))
-    return (bars + text).properties(height=300, title=title)
+    return sized(bars + text, plot_height(height), title)
 
 
 def attended_input(weights: np.ndarray, input_tokens: Sequence[str],
@@ -343,7 +363,7 @@ def attended_input(weights: np.ndarray, input_tokens: Sequence[str],
     text = base.mark_text(fontSize=20 if len(keep) <= 24 else 13, fontWeight="bold").encode(
         text="input:N",
         color=alt.condition(alt.datum.weight > 0.5, alt.value("white"), alt.value("#212529")))
-    return (tiles + text).properties(height=48)
+    return sized(tiles + text, heatmap_height(1, 48))
 
 
 # ---- decoding strategies ---------------------------------------------------------------------
@@ -361,7 +381,7 @@ def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
     """Horizontal bars of each strategy's sequence probability, labelled with its output."""
     data = strategy_rows(decoded)
     data["order"] = np.arange(len(data))
-    data["label"] = [f"{o or '(empty)'}   {p:.1%}" for o, p in
+    data["label"] = [f"{o or '(empty)'}   {text_or_missing(p, '{:.1%}')}" for o, p in
                      zip(data["output"], data["probability"])]
     base = alt.Chart(data).encode(
         y=alt.Y("strategy:N", sort=alt.EncodingSortField("order", order="ascending"),
@@ -374,7 +394,7 @@ def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
     )
     bars = base.mark_bar(color=ACCENT)
     text = base.mark_text(align="left", dx=5, fontSize=14).encode(text="label:N")
-    return (bars + text).properties(height=60 * len(data) + 70)
+    return sized(bars + text, plot_height(48 * len(data)))
 
 
 def beam_grid(rows: Sequence[dict]) -> pd.DataFrame:
@@ -386,7 +406,8 @@ def beam_grid(rows: Sequence[dict]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({"step": []})
     frame = pd.DataFrame(list(rows))
-    frame["cell"] = [f"{r['output so far'] or '(empty)'}   ({round(r['score'], 2) + 0.0:.2f})"
+    frame["cell"] = [f"{r['output so far'] or '(empty)'}   "
+                     f"({text_or_missing(round(r['score'], 2) + 0.0, '{:.2f}')})"
                      + (" ✓" if r.get("finished") else "") for r in rows]
     grid = frame.pivot(index="step", columns="rank", values="cell").fillna("")
     grid.columns = [f"beam {int(c)}" for c in grid.columns]
@@ -412,7 +433,8 @@ def forcing_rows(rows: Sequence[dict]) -> pd.DataFrame:
 FORCING_COLORS = {"teacher forcing": ACCENT, "free running": HIGHLIGHT}
 
 
-def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None) -> alt.LayerChart:
+def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None,
+                  height: int = 260) -> alt.LayerChart:
     """Probability of each step's prediction with the true previous token fed in (teacher
     forcing) and with the model's own (free running); labels are the predicted tokens,
     hollow points wrong ones, and a dashed rule marks the first step where free running
@@ -422,7 +444,8 @@ def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None) -> alt.L
     color = alt.Color("mode:N", title=None,
                       scale=alt.Scale(domain=list(FORCING_COLORS),
                                       range=list(FORCING_COLORS.values())),
-                      legend=alt.Legend(orient="top", labelFontSize=14))
+                      legend=alt.Legend(orient="top", columns=1, labelFontSize=14,
+                                        **LEGEND_LINES))
     base = alt.Chart(data).encode(
         x=alt.X("step:O", title="output step", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1.12]), title="probability",
@@ -445,4 +468,4 @@ def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None) -> alt.L
                                                                   "expected output"]})
         layers.append(alt.Chart(rule).mark_rect(opacity=0.12, color="#c92a2a").encode(
             x="step:O"))
-    return alt.layer(*layers).properties(height=320)
+    return sized(alt.layer(*layers), plot_height(height))

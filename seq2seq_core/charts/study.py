@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from .sizing import LEGEND_LINES, plot_height, sized
+
 BASELINE = "#1f5fbf"   # the variant without the trick (no attention / source as written)
 IMPROVED = "#d9480f"   # the variant with it (attention / reversed source)
 
@@ -23,24 +25,26 @@ def study_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def exact_match_chart(frame: pd.DataFrame, variants: Sequence[str] | None = None,
-                      x_title: str = "input length (tokens)") -> alt.LayerChart:
+                      x_title: str = "input length (tokens)", height: int = 320) -> alt.LayerChart:
     """Lines of exact match (0-100%) against length, one per variant, points labelled.
 
     `variants` = (baseline, improved) fixes the colours (blue, orange) and the legend order,
-    so a variant keeps its colour while the study is only half done.
+    so a variant keeps its colour while the study is only half done. `height` is the plot
+    area (`seq2seq_core.charts.sizing`).
     """
     data = study_rows(frame)
     domain = list(variants) if variants else sorted(data["variant"].unique())
     palette = [BASELINE, IMPROVED, "#2b8a3e", "#862e9c"]
     color = alt.Color("variant:N", title=None,
                       scale=alt.Scale(domain=domain, range=palette[:len(domain)]),
-                      legend=alt.Legend(orient="top", labelFontSize=15, symbolSize=200))
+                      legend=alt.Legend(orient="top", columns=1, labelFontSize=15, symbolSize=200,
+                                        **LEGEND_LINES))
     lengths = sorted(int(x) for x in data["length"].unique()) if len(data) else []
     base = alt.Chart(data).encode(
         x=alt.X("length:Q", title=x_title,
                 scale=alt.Scale(zero=False, nice=False, padding=30),
                 axis=alt.Axis(values=lengths, format="d", labelFontSize=14, titleFontSize=14)),
-        y=alt.Y("exact_match:Q", title="exact match (whole output right)",
+        y=alt.Y("exact_match:Q", title="exact match (whole output)",
                 scale=alt.Scale(domain=[0, 1.05]),
                 axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
                               labelFontSize=14, titleFontSize=14)),
@@ -56,7 +60,7 @@ def exact_match_chart(frame: pd.DataFrame, variants: Sequence[str] | None = None
     texts = [base.transform_filter(alt.datum.variant == name).mark_text(
         dy=20 if i == 0 else -14, fontSize=13, fontWeight="bold").encode(
         text=alt.Text("exact_match:Q", format=".0%")) for i, name in enumerate(domain)]
-    return alt.layer(lines, points, *texts).properties(height=400)
+    return sized(alt.layer(lines, points, *texts), plot_height(height))
 
 
 __all__ = ["exact_match_chart", "study_rows"]

@@ -2,7 +2,8 @@
 
 Every chart is redrawn from the whole history (no incremental add_rows). Per-batch series
 are the true per-batch values, thinned by striding (never smoothed) when there are more
-than `max_points` of them, so a long run still draws quickly.
+than `max_points` of them, so a long run still draws quickly. `height` is the plot area
+(`seq2seq_core.charts.sizing`); the legend and title are added above it.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from functools import lru_cache
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from .sizing import LEGEND_LINES, plot_height, sized
 
 MAX_POINTS = 400
 TRAIN_COLOR = "#9ab6e0"
@@ -61,7 +64,8 @@ def _series(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
 def _color(names: list[str]) -> alt.Color:
     return alt.Color("series:N", title=None,
                      scale=alt.Scale(domain=names, range=[SERIES_COLORS[n] for n in names]),
-                     legend=alt.Legend(orient="top", labelFontSize=13, symbolStrokeWidth=3))
+                     legend=alt.Legend(orient="top", columns=1, labelFontSize=13,
+                                       symbolStrokeWidth=3, **LEGEND_LINES))
 
 
 def _layered(light, bold, names: list[str], y: alt.Y, title: str, fmt: str,
@@ -76,7 +80,7 @@ def _layered(light, bold, names: list[str], y: alt.Y, title: str, fmt: str,
     base_bold = alt.Chart(bold).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))
     layers = [base_light.encode(x=x, y=y, color=_color(names), tooltip=tooltip),
               base_bold.encode(x=x, y=y, color=_color(names), tooltip=tooltip)]
-    return alt.layer(*layers).properties(title=title, height=height).configure_title(fontSize=16)
+    return sized(alt.layer(*layers), plot_height(height), title)
 
 
 LOSS_SERIES = ["training loss (per batch)", "validation loss"]
@@ -103,7 +107,7 @@ def _accuracy_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.Data
 
 def _loss_layers(light, bold, log: bool, height: int) -> alt.LayerChart:
     scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
-    y = alt.Y("value:Q", title="cross-entropy loss", scale=scale,
+    y = alt.Y("value:Q", title="loss", scale=scale,
               axis=alt.Axis(labelFontSize=12, titleFontSize=13))
     return _layered(light, bold, LOSS_SERIES, y, "Loss", ".4f", height)
 
@@ -114,14 +118,14 @@ def _accuracy_layers(light, bold, height: int) -> alt.LayerChart:
     return _layered(light, bold, ACCURACY_SERIES, y, "Accuracy", ".1%", height)
 
 
-def loss_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
+def loss_chart(history: Sequence, height: int = 220, max_points: int = MAX_POINTS) -> alt.LayerChart:
     """Training loss per batch (light) and validation loss per chunk (bold); log scale once
     the loss spans more than a factor of 20."""
     light, bold, log = _loss_data(*history_frames(history, max_points))
     return _loss_layers(light, bold, log, height)
 
 
-def accuracy_chart(history: Sequence, height: int = 280, max_points: int = MAX_POINTS) -> alt.LayerChart:
+def accuracy_chart(history: Sequence, height: int = 220, max_points: int = MAX_POINTS) -> alt.LayerChart:
     """Token accuracy per batch (light), validation token accuracy and exact match (bold)."""
     return _accuracy_layers(*_accuracy_data(*history_frames(history, max_points)), height)
 
@@ -140,7 +144,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             zip(frame["samples"].tolist(), frame["value"].tolist(), frame["series"].tolist())]
 
 
-def live_specs(history: Sequence, height: int = 280,
+def live_specs(history: Sequence, height: int = 220,
                max_points: int = MAX_POINTS) -> tuple[dict, dict]:
     """The loss and accuracy charts as Vega-Lite specs, for redrawing while training runs.
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInput
-from ..vocab import Vocabulary
-from .base import Pairs, Task
+from ..vocab import Vocabulary, and_list, plural
+from .base import Pairs, Task, check_length
 from .limits import check_bool, check_int, check_text
 
 DIGITS = "0123456789"
@@ -76,9 +76,20 @@ def evaluate(terms: np.ndarray, ops: np.ndarray) -> np.ndarray:
     return total + current
 
 
+OPERATION_NAMES = {"+": "Addition", "-": "Subtraction", "*": "Multiplication"}
+
+
+def title_for(operators: str) -> str:
+    """'Addition as characters' for '+', 'Arithmetic (+, - and *) as characters' for '+-*'."""
+    ops = [o for o in ALLOWED_OPERATORS if o in operators]
+    if len(ops) == 1:
+        return f"{OPERATION_NAMES[ops[0]]} as characters"
+    return f"Arithmetic ({and_list(ops)}) as characters"
+
+
 class AdditionTask(Task):
     name = "addition"
-    title = "Addition (and - / *) as characters"
+    title = title_for(AdditionSettings.operators)
     summary = ("The source is an expression such as ' 3+10', left-padded with spaces; the "
                "target is its value as characters ('13'). Seed 003: 3 terms, each 1..10.")
 
@@ -90,6 +101,7 @@ class AdditionTask(Task):
         self.target_vocab = self.source_vocab
         self.source_len = input_length(s)
         self.target_len = output_length(s)
+        self.title = title_for(s.operators)
 
     def _draw(self, rng, n):
         s = self.settings
@@ -115,19 +127,89 @@ class AdditionTask(Task):
         target = self.target_vocab.encode_strings(values, self.target_len)
         return Pairs(source, target)
 
+    def _operators(self) -> list[str]:
+        return [o for o in ALLOWED_OPERATORS if o in self.settings.operators]
+
+    def _term_counts(self) -> range:
+        s = self.settings
+        return range(2 if s.variable_terms else s.n_terms, s.n_terms + 1)
+
+    def _limit_origin(self, side: str) -> str:
+        s = self.settings
+        if side == "output":
+            return "the longest answer of its task, set by Number of terms and Largest number"
+        how_many = plural(s.n_terms, "number")
+        how_many = f"up to {how_many}" if s.variable_terms else how_many
+        return (f"the longest expression its Number of terms and Largest number allow: "
+                f"{how_many} of at most {plural(len(str(s.largest)), 'digit')}, joined "
+                f"by {plural(s.n_terms - 1, 'operator')}")
+
+    def _alphabet_note(self, side: str) -> str:
+        if side == "output":
+            signs = " and -" if "-" in self.settings.operators else ""
+            return f"Answers here are written with the digits 0-9{signs} only."
+        return (f"Inputs here use only {and_list(['the digits 0-9'] + self._operators())} "
+                f"(the Operators chosen for this task).")
+
     def validate(self, text: str) -> str:
-        text = self.check_common(text.strip() if isinstance(text, str) else text)
+        """The expression without whitespace ('3 + 4 + 5' -> '3+4+5'), or InvalidInput."""
+        check_length(text)
+        joined_by = and_list(self._operators(), "or")
+        if isinstance(text, str):
+            split = re.search(r"[0-9]\s+[0-9]", text)
+            if split:
+                raise InvalidInput(f"There is a space inside a number ({split.group()!r}): write "
+                                   f"each number without spaces, joined by {joined_by}, "
+                                   f"e.g. {self.example_inputs()[0]}")
+            text = re.sub(r"\s+", "", text)
+        text = self.check_common(text)
         s = self.settings
         ops = re.escape(s.operators)
         if not re.fullmatch(rf"[0-9]+([{ops}][0-9]+)*", text):
-            raise InvalidInput(f"Write numbers joined by {' '.join(s.operators)} with no spaces, "
-                               f"e.g. {self.example_inputs()[0]}")
+            raise InvalidInput(f"Write numbers joined by {joined_by}, one operator "
+                               f"between each two numbers, e.g. {self.example_inputs()[0]}")
         count = len(re.findall(r"[0-9]+", text))
-        low = 2 if s.variable_terms else s.n_terms
-        if not low <= count <= s.n_terms:
-            allowed = f"{low} to {s.n_terms}" if low != s.n_terms else f"exactly {s.n_terms}"
-            raise InvalidInput(f"The input has {count} numbers; this task takes {allowed}.")
+        counts = self._term_counts()
+        if count not in counts:
+            allowed = (f"{counts.start} to {plural(s.n_terms, 'number')} (Number of terms, "
+                       f"with a variable number of terms)" if len(counts) > 1
+                       else f"exactly {plural(s.n_terms, 'number')} (Number of terms)")
+            raise InvalidInput(f"The input has {plural(count, 'number')}; this task takes "
+                               f"{allowed}.")
         return text
+
+    def outside(self, text: str) -> str:
+        """'' for an expression like those the model learned; else what is new about it.
+
+        E.g. largest 10: '11+1+1' -> 'The model never saw numbers above 10 (it learned
+        numbers from 1 to 10), so its output here is a guess.'
+        """
+        text = self.validate(text)
+        s = self.settings
+        pieces = re.findall(r"[0-9]+", text)
+        new = []
+        if any(int(p) > s.largest for p in pieces):
+            new.append(f"numbers above {s.largest}")
+        if any(int(p) == 0 for p in pieces):
+            new.append("0")
+        padded = [p for p in pieces if len(p) > 1 and p.startswith("0") and int(p)]
+        if padded:
+            new.append(f"numbers written with leading zeros, like {padded[0]}")
+        notes = []
+        if new:
+            learned = (f"numbers from 1 to {s.largest}" if s.largest > 1 else "only the number 1")
+            notes.append(f"The model never saw {and_list(new, 'or')} (it learned "
+                         f"{learned}), so its output here is a guess.")
+        expected = self.answer(text)
+        if len(expected) > self.target_len:
+            notes.append(f"The right answer, {expected}, has {plural(len(expected), 'character')}, "
+                         f"but this model writes at most {self.target_len}.")
+        return " ".join(notes)
+
+    def possible_inputs(self) -> int:
+        """largest ** k * len(operators) ** (k - 1), summed over the term counts k."""
+        s = self.settings
+        return sum(s.largest ** k * len(s.operators) ** (k - 1) for k in self._term_counts())
 
     def answer(self, text: str) -> str:
         text = self.validate(text)

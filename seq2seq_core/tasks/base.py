@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..errors import InvalidInput
-from ..vocab import Vocabulary
+from ..vocab import Vocabulary, plural, shown_tokens
 
 
 MAX_INPUT_CHARS = 2000
@@ -16,8 +16,8 @@ MAX_INPUT_CHARS = 2000
 def check_length(text) -> None:
     """Refuse typed input far longer than any task takes, before any work is done on it."""
     if isinstance(text, str) and len(text) > MAX_INPUT_CHARS:
-        raise InvalidInput(f"The input has {len(text):,} characters; inputs can have at most "
-                           f"{MAX_INPUT_CHARS:,}.")
+        raise InvalidInput(f"The input has {plural(len(text), 'character')}; inputs can have "
+                           f"at most {MAX_INPUT_CHARS:,}.")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,10 @@ class Task(ABC):
     """A sequence-to-sequence problem.
 
     Subclasses set `name`, `title`, `summary`, `settings`, the two vocabularies and the
-    lengths, and implement `sample`, `validate` and `answer`.
+    lengths, and implement `sample`, `validate` and `answer`. `outside` and
+    `possible_inputs` say how a typed input and the task's inputs relate to what a model
+    learned; messages say where each limit comes from through `_limit_origin` and
+    `_alphabet_note`.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Task(ABC):
     generated: bool = True
     source_align: str = "left"
     target_align: str = "left"
+    unit: str = "character"
 
     settings: object
     source_vocab: Vocabulary
@@ -71,6 +75,31 @@ class Task(ABC):
     def answer(self, text: str) -> str | None:
         """The correct output for a valid input, where the task knows it."""
 
+    def outside(self, text: str) -> str:
+        """For a valid input: '' when it is like the inputs the model learned from, else one
+        or two plain sentences saying how it differs (a teaching note, not an error).
+
+        Raises InvalidInput, as `validate` does, for an invalid input.
+        """
+        self.validate(text)
+        return ""
+
+    def expected_fits(self, text: str) -> bool:
+        """False when the task knows the right output for this valid input and the model
+        cannot write it (too long, or with symbols it never outputs); True otherwise."""
+        expected = self.answer(text)
+        if expected is None:
+            return True
+        try:
+            self.encode_targets([expected])
+        except InvalidInput:
+            return False
+        return True
+
+    def possible_inputs(self) -> int | None:
+        """How many distinct inputs the task can give the model in training (None: unknown)."""
+        return None
+
     def held_out(self, n: int, seed: int) -> Pairs:
         """Examples to score on: fresh ones for generated tasks, the held-out split for corpora."""
         return self.sample(np.random.default_rng(seed), n, "valid")
@@ -88,17 +117,39 @@ class Task(ABC):
         """A per-input number to colour the state projection by, and its name."""
         return "first token id", source[:, -1].astype(float)
 
+    # ---- messages: what is allowed and where the limit comes from ----------------------
+    def _limit_origin(self, side: str) -> str:
+        """Why inputs ('input') or outputs ('output') can be no longer, as a phrase."""
+        return f"the longest {'input' if side == 'input' else 'answer'} of its task"
+
+    def _alphabet_note(self, side: str) -> str:
+        """What an input ('input') or output ('output') may contain, and why, as a sentence."""
+        vocab = self.source_vocab if side == "input" else self.target_vocab
+        return f"Allowed: {vocab.describe_allowed()}."
+
+    def _unknown_message(self, bad: list[str], side: str) -> str:
+        return (f"Unknown {self.unit}{'s' if len(bad) > 1 else ''}: {shown_tokens(bad)}. "
+                f"{self._alphabet_note(side)}")
+
+    def _too_long_message(self, count: int, limit: int, side: str) -> str:
+        if side == "input":
+            return (f"The input has {plural(count, self.unit)}, but this model reads at most "
+                    f"{limit} ({self._limit_origin('input')}).")
+        return (f"The expected output has {plural(count, self.unit)}, but this model writes at "
+                f"most {plural(limit, self.unit)} ({self._limit_origin('output')}).")
+
     # ---- shared behaviour -------------------------------------------------------------
     def check_common(self, text: str, max_len: int | None = None) -> str:
         check_length(text)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"The input is empty. Type something like: {self.example_inputs()[0]}")
-        self.source_vocab.check(text)
+        bad = self.source_vocab.unknown(text)
+        if bad:
+            raise InvalidInput(self._unknown_message(bad, "input"))
         limit = self.source_len if max_len is None else max_len
         count = len(self.source_vocab.split(text))
         if count > limit:
-            unit = "tokens" if self.source_vocab.separator else "characters"
-            raise InvalidInput(f"The input has {count} {unit}; the maximum is {limit}.")
+            raise InvalidInput(self._too_long_message(count, limit, "input"))
         return text
 
     def encode_inputs(self, texts: list[str]) -> np.ndarray:
@@ -119,10 +170,12 @@ class Task(ABC):
         for text in texts:
             if not isinstance(text, str) or not text.strip():
                 raise InvalidInput("The expected output is empty.")
-            vocab.check(text)
+            bad = vocab.unknown(text)
+            if bad:
+                raise InvalidInput(self._unknown_message(bad, "output"))
             count = len(vocab.split(text))
             if count > room:
-                raise InvalidInput(f"The expected output has {count} tokens; the maximum is {room}.")
+                raise InvalidInput(self._too_long_message(count, room, "output"))
         if vocab.separator:
             rows = [[vocab.index[t] for t in vocab.split(text)] for text in texts]
             out = np.full((len(rows), self.target_len), vocab.pad, dtype=np.int32)

@@ -9,8 +9,8 @@ from datetime import date, datetime
 import numpy as np
 
 from ..errors import InvalidInput
-from ..vocab import PAD, Vocabulary
-from .base import Pairs, Task
+from ..vocab import PAD, Vocabulary, and_list
+from .base import Pairs, Task, check_length
 from .limits import check_int, check_texts
 
 MONTHS = np.array(calendar.month_name[1:])
@@ -107,7 +107,9 @@ class DateTask(Task):
                 chars.update(text)
         self.source_vocab = Vocabulary((PAD,) + tuple(sorted(chars)), pad=0)
         self.target_vocab = Vocabulary(tuple("0123456789-"), pad=10)
-        self.source_len = max(len(t) for f in self.settings.formats for t in self._all_shapes(f))
+        self._longest = max((str(t) for f in self.settings.formats for t in self._all_shapes(f)),
+                            key=len)
+        self.source_len = len(self._longest)
         self.target_len = 10
 
     def _all_shapes(self, fmt: str) -> np.ndarray:
@@ -134,13 +136,31 @@ class DateTask(Task):
         return Pairs(self.source_vocab.encode_strings(texts, self.source_len),
                      self.target_vocab.encode_strings(iso, self.target_len))
 
-    def validate(self, text: str) -> str:
-        return self.check_common(text.strip() if isinstance(text, str) else text)
+    def _formats_text(self) -> str:
+        return and_list([repr(f) for f in self.settings.formats])
 
-    def answer(self, text: str) -> str | None:
-        """The ISO date if the text is in one of the task's formats, else None."""
-        text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", self.validate(text))
-        for fmt in self.settings.formats:
+    def _limit_origin(self, side: str) -> str:
+        if side == "output":
+            return "an ISO date, YYYY-MM-DD"
+        return f"the longest date its formats write, such as {self._longest!r}"
+
+    def _alphabet_note(self, side: str) -> str:
+        if side == "output":
+            return "ISO dates use only the digits 0-9 and -."
+        return (f"Dates here are written in English, in the formats chosen for this task "
+                f"({self._formats_text()}), which use only: {self.source_vocab.describe_allowed()}.")
+
+    def validate(self, text: str) -> str:
+        """The date with runs of whitespace made one space and the ends stripped, or InvalidInput."""
+        check_length(text)
+        if isinstance(text, str):
+            text = re.sub(r"\s+", " ", text).strip()
+        return self.check_common(text)
+
+    def _parse(self, text: str) -> tuple[date | None, str | None]:
+        """The date and the format it is written in: the task's own formats first, then the others."""
+        text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+        for fmt in self.settings.formats + tuple(f for f in FORMATS if f not in self.settings.formats):
             pattern = FORMATS[fmt][1]
             try:
                 parsed = datetime.strptime(text, pattern).date()
@@ -149,8 +169,44 @@ class DateTask(Task):
             if "%y" in pattern:
                 yy = parsed.year % 100
                 parsed = parsed.replace(year=1900 + yy if yy >= 50 else 2000 + yy)
-            return parsed.isoformat()
-        return None
+            return parsed, fmt
+        return None, None
+
+    def answer(self, text: str) -> str | None:
+        """The ISO date if the text is a date in any known format (the task's own first), else None."""
+        parsed, _ = self._parse(self.validate(text))
+        return None if parsed is None else parsed.isoformat()
+
+    def outside(self, text: str) -> str:
+        """'' for a date written as the model saw dates; else what is new about it: a year
+        outside first..last year, a format not among the chosen ones, another way of writing."""
+        text = self.validate(text)
+        s = self.settings
+        parsed, fmt = self._parse(text)
+        if parsed is None:
+            return (f"This is not a date the task can read in the formats the model learned "
+                    f"({self._formats_text()}), so there is no right answer to compare with and "
+                    f"the model's output is a guess.")
+        notes = []
+        if fmt not in s.formats:
+            notes.append(f"This date is written as {fmt!r}, a format the model never saw (it "
+                         f"learned {self._formats_text()}).")
+        else:
+            usual = str(format_dates(np.array([np.datetime64(parsed)]), fmt)[0])
+            if usual != text:
+                notes.append(f"The model only saw this date written as {usual!r}; written this "
+                             f"way it is new to the model.")
+        if not s.first_year <= parsed.year <= s.last_year:
+            side = f"before {s.first_year}" if parsed.year < s.first_year else f"after {s.last_year}"
+            notes.append(f"The model never saw years {side} (it learned dates from "
+                         f"{s.first_year} to {s.last_year}), so its output here is a guess.")
+        return " ".join(notes)
+
+    def possible_inputs(self) -> int:
+        """Days from 1 January of the first year to 31 December of the last, times the formats."""
+        s = self.settings
+        days = (date(s.last_year, 12, 31) - date(s.first_year, 1, 1)).days + 1
+        return days * len(s.formats)
 
     def example_inputs(self) -> list[str]:
         day = np.array([np.datetime64(EXAMPLE_DATE)])

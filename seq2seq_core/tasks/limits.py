@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..errors import InvalidInput
+from ..vocab import plural
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
@@ -41,7 +42,8 @@ def check_text(name: str, value, max_chars: int) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be text; got {_shown(value)}.")
     if len(value) > max_chars:
-        raise InvalidInput(f"{name} can have at most {max_chars} characters; got {len(value):,}.")
+        raise InvalidInput(f"{name} can have at most {plural(max_chars, 'character')}; "
+                           f"got {len(value):,}.")
     return value
 
 
@@ -50,7 +52,8 @@ def check_texts(name: str, value, max_items: int, max_chars: int) -> tuple[str, 
     if isinstance(value, str) or not isinstance(value, (tuple, list)):
         raise InvalidInput(f"{name} must be a list of names; got {_shown(value)}.")
     if len(value) > max_items:
-        raise InvalidInput(f"{name} can have at most {max_items} entries; got {len(value):,}.")
+        raise InvalidInput(f"{name} can have at most {plural(max_items, 'entry', 'entries')}; "
+                           f"got {len(value):,}.")
     return tuple(check_text(name, v, max_chars) for v in value)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInput
-from ..vocab import Vocabulary
+from ..vocab import Vocabulary, plural, shown_tokens
 from .base import Pairs, Task, check_length
 from .limits import check_choice, check_int
 
@@ -55,6 +55,8 @@ class ReverseTask(Task):
     summary = ("The source is a sequence of random integers; the target is its first few "
                "integers reversed (or copied). Seed 001: 6 integers in 1..50, first 3 reversed.")
 
+    unit = "integer"
+
     def __init__(self, settings: ReverseSettings | None = None):
         self.settings = settings or ReverseSettings()
         s = self.settings
@@ -73,22 +75,51 @@ class ReverseTask(Task):
                               dtype=np.int32)
         return Pairs(source, self._targets(source).astype(np.int32))
 
+    def _limit_origin(self, side: str) -> str:
+        if side == "input":
+            return "Input length"
+        if self.settings.mode == "reverse_all":
+            return "reverse_all writes back all of its Input length"
+        return "Output length"
+
+    def _alphabet_note(self, side: str) -> str:
+        return (f"This model knows the integers 1 to {self.settings.cardinality} (Cardinality); "
+                f"0 is reserved for start/padding.")
+
+    def _unknown_message(self, bad: list[str], side: str) -> str:
+        return (f"Not an integer between 1 and {self.settings.cardinality}: {shown_tokens(bad)}. "
+                f"{self._alphabet_note(side)}")
+
     def validate(self, text: str) -> str:
+        """The integers joined by single spaces ('1, 2,  3' -> '1 2 3'), or InvalidInput.
+
+        Spaces, tabs, commas and semicolons all separate integers; leading zeros are dropped.
+        """
         s = self.settings
         check_length(text)
         if not isinstance(text, str) or not text.strip():
-            raise InvalidInput(f"The input is empty. Type {s.n_in} integers between 1 and "
-                               f"{s.cardinality}, separated by spaces, e.g. {self.example_inputs()[0]}")
+            raise InvalidInput(f"The input is empty. Type {plural(s.n_in, 'integer')} between 1 "
+                               f"and {s.cardinality}, separated by spaces, e.g. "
+                               f"{self.example_inputs()[0]}")
         parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
         bad = [p for p in parts if not _in_range(p, s.cardinality)]
         if bad:
-            shown = ", ".join(repr(p if len(p) <= 12 else p[:11] + "…") for p in bad[:8])
-            raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: {shown}. "
-                               f"0 is reserved for start/padding.")
+            raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: "
+                               f"{shown_tokens(bad, 8)}. {self._alphabet_note('input')}")
         if len(parts) != s.n_in:
-            raise InvalidInput(f"The input has {len(parts)} integers; this task takes exactly "
-                               f"{s.n_in}.")
+            raise InvalidInput(f"The input has {plural(len(parts), 'integer')}; this task takes "
+                               f"exactly {plural(s.n_in, 'integer')} (Input length).")
         return " ".join(str(int(p)) for p in parts)
+
+    def outside(self, text: str) -> str:
+        """Always '' for a valid input: validation admits only the n_in integers in
+        1..cardinality that training draws from."""
+        self.validate(text)
+        return ""
+
+    def possible_inputs(self) -> int:
+        """cardinality ** n_in."""
+        return self.settings.cardinality ** self.settings.n_in
 
     def answer(self, text: str) -> str:
         ids = np.array([[int(p) for p in self.validate(text).split()]], dtype=np.int32)

@@ -1,14 +1,16 @@
 """Character-level translation, as in the Keras example: start and end symbols, teacher forcing."""
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..corpus import Corpus, clean_name, phrasebook
 from ..errors import InvalidInput
-from ..vocab import END, PAD, START, Vocabulary
-from .base import Pairs, Task
+from ..vocab import END, PAD, START, Vocabulary, and_list, plural, shown_tokens
+from .base import Pairs, Task, check_length
 from .limits import check_float, check_int, check_text
 
 
@@ -56,10 +58,12 @@ class TranslationTask(Task):
             raise InvalidInput("A translation task takes its sentence pairs as a Corpus.")
         self.corpus = corpus if corpus is not None else _builtin_corpus(s.corpus)
         pairs = [p for p in self.corpus.pairs if max(len(p[0]), len(p[1])) <= s.max_length]
+        self._length_cut = len(pairs) < len(self.corpus.pairs)
         pairs = pairs[: s.max_pairs]
         if len(pairs) < 10:
-            raise InvalidInput(f"Only {len(pairs)} pairs are at most {s.max_length} characters "
-                               "long; at least 10 are needed.")
+            verb = "is" if len(pairs) == 1 else "are"
+            raise InvalidInput(f"Only {plural(len(pairs), 'pair')} {verb} at most "
+                               f"{plural(s.max_length, 'character')} long; at least 10 are needed.")
         self.pairs = tuple(pairs)
         src_chars = sorted({c for a, _ in pairs for c in a})
         tgt_chars = sorted({c for _, b in pairs for c in b})
@@ -72,6 +76,7 @@ class TranslationTask(Task):
         self._valid_idx = np.sort(order[:n_valid])
         self._train_idx = np.sort(order[n_valid:])
         self._lookup = dict(pairs)
+        self._trained = {self.pairs[i][0] for i in self._train_idx}
 
     @property
     def evaluates_on_training_pairs(self) -> bool:
@@ -97,11 +102,67 @@ class TranslationTask(Task):
         order = np.random.default_rng(seed).permutation(len(self.pairs))[:n]
         return self.encode_pairs([self.pairs[i] for i in np.sort(order)])
 
+    def _pairs_text(self) -> str:
+        return plural(len(self.pairs), "pair")
+
+    def _limit_origin(self, side: str) -> str:
+        which = "English sentence" if side == "input" else "translation"
+        most = plural(self.settings.max_length, "character")
+        cut = f", which Longest sentence keeps to {most} or fewer" if self._length_cut else ""
+        return f"the longest {which} among its {self._pairs_text()}{cut}"
+
+    def _alphabet_note(self, side: str) -> str:
+        vocab = self.source_vocab if side == "input" else self.target_vocab
+        which = "English sentences" if side == "input" else "translations"
+        return (f"The {which} of its {self._pairs_text()} use only these characters: "
+                f"{vocab.describe_allowed()}.")
+
+    def _unknown_message(self, bad: list[str], side: str) -> str:
+        known = set(self.source_vocab.tokens if side == "input" else self.target_vocab.tokens)
+        gaps = []
+        for name, group in (("capital letters", string.ascii_uppercase),
+                             ("small letters", string.ascii_lowercase), ("digits", string.digits)):
+            if any(c in group for c in bad):
+                missing = [c for c in group if c not in known]
+                gaps.append(f"no {name} at all" if len(missing) == len(group)
+                            else f"{name} missing: {' '.join(missing)}")
+        gap = f" ({'; '.join(gaps)})" if gaps else ""
+        if side == "output":
+            return (f"The model never writes {and_list([repr(c) for c in bad[:12]])}. "
+                    f"{self._alphabet_note(side)[:-1]}{gap}.")
+        note = self._alphabet_note(side)
+        return f"The model has never seen {shown_tokens(bad)}: {note[0].lower()}{note[1:-1]}{gap}."
+
+    def _too_long_message(self, count: int, limit: int, side: str) -> str:
+        if side == "output":
+            return super()._too_long_message(count, limit, side)
+        return (f"This model learned sentences of at most {plural(limit, 'character')} "
+                f"({self._limit_origin('input')}); this one has {count}.")
+
     def validate(self, text: str) -> str:
-        return self.check_common(text.strip() if isinstance(text, str) else text)
+        """The sentence stripped, runs of whitespace inside made one space, or InvalidInput."""
+        check_length(text)
+        if isinstance(text, str):
+            text = re.sub(r"\s+", " ", text.strip())
+        return self.check_common(text)
 
     def answer(self, text: str) -> str | None:
         return self._lookup.get(self.validate(text))
+
+    def outside(self, text: str) -> str:
+        """'' for a sentence the model trained on; a note for a held-out pair or a new sentence."""
+        text = self.validate(text)
+        if text in self._trained:
+            return ""
+        if text in self._lookup:
+            return (f"This sentence is one of the {plural(len(self._valid_idx), 'held-out pair')}, "
+                    f"never trained on: the model has to generalise to it, so expect mistakes.")
+        return (f"This sentence is not one of the {plural(len(self._train_idx), 'pair')} the model "
+                f"learned from: it has to generalise, so expect mistakes.")
+
+    def possible_inputs(self) -> int:
+        """The number of training pairs."""
+        return len(self._train_idx)
 
     def example_inputs(self) -> list[str]:
         return [a for a, _ in self.pairs[:3]]
