@@ -8,7 +8,10 @@ from ui import form, identity, training
 from ui.keras_state import keep_keras_state_between_reruns
 
 keep_keras_state_between_reruns()  # background sweeps build models while pages rerun
-st.set_page_config(page_title="seq2seq-lab", page_icon=":material/sync_alt:", layout="wide")
+# Pages along the top and the sidebar (the teacher's panel) folded away: on a 1024 px
+# projector the page gets the whole width.
+st.set_page_config(page_title="seq2seq-lab", page_icon=":material/sync_alt:", layout="wide",
+                   initial_sidebar_state="collapsed")
 
 # Widget values survive page switches, and a run that ended while another page was open
 # still hands its model to the Inspect page.
@@ -23,7 +26,7 @@ page = st.navigation([
     st.Page("app_pages/study.py", title="Why attention?", icon=":material/compare_arrows:"),
     st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/lab_profile:"),
-])
+], position="top")
 identity.owner_id()  # who this browser is, for run ownership and job limits
 identity.teacher_panel()
 page.run()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from seq2seq_core.charts.experiments import overlay_chart
 from seq2seq_core.errors import InvalidInput
-from ui import identity
+from ui import current, identity
 from ui.history import get_history
 from ui.text import md
 
@@ -32,6 +32,10 @@ COLUMNS = {
     "samples_seen": st.column_config.NumberColumn("samples", format="localized"),
     "samples_per_second": st.column_config.NumberColumn("samples/s", format="%.0f"),
     "status": "status",
+    "model_mb": st.column_config.NumberColumn("kept model (MB)", format="%.1f",
+                                              help="Runs from the Train page keep their trained "
+                                                   "model (each person's most recent ones), to "
+                                                   "reopen in Inspect."),
     "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
     "sweep_id": "sweep",
 }
@@ -44,6 +48,7 @@ st.caption("Every training started on the Train page and every cell of a sweep i
 
 runs = history.list_runs()
 runs["yours"] = runs["owner"] == me
+runs["model_mb"] = runs["model_bytes"].astype(float) / 1e6
 if runs.empty:
     st.info("No runs yet. Train a model on the **Train** page (or run a sweep): it appears "
             "here as soon as it starts.")
@@ -72,6 +77,27 @@ shown = runs if with_sweeps else runs[runs["sweep_id"].isna()]
 st.dataframe(shown[list(COLUMNS)], column_config=COLUMNS, hide_index=True, width="stretch",
              height=min(38 + 35 * len(shown), 400), key="exp_table")
 st.caption(f"{len(shown):,} runs · click a column header to sort.")
+
+# ---- open a kept model ---------------------------------------------------------------------
+def open_in_inspect(run: int) -> None:
+    if error := current.open_run(run):
+        st.session_state["exp_open_error"] = error
+    else:
+        st.session_state["_exp_go_inspect"] = True
+
+
+openable = current.openable_runs()
+if not openable.empty:
+    o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
+    labels = {int(r["id"]): current.run_label(r) for _, r in openable.iterrows()}
+    pick = o1.selectbox("A run with its model kept", list(labels), format_func=labels.get,
+                        key="exp_open_pick")
+    o2.button("Open in Inspect", icon=":material/search:", key="exp_open", width="stretch",
+              on_click=open_in_inspect, args=(pick,), type="primary")
+    if error := st.session_state.pop("exp_open_error", None):
+        st.error(md(error))
+    if st.session_state.pop("_exp_go_inspect", False):
+        st.switch_page("app_pages/inspect.py")
 
 # ---- compare curves ----------------------------------------------------------------------
 st.subheader("Compare runs")
@@ -115,14 +141,14 @@ if st.session_state.get("exp_manage") not in manageable:
     st.session_state["exp_manage"] = manageable[0]
 m1, m2 = st.columns([2, 3], vertical_alignment="bottom")
 run_id = m1.selectbox("Run", manageable, format_func=label, key="exp_manage")
-current = runs.loc[runs["id"] == run_id, "name"].iloc[0]
+current_name = runs.loc[runs["id"] == run_id, "name"].iloc[0]
 if st.session_state.get("exp_rename_for") != run_id:  # a new run: start from its name
     st.session_state["exp_rename_for"] = run_id
-    st.session_state["exp_new_name"] = current
+    st.session_state["exp_new_name"] = current_name
 new_name = m2.text_input("Name", key="exp_new_name", max_chars=100)
 b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Rename", icon=":material/edit:", key="exp_rename", width="stretch",
-             disabled=new_name.strip() == current):
+             disabled=new_name.strip() == current_name):
     try:
         history.rename(run_id, new_name, by=identity.manager())
     except InvalidInput as err:

@@ -8,13 +8,10 @@ from ui.text import md
 st.title("seq2seq-lab")
 st.markdown(
     "Train **encoder-decoder** recurrent networks (LSTM or GRU) **live**, then look inside "
-    "them. An *encoder* reads a sequence — integers, an arithmetic expression, a date, an "
-    "English sentence — and squeezes it into a few hundred numbers; a *decoder* writes the "
-    "answer one token at a time from those numbers.\n\n"
-    "1. **Train**: choose a task, a network and a budget, press Start and watch the loss "
-    "fall and the predictions improve.\n"
-    "2. **Inspect**: type your own input and follow the decoder step by step, with the "
-    "encoder's states as a heatmap.")
+    "them. An *encoder* reads a sequence (integers, a sum, a date, an English sentence) and "
+    "squeezes it into a few hundred numbers; a *decoder* writes the answer one token at a "
+    "time from those numbers. **Pick a preset below**, press Start on the Train page and "
+    "watch it learn; then **Inspect** it with your own inputs.")
 
 if training.is_active():
     st.info(f"Training in progress: {md(st.session_state.get('run_label', ''))}. "
@@ -36,9 +33,12 @@ def cards(presets, columns: int, prefix: str) -> None:
                       type="primary" if preset.fast else "secondary", width="stretch")
 
 
-st.subheader("Fast demos — high accuracy in well under a minute")
+st.subheader("Fast demos: high accuracy in well under a minute")
 cards(FAST_DEMOS, 4, "fast")
 st.subheader("The original examples")
+st.caption("The examples this app started from, numbered as its source documents (seed 001, "
+           "003) and the Keras lstm_seq2seq example, with their own settings: slower, and the "
+           "baseline the fast demos beat.")
 cards(SEED_EXAMPLES, 3, "seed")
 
 if st.session_state.pop("_go_train", False):

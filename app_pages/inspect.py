@@ -1,8 +1,10 @@
 """Inspect: decode one input step by step, see where attention looks, compare decoding
 strategies and teacher forcing with free running, look at the encoder's states, score the model.
 
-Reads the model from `st.session_state["model"]` (set by the Train page, or loaded here
-from a saved file). Every key this page keeps in session state starts with "inspect_".
+Shows the session's current model (`ui.current`: a finished or stopped training, an
+uploaded file, or a kept run of the history). The page address names the run it shows
+(`?run=12`), so a reload reopens it. Every key this page keeps in session state starts with
+"inspect_".
 """
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.charts import inspection as charts
+from seq2seq_core.explain import describe_model, feeds_back_note, handoff_note, seen_note
 from seq2seq_core.inspection import project_final_states
 from seq2seq_core.strategies import (ModelStepper, beam_search, beam_table, compare_strategies,
                                      forcing_comparison)
-from ui import models, widgets
+from ui import current, identity, models, training, widgets
+from ui.history import get_history
 from ui.session import TrainingCapReached, job_slot
 from ui.text import md, shown_errors
 
@@ -87,21 +91,15 @@ def task_pads_with_space(model: sc.Seq2Seq) -> bool:
 
 
 def model_caption(model: sc.Seq2Seq) -> str:
-    c, task = model.config, model.task
-    arch = {"teacher": "teacher forcing", "repeat": "repeat vector",
-            "attention": f"teacher forcing + {c.attention} attention"}.get(c.arch, c.arch)
-    parts = [task.title, f"{c.cell.upper()} {c.units} units", arch]
-    if c.layers > 1:
-        parts.append(f"{c.layers} layers")
-    if c.bidirectional:
-        parts.append("bidirectional")
-    if c.reverse_source:
-        parts.append("source reversed")
-    parts.append(f"{model.count_params():,} parameters")
-    return " · ".join(parts)
+    where = (f"run #{current.run_id()}" if current.run_id() is not None else
+             f"uploaded from {md(current.source())}" if current.source() else "trained in this tab")
+    return " · ".join([model.task.title, describe_model(model.config),
+                       f"{model.count_params():,} parameters", where])
 
 
 def show_result(trace) -> None:
+    if trace.outside:
+        st.info(f"**Outside what it learned.** {md(trace.outside)}", icon=":material/explore:")
     cols = st.columns(3)
     with cols[0]:
         st.caption("Predicted output")
@@ -162,8 +160,7 @@ def decoder_section(model: sc.Seq2Seq, trace) -> None:
             label, prob = step.top[1]
             msg += f" Runner-up: **{md(label)}** ({prob:.1%})."
         st.markdown(msg)
-        st.caption("Each chosen token is fed back in as the decoder's next input, so an early "
-                   "mistake can throw off the steps after it.")
+        st.caption(feeds_back_note(model.config))
 
     if trace.attention is not None:
         attention_view(model, trace, step)
@@ -325,8 +322,9 @@ def strategies_section(model: sc.Seq2Seq, trace) -> None:
                                     "score": st.column_config.NumberColumn(format="%.3f")})
 
 
-def forcing_table(rows) -> pd.DataFrame:
-    return pd.DataFrame({
+def forcing_table(rows, feeds_back: bool = True) -> pd.DataFrame:
+    """The comparison as a table; without feedback no token is fed, so no "fed" columns."""
+    table = pd.DataFrame({
         "step": [r["step"] for r in rows],
         "expected": [r["expected"] for r in rows],
         "teacher forcing: fed": [r["forced_input"] for r in rows],
@@ -336,6 +334,8 @@ def forcing_table(rows) -> pd.DataFrame:
         "free running: predicted": [r["free_prediction"] for r in rows],
         "free running: probability": [r["free_probability"] for r in rows],
     })
+    return table if feeds_back else table.drop(columns=["teacher forcing: fed",
+                                                        "free running: fed"])
 
 
 def _mark_wrong(table: pd.DataFrame, diverges_at: int | None):
@@ -384,7 +384,7 @@ def forcing_section(model: sc.Seq2Seq, trace) -> None:
         try:
             result = forcing_comparison(model, trace.input_text, expected)
         except sc.InvalidInput as err:
-            st.error(md(str(err)))
+            st.info(f"This output cannot be compared: {md(str(err))}", icon=":material/info:")
             return
         cached = (model, cache_key, result)
         state["inspect_forcing"] = cached
@@ -414,9 +414,11 @@ def forcing_section(model: sc.Seq2Seq, trace) -> None:
                    "are predictions that differ from the expected token"
                    + (", and the shaded step is where free running first leaves the expected "
                       "output." if d is not None else "."))
-        st.caption("In the table, “fed” is the previous token the decoder reads at that step; "
-                   "red cells are predictions that differ from the expected token.")
-    st.dataframe(_mark_wrong(forcing_table(result.rows), d), hide_index=True, width="stretch")
+        st.caption(("In the table, “fed” is the previous token the decoder reads at that step; "
+                    if result.feeds_back else "In the table, ")
+                   + "red cells are predictions that differ from the expected token.")
+    st.dataframe(_mark_wrong(forcing_table(result.rows, result.feeds_back), d), hide_index=True,
+                 width="stretch")
 
 
 def encoder_section(model: sc.Seq2Seq, trace) -> None:
@@ -435,11 +437,11 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
                          key="inspect_layer",
                          help="Layer 1 reads the input tokens; each later layer reads the "
                               "states of the layer below.")
-    # Short labels keep every column labelled; "·" stands for padding.
+    # Short labels keep every row labelled; "·" stands for padding.
     tokens = ["·" if t == "⟨pad⟩" else t for t in trace.input_tokens]
     notes = []
     if config.reverse_source:
-        notes.append("This model reads the input backwards, so the columns run from the last "
+        notes.append("This model reads the input backwards, so the rows run from the last "
                      "token to the first.")
     if config.bidirectional:
         notes.append(f"The encoder is bidirectional: units 0-{config.units - 1} read "
@@ -472,15 +474,7 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
                         width="stretch")
 
     st.subheader("Final state", anchor=False)
-    if config.arch == "attention":
-        st.caption("After the last token, the top layer's state becomes the decoder's starting "
-                   "state. With attention the decoder does not depend on these numbers alone: "
-                   "at every step it can look back at all the encoder's states above.")
-    else:
-        handoff = ("becomes the decoder's starting state" if config.arch == "teacher"
-                   else "is repeated as the decoder's input at every output step")
-        st.caption(f"After the last token, the top layer's state {handoff}: everything the "
-                   "decoder knows about the input has to fit in these numbers.")
+    st.caption(handoff_note(config))
     final = trace.final_state
     if "c" in final:
         fh, fc = st.columns(2)
@@ -507,8 +501,9 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
 
 def evaluation_section(model: sc.Seq2Seq) -> None:
     st.header("Evaluation", anchor=False)
-    st.caption("How often is the model right on examples it has not been shown? Exact match "
-               "counts an output as right only if every token is right.")
+    st.caption("How often is the model right? Exact match counts an output as right only if "
+               "every token is right. " + seen_note(model.task.possible_inputs(),
+                                                    samples_seen(), model.task.generated))
     state = st.session_state
     count_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     state.setdefault("inspect_eval_n", EVAL_DEFAULT)
@@ -557,22 +552,88 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
                 st.caption(f"Showing the first {len(ev.mistakes)}.")
 
 
+def samples_seen() -> int | None:
+    """How many samples the current model was trained on, where that is known."""
+    t = training.trainer()
+    if t is not None and t.model is current.model():
+        return t.snapshot().samples_seen
+    if (run := current.run_id()) is not None:
+        runs = get_history().list_runs()
+        row = runs[runs["id"] == run]
+        return int(row["samples_seen"].iloc[0]) if len(row) else None
+    return None
+
+
+def linked_run() -> int | None:
+    """The run named in the page address (`?run=12`), if it names one."""
+    raw = st.query_params.get("run", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
+def reopen_linked_run() -> None:
+    """After a reload (or from a link) the session has no model: reopen the address's run."""
+    run = linked_run()
+    if run is None or current.model() is not None:
+        return
+    with st.spinner(f"Reopening run #{run}…"):
+        error = current.open_run(run)
+    if error:
+        st.warning(f"Could not reopen run #{run} from the page address: {md(error)}",
+                   icon=":material/history:")
+        st.query_params.pop("run", None)
+
+
+def show_in_address() -> None:
+    """Keep the address naming the shown run, so a reload comes back to it."""
+    run = current.run_id()
+    if run is None:
+        st.query_params.pop("run", None)
+    elif st.query_params.get("run") != str(run):
+        st.query_params["run"] = str(run)
+
+
+def open_clicked(run: int) -> None:
+    if error := current.open_run(run):
+        st.session_state["inspect_open_error"] = error
+
+
+def recent_runs(limit: int = 6) -> None:
+    """The runs whose models were kept, to open with one click."""
+    runs = current.openable_runs(limit)
+    if error := st.session_state.pop("inspect_open_error", None):
+        st.error(md(error))
+    if runs.empty:
+        return
+    st.subheader("Your recent runs" if not identity.is_teacher() else "Recent runs", anchor=False)
+    for _, row in runs.iterrows():
+        name, button = st.columns([5, 1], vertical_alignment="center")
+        name.markdown(md(current.run_label(row)))
+        button.button("Open", key=f"inspect_open_{int(row['id'])}", on_click=open_clicked,
+                      args=(int(row["id"]),), icon=":material/search:", width="stretch")
+
+
 # ---- page ------------------------------------------------------------------------------------
 st.title("Inspect")
-model = st.session_state.get("model")
+reopen_linked_run()
+model = current.model()
 if model is None:
     st.info("There is no model to inspect yet. Train one on the Train page (it appears here "
-            "when training finishes or you stop it), or load a model you saved earlier.")
+            "when training finishes or you stop it), open one of your recent runs, or load a "
+            "model file you saved earlier.")
+    recent_runs()
     train_page_link()
     models.upload_ui("inspect_upload", "Load a saved model file")
     st.stop()
 
+show_in_address()
 reset_for(model)
 widgets.restore(SAVED)
 task = model.task
 st.caption(model_caption(model))
 
 examples = task.example_inputs()
+# A run cut short by a page switch saved nothing: start again from an example input.
+st.session_state.setdefault("inspect_input", examples[0])
 box, button = st.columns([4, 1], vertical_alignment="bottom")
 with button:
     st.button("Random input", key="inspect_random", on_click=random_input, args=(model,),
@@ -581,6 +642,7 @@ with box:
     text = st.text_input("Input", key="inspect_input", placeholder=examples[0],
                          max_chars=MAX_INPUT_CHARS,
                          help="Examples: " + "  |  ".join(md(e) for e in examples))
+    widgets.save(SAVED, WIDGET_KEYS)  # kept even if a page switch cuts this run short
     trace = None
     with shown_errors("Decoding"):
         trace = model.decoder.trace(text, k=TOP_K)
@@ -602,5 +664,6 @@ with shown_errors("The evaluation"):
     evaluation_section(model)
 
 widgets.save(SAVED, WIDGET_KEYS)
-with st.expander("Load a different model"):
+with st.expander("Open a different model"):
+    recent_runs()
     models.upload_ui("inspect_upload", "Load a saved model file")

@@ -13,8 +13,18 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core.budget import check_runs
 from seq2seq_core.charts.study import exact_match_chart
-from seq2seq_core.study import (COMPARISONS, StudyConfig, load_study, parse_lengths,
-                                results_frame, saved_studies, study_runner)
+from seq2seq_core.study import (
+    COMPARISONS,
+    StudyConfig,
+    load_study,
+    parse_lengths,
+    results_frame,
+    saved_studies,
+    study_name,
+    study_runner,
+    verdict,
+)
+from seq2seq_core.sweep import plural, when
 from ui import identity, widgets
 from ui.history import get_history
 from ui.session import limits, start_job
@@ -23,12 +33,12 @@ from ui.text import md
 POLL_SECONDS = 1.5
 RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
 DONE = ("finished", "stopped", "failed")
-TASKS = {"reverse": "Reverse a list of integers", "translation": "Translate English to French"}
+TASKS = {"reverse": "Reverse integers", "translation": "English → French"}
 COMPARISON_LABELS = {"attention": "without vs with attention",
-                     "reversal": "source as written vs reversed source"}
-DEFAULT_LENGTHS = {"reverse": "4, 8, 12, 16", "translation": "8, 12, 16, 22"}
+                     "reversal": "plain vs reversed source"}
+DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
 DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
-            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 20}
+            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30}
 X_TITLES = {"reverse": "input length (integers)",
             "translation": "source length (characters, up to)"}
 
@@ -103,7 +113,8 @@ def collect_if_done() -> None:
     snap = r.snapshot()
     st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
                                  st.session_state.get(CONFIG), "status": snap.status,
-                                 "error": snap.error, "done": snap.done, "total": snap.total}
+                                 "error": snap.error, "done": r.finished_models,
+                                 "total": snap.total, "cut_short": r.cut_short}
     st.session_state[RUNNER] = None
 
 
@@ -116,14 +127,11 @@ def earlier_studies() -> None:
     if saved.empty:
         return
     with st.expander(f"Earlier studies ({len(saved)})"):
-        labels = {int(r["id"]): f"{r['tag']} · lengths "
-                  f"{', '.join(map(str, r['config'].get('lengths', ())))} · "
-                  f"{r['config'].get('max_seconds', '?')} s per model · {str(r['created'])[:16]}"
+        labels = {int(r["id"]): saved_label(r["tag"], r["config"], r["created"])
                   for _, r in saved.iterrows()}
-        pick, show = st.columns([4, 1], vertical_alignment="bottom")
-        chosen = pick.selectbox("A study saved in the run history", list(labels),
-                                format_func=labels.get, key="study_saved_pick")
-        if show.button("Show", key="study_show_saved", width="stretch",
+        chosen = st.selectbox("A study saved in the run history", list(labels),
+                              format_func=labels.get, key="study_saved_pick")
+        if st.button("Show", key="study_show_saved",
                        disabled=is_running()):
             try:
                 cfg, frame = load_study(history, int(chosen))
@@ -131,8 +139,23 @@ def earlier_studies() -> None:
                 st.error(f"Could not load that study: {md(err)}")
                 return
             st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": "finished",
-                                         "error": "", "done": 0, "total": 0}
+                                         "error": "", "done": 0, "total": 0, "cut_short": ""}
             st.rerun()
+
+
+def saved_label(tag: str, config: dict, created) -> str:
+    """ "1 Dec 09:08 · Reverse, lengths 8, 16, 24: no attention vs attention · 64 units, 30 s",
+    rebuilt from the config so that older entries read the same."""
+    try:
+        parts = [study_name(config)]
+    except (AttributeError, TypeError):
+        parts = [str(tag)]
+    if stamp := when(created):
+        parts.insert(0, stamp)
+    units, seconds = config.get("units"), config.get("max_seconds")
+    if isinstance(units, int) and isinstance(seconds, (int, float)):
+        parts.append(f"{plural(units, 'unit')}, {seconds:g} s")
+    return " · ".join(parts)
 
 
 def variants_of(cfg: StudyConfig) -> list[str]:
@@ -155,10 +178,18 @@ def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
     length = int(both.index.max())
     a, b = both.loc[length, baseline], both.loc[length, improved]
     unit = "integers" if cfg.task == "reverse" else "characters or fewer"
-    verdict = ("a clear win for " + improved if b - a >= 0.1 else
-               "a clear win for " + baseline if a - b >= 0.1 else "about the same")
     return (f"At {length} {unit}: **{improved}** {b:.0%} exact match vs **{baseline}** "
-            f"{a:.0%}, {verdict}.")
+            f"{a:.0%}: {verdict(baseline, improved, a, b)}.")
+
+
+def stopped_message(results: dict) -> str:
+    """ "Stopped: 3 of 8 models finished. The model cut short (…) is left out." """
+    done, total = results["done"], results["total"]
+    text = f"Stopped: {done} of {plural(total, 'model')} finished"
+    text += (": the chart shows only those." if done else ".")
+    if results.get("cut_short"):
+        text += f" The model cut short ({md(results['cut_short'])}) is left out."
+    return text
 
 
 def draw_results(frame: pd.DataFrame, cfg: StudyConfig, key: str) -> None:
@@ -192,7 +223,7 @@ def progress_view(polling: bool) -> None:
     current = (f"training model {min(snap.done + 1, snap.total)} of {snap.total}: "
                f"{snap.current}" if snap.current else "starting")
     if r.stopping:
-        current = "stopping after the current model"
+        current = "stopping: the model in training is cut short and left out"
     st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
     if snap.rows and cfg is not None:
         st.caption("Results so far (the chart fills in as each model finishes):")
@@ -214,10 +245,14 @@ with settings:
     with st.container(border=True):
         c1, c2 = st.columns(2)
         task = c1.radio("Task", list(TASKS), format_func=TASKS.get, key="study_task",
-                        on_change=task_changed, disabled=running)
+                        on_change=task_changed, disabled=running,
+                        help="Reverse a list of integers, or translate English phrases to "
+                             "French (the phrasebook).")
         comparison = c2.radio("Compare", list(COMPARISON_LABELS),
                               format_func=COMPARISON_LABELS.get, key="study_comparison",
-                              disabled=running)
+                              disabled=running,
+                              help="Attention: the decoder looks back at every encoder state. "
+                                   "Reversed source: the input is fed backwards.")
         lengths_help = ("One model per length and variant, trained on inputs of exactly "
                         "that many integers." if task == "reverse" else
                         "One model per variant, trained on the whole phrasebook; its pairs are "
@@ -225,15 +260,17 @@ with settings:
         lengths_text = st.text_input("Input lengths", key="study_lengths", disabled=running,
                                      help=lengths_help + " Up to 8 numbers, separated by commas.")
         c3, c4 = st.columns(2)
-        units = c3.number_input("Units (LSTM size)", 4, 256, step=4, key="study_units",
+        units = c3.number_input("Units", 4, 256, step=4, key="study_units",
                                 disabled=running,
-                                help="The same size for both variants, so only the trick differs.")
-        seconds = c4.number_input("Seconds of training per model", 2, 600, step=5,
+                                help="The LSTM size, the same for both variants, so only the "
+                                     "trick differs.")
+        seconds = c4.number_input("Seconds each", 2, 600, step=5,
                                   key="study_seconds", disabled=running,
-                                  help="A model stops early once it gets 99.5% exact match. "
-                                       "Give each model enough time (20 s or more on a busy "
-                                       "machine): with too little training both variants fail "
-                                       "on long inputs and the comparison says little.")
+                                  help="Training time per model; a model stops early once it "
+                                       "gets 99.5% exact match. Give each model enough time "
+                                       "(20 s or more on a busy machine): with too little "
+                                       "training both variants fail on long inputs and the "
+                                       "comparison says little.")
     cfg, error = None, ""
     try:
         cfg = StudyConfig(task=task, comparison=comparison, lengths=parse_lengths(lengths_text),
@@ -244,15 +281,14 @@ with settings:
         st.error(md(error))
     elif not running:
         n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
-        st.caption(f"{n_models} models × up to {cfg.max_seconds:.0f} s ≈ "
+        st.caption(f"{plural(n_models, 'model')} × up to {cfg.max_seconds:.0f} s ≈ "
                    f"{minutes(n_models * cfg.max_seconds)} of training, plus a few seconds each "
                    "to build and score.")
-    b1, b2, _ = st.columns([1, 1, 2])
-    start_clicked = b1.button("Start", icon=":material/play_arrow:", type="primary",
-                              disabled=running or cfg is None, width="stretch",
-                              key="study_start")
-    b2.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
-              width="stretch", key="study_stop")
+    buttons = st.container(horizontal=True)
+    start_clicked = buttons.button("Start", icon=":material/play_arrow:", type="primary",
+                                   disabled=running or cfg is None, key="study_start")
+    buttons.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
+                   key="study_stop")
     if start_clicked and cfg is not None:
         message = start(cfg)
         widgets.save(SAVED, DEFAULTS)
@@ -273,14 +309,14 @@ elif results := st.session_state.get(RESULTS):
     rcfg: StudyConfig = results["config"]
     frame: pd.DataFrame = results["frame"]
     st.header("Results", anchor=False)
-    st.caption(f"{TASKS[rcfg.task]} · {COMPARISON_LABELS[rcfg.comparison]} · {rcfg.units} units · "
+    st.caption(f"{TASKS[rcfg.task]} · {COMPARISON_LABELS[rcfg.comparison]} · "
+               f"{plural(rcfg.units, 'unit')} · "
                f"up to {rcfg.max_seconds:.0f} s per model · lengths "
                f"{', '.join(map(str, rcfg.lengths))}")
     if results["status"] == "failed":
         st.error(f"The study failed: {md(results['error'])}")
     elif results["status"] == "stopped":
-        st.warning(f"The study was stopped after {results['done']} of {results['total']} "
-                   "models: the chart shows those that finished.")
+        st.warning(stopped_message(results))
     if frame.empty:
         st.info("No model finished, so there is nothing to draw yet.")
     else:

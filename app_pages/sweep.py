@@ -13,10 +13,10 @@ import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.charts.experiments import sweep_heatmap
-from seq2seq_core.sweep import COMPLEXITY, MAX_VALUES, SweepConfig
+from seq2seq_core.sweep import COMPLEXITY, MAX_VALUES, TRAINED, SweepConfig, plural
 from ui import sweep as sw
 from ui import widgets
-from ui.form import ARCH_LABELS, CELL_LABELS
+from ui.form import ARCH_HELP, ARCH_LABELS, CELL_LABELS
 from ui.text import md
 
 POLL_SECONDS = 1.5
@@ -28,6 +28,11 @@ DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2
             "sweep_batch": 128, "sweep_lr": 0.01, "sweep_samples": 300_000,
             "sweep_seconds": 30, "sweep_target": 0.99}
 SAVED = "sweep_saved"
+
+
+def short_arch(arch: str) -> str:
+    """ "Repeat" for "Repeat (encoder output repeated ...)": the detail is in the help."""
+    return ARCH_LABELS[arch].split(" (")[0]
 
 
 def on_task() -> None:
@@ -79,33 +84,40 @@ def settings_form(running: bool) -> tuple[SweepConfig | None, str]:
         keys = COMPLEXITY[st.session_state["sweep_task"]]
         if st.session_state["sweep_key"] not in keys:
             st.session_state["sweep_key"] = next(iter(keys))
-        c2.selectbox("Problem complexity: vary", list(keys), format_func=keys.get,
-                     key="sweep_key", on_change=on_key, disabled=running)
-        c1.text_input(f"{keys[st.session_state['sweep_key']].capitalize()} values",
+        c2.selectbox("Vary", list(keys), format_func=keys.get,
+                     key="sweep_key", on_change=on_key, disabled=running,
+                     help="The task setting that makes the problem harder, one grid row "
+                          "per value.")
+        c1.text_input(keys[st.session_state["sweep_key"]].capitalize(),
                       key="sweep_values", disabled=running,
-                      help=f"1 to {MAX_VALUES} whole numbers, separated by commas.")
-        c2.text_input("Encoder units values", key="sweep_units", disabled=running,
-                      help=f"1 to {MAX_VALUES} model sizes, separated by commas.")
+                      help=f"The values to try: 1 to {MAX_VALUES} whole numbers, separated "
+                           "by commas.")
+        c2.text_input("Units", key="sweep_units", disabled=running,
+                      help=f"The encoder sizes to try, one grid column each: 1 to {MAX_VALUES} "
+                           "whole numbers, separated by commas.")
     with st.container(border=True):
         st.subheader("Network and budget per cell")
         c1, c2 = st.columns(2)
-        c1.selectbox("Architecture", list(ARCH_LABELS), format_func=ARCH_LABELS.get,
+        c1.selectbox("Architecture", list(ARCH_LABELS), format_func=short_arch,
                      key="sweep_arch", disabled=running,
-                     help="Repeat is seed 003's network (its decoder keeps 2/3 of the "
-                          "encoder's units, like 75/50).")
+                     help=ARCH_HELP + "  \nHere Repeat's decoder keeps 2/3 of the encoder's "
+                                      "units, like seed 003's 75/50.")
         c2.selectbox("Cell", list(CELL_LABELS), format_func=CELL_LABELS.get, key="sweep_cell",
                      disabled=running)
         d1, d2, d3 = st.columns(3)
         d1.number_input("Batch size", 1, 4096, step=16, key="sweep_batch", disabled=running)
         d2.number_input("Learning rate", 1e-6, 1.0, step=0.001, format="%.4f", key="sweep_lr",
                         disabled=running)
-        d3.number_input("Stop at exact match (0 = off)", 0.0, 1.0, step=0.01, format="%.2f",
-                        key="sweep_target", disabled=running)
+        d3.number_input("Target exact match", 0.0, 1.0, step=0.01, format="%.2f",
+                        key="sweep_target", disabled=running,
+                        help="A cell stops once it reaches this exact match; 0 = off (every "
+                             "cell trains its whole budget).")
         e1, e2 = st.columns(2)
-        e1.number_input("Samples budget per cell", 1, 20_000_000, step=10_000,
-                        key="sweep_samples", disabled=running)
-        e2.number_input("Time budget per cell (s)", 1, 3600, step=5, key="sweep_seconds",
-                        disabled=running)
+        e1.number_input("Samples per cell", 1, 20_000_000, step=10_000,
+                        key="sweep_samples", disabled=running,
+                        help="The most training examples one cell may see.")
+        e2.number_input("Seconds per cell", 1, 3600, step=5, key="sweep_seconds",
+                        disabled=running, help="The most training time one cell may take.")
     try:
         return build_config(), ""
     except sc.InvalidInput as err:
@@ -114,29 +126,58 @@ def settings_form(running: bool) -> tuple[SweepConfig | None, str]:
 
 def progress_text(p) -> str:
     if p.current is None:
-        return f"{p.done} of {p.total} cells trained"
+        return f"{p.trained} of {plural(p.total, 'cell')} trained"
     return (f"Cell {p.done + 1} of {p.total}: {p.current.complexity} "
-            f"({st.session_state['sweep_key_label']}), {p.current.units} units — "
+            f"({st.session_state['sweep_key_label']}), {plural(p.current.units, 'unit')} — "
             f"{p.cell_progress:.0%} of its budget")
 
 
+def ended_text(p) -> str:
+    """ "Stopped: 4 of 9 cells trained (cell 5 was cut short and is left out)". """
+    status = {"finished": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(
+        p.status, str(p.status).capitalize())
+    text = f"{status}: {p.trained} of {plural(p.total, 'cell')} trained"
+    if p.cut_short is not None:
+        text += f" (cell {p.cut_short.index + 1} was cut short and is left out)"
+    return text
+
+
+def dash(value, fmt: str = "{}") -> str:
+    """A value for the results table, "—" where there is none."""
+    return "—" if value is None or pd.isna(value) else fmt.format(value)
+
+
+def results_table(results: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The results as text, every missing value shown as "—"."""
+    return pd.DataFrame({
+        label: results["complexity"].map(dash),
+        "units": results["units"].map(dash),
+        "parameters": results["params"].map(lambda v: dash(v, "{:,.0f}")),
+        "exact match": results["exact_match"].map(lambda v: dash(v, "{:.1%}")),
+        "training time (s)": results["train_seconds"].map(lambda v: dash(v, "{:.1f}")),
+        "samples": results["samples_seen"].map(lambda v: dash(v, "{:,.0f}")),
+        "target reached": [("yes" if r else "no") if s == TRAINED else "—"
+                           for r, s in zip(results["reached"], results["status"])],
+        "status": results["status"],
+        "run #": results["run_id"].map(dash),
+    })
+
+
 def show_results(results: pd.DataFrame, label: str) -> None:
-    if results.empty:
-        st.caption("The heatmaps fill in as cells finish.")
+    trained = int((results["status"] == TRAINED).sum()) if len(results) else 0
+    if not trained:
+        st.caption("The heatmaps fill in as cells finish." if sw.is_running() else
+                   "No cell finished training, so there is nothing to draw.")
         return
     h1, h2 = st.columns(2)
     h1.altair_chart(sweep_heatmap(results, "exact_match", label), width="stretch")
     h2.altair_chart(sweep_heatmap(results, "train_seconds", label), width="stretch")
+    missing = len(results) - trained
+    if missing:
+        st.caption(f"{plural(missing, 'cell')} without results (not trained to the end) "
+                   "show “—”.")
     with st.expander("Results table"):
-        table = results[["complexity", "units", "params", "exact_match", "train_seconds",
-                         "samples_seen", "reached", "status", "run_id"]]
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "complexity": st.column_config.NumberColumn(label, format="%d"),
-            "exact_match": st.column_config.NumberColumn("exact match", format="percent"),
-            "train_seconds": st.column_config.NumberColumn("training time (s)", format="%.1f"),
-            "params": st.column_config.NumberColumn("parameters", format="localized"),
-            "samples_seen": st.column_config.NumberColumn("samples", format="localized"),
-            "run_id": st.column_config.NumberColumn("run #", format="%d")})
+        st.dataframe(results_table(results, label), hide_index=True, width="stretch")
 
 
 def live_sweep(polling: bool) -> None:
@@ -152,11 +193,11 @@ def live_sweep(polling: bool) -> None:
     if sweep.is_alive:
         st.progress(p.fraction, text=progress_text(p))
     else:
-        status = {"finished": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(
-            p.status, p.status)
-        st.progress(p.fraction, text=f"{status}: {p.done} of {p.total} cells trained")
+        st.progress(p.fraction, text=ended_text(p))
         if p.error:
             st.error(f"The sweep failed: {md(p.error)}")
+        if sweep.save_error:
+            st.warning(md(sweep.save_error))
     show_results(sweep.results(), label)
 
 
@@ -174,20 +215,21 @@ if error:
     st.error(md(error))
 elif config is not None and not running:
     worst = config.size * config.train_config.max_seconds
-    st.caption(f"{config.size} cells; at most {worst / 60:.1f} min of training "
+    st.caption(f"{plural(config.size, 'cell')}; at most {worst / 60:.1f} min of training "
                f"({config.train_config.max_seconds:g} s per cell), less where a cell reaches "
                "the target early.")
 
-b1, b2, _ = st.columns([1, 1, 3])
-if b1.button("Start sweep", icon=":material/play_arrow:", type="primary", key="sweep_start",
-             disabled=running or config is None, width="stretch"):
+buttons = st.container(horizontal=True)
+start_clicked = buttons.button("Start sweep", icon=":material/play_arrow:", type="primary",
+                               key="sweep_start", disabled=running or config is None)
+buttons.button("Stop", icon=":material/stop:", key="sweep_stop", on_click=sw.stop,
+               disabled=not running)
+if start_clicked:
     message = sw.start(config)
     if message:
         st.error(md(message))
     else:
         st.rerun()
-b2.button("Stop", icon=":material/stop:", key="sweep_stop", on_click=sw.stop,
-          disabled=not running, width="stretch")
 
 if sw.current() is not None:
     st.subheader("This sweep")
@@ -198,14 +240,18 @@ past = sw.past_sweeps()
 if not past.empty:
     st.subheader("Past sweeps")
     options = list(past["sweep_id"])
-    info = {r.sweep_id: f"{r.sweep_id} · {r.task} · {r.runs} cells" for r in past.itertuples()}
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox("A sweep from the history", options, format_func=info.get,
+    info = dict(zip(past["sweep_id"], past["label"]))
+    chosen = st.selectbox("A sweep from the history", options, format_func=info.get,
                           key="sweep_past")
-    if c2.button("Show its results", key="sweep_load", width="stretch"):
-        st.session_state[sw.RESULTS] = sw.load_past(chosen)
+    if st.button("Show its results", key="sweep_load"):
+        try:
+            st.session_state[sw.RESULTS] = sw.load_past(chosen)
+        except sc.InvalidInput as err:
+            st.error(f"Could not load that sweep: {md(err)}")
     results = st.session_state.get(sw.RESULTS)
     if results is not None:
-        st.markdown(f"**Sweep {results.attrs.get('sweep_id')}** ({results.attrs.get('task')}, "
-                    f"from the history)")
+        title = results.attrs.get("name") or "Sweep"
+        stamp = results.attrs.get("when")
+        st.markdown(f"**{md(title)}**" + (f" ({md(stamp)}, from the history)" if stamp else
+                                          " (from the history)"))
         show_results(results, results.attrs.get("complexity_label", "complexity"))

@@ -3,6 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from seq2seq_core import export
+from seq2seq_core.explain import describe_model
+from seq2seq_core.verdict import corpus_time_note, end_of_run, overfitting
 from seq2seq_core.charts.training import live_specs, live_table
 from ui import form, models, share, training
 from ui.text import md
@@ -98,7 +100,7 @@ with live_col:
     status = trainer.status if trainer is not None else "ready"
     active = status in training.ACTIVE
     if cost is not None:
-        st.markdown(f"**Next run:** {task.title} · {training.describe_model(model_config)} · "
+        st.markdown(f"**Next run:** {task.title} · {describe_model(model_config)} · "
                     f"**{cost.params:,} parameters**")
     c1, c2, c3, c4 = st.columns(4)
     start_clicked = c1.button("Start", icon=":material/play_arrow:", type="primary",
@@ -137,27 +139,56 @@ def chart_specs(t, history) -> tuple[dict, dict]:
     return cached[1]
 
 
-def live_view(polling: bool) -> None:
-    """The run's progress, curves and predictions; reruns itself while training runs."""
+def verdict_view(t, snap, latest) -> None:
+    """What the finished run's numbers say, with a next step."""
+    verdict = end_of_run(latest.exact_match, latest.val_token_accuracy)
+    getattr(st, verdict.level)(verdict.text)
+    task = t.model.task
+    if verdict.level != "success" and not task.generated and snap.train_seconds:
+        if note := corpus_time_note(len(task.split_pairs("train")),
+                                    snap.samples_seen / snap.train_seconds, snap.samples_seen):
+            st.caption(note)
+    st.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
+
+
+def status_text(snap, replayed: int | None) -> str:
+    rate = snap.samples_seen / snap.train_seconds if snap.train_seconds else 0.0
+    label = {"running": "Training", "paused": "Paused", "finished": "Finished",
+             "stopped": "Stopped", "failed": "Failed", "ready": "Starting"}[snap.status]
+    text = f"{label} · {snap.samples_seen:,} samples · {rate:,.0f} samples/s"
+    if replayed is not None:
+        return (f"Finished in {_fmt_seconds(snap.train_seconds)} · replaying at lecture pace: "
+                f"chunk {replayed} of {len(snap.history)}")
+    if snap.status in training.ACTIVE:
+        text += f" · about {_fmt_seconds(snap.seconds_left)} left"
+    elif snap.reason:
+        text += f" · {snap.reason}"
+    return text
+
+
+def live_view(mode: str | None) -> None:
+    """The run's progress, curves and predictions. `mode` says why it reruns itself:
+    "training" while the run trains, "replay" while a fast run is replayed, None: it doesn't."""
     t = training.trainer()
     if t is None:
         st.info("Press **Start** to train. Curves and live predictions appear here.")
         return
     snap = t.snapshot()
-    if polling and snap.status != "running":
+    replayed = training.replay_shown(t)
+    ended = snap.status != "running" and not t.is_alive  # the thread also keeps the model
+    if (mode == "training" and ended) or (mode == "replay" and replayed is None):
         training.publish_if_done()
-        st.rerun()  # a full rerun turns polling off and updates the buttons
+        st.rerun()  # a full rerun switches polling and updates the buttons
     st.markdown(f"**This run:** {md(st.session_state.get('run_label', ''))}")
-    latest = snap.latest
-    rate = snap.samples_seen / snap.train_seconds if snap.train_seconds else 0.0
-    label = {"running": "Training", "paused": "Paused", "finished": "Finished",
-             "stopped": "Stopped", "failed": "Failed", "ready": "Starting"}[snap.status]
-    text = f"{label} · {snap.samples_seen:,} samples · {rate:,.0f} samples/s"
-    if snap.status in training.ACTIVE:
-        text += f" · about {_fmt_seconds(snap.seconds_left)} left"
-    elif snap.reason:
-        text += f" · {snap.reason}"
-    st.progress(min(1.0, max(0.0, snap.progress)), text=text)
+    history = snap.history if replayed is None else snap.history[:replayed]
+    latest = history[-1] if history else None
+    progress = snap.progress if replayed is None else replayed / len(snap.history)
+    # A new element per run: the bar never animates from the last run's fill.
+    with st.container(key=f"progress_{id(t)}"):
+        st.progress(min(1.0, max(0.0, progress)), text=status_text(snap, replayed))
+    if replayed is not None:
+        st.button("Skip the replay", key="btn_skip_replay", on_click=training.skip_replay,
+                  icon=":material/skip_next:")
     if snap.status == "failed":
         st.error(f"Training failed: {md(snap.error)}")
     if note := training.recorder_note():
@@ -166,26 +197,33 @@ def live_view(polling: bool) -> None:
     m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—")
     m2.metric("Token accuracy", f"{latest.val_token_accuracy:.1%}" if latest else "—")
     m3.metric("Validation loss", f"{latest.val_loss:.4f}" if latest else "—")
-    m4.metric("Training time", _fmt_seconds(snap.train_seconds) if latest else "—")
-    if not snap.history:
+    m4.metric("Training time", _fmt_seconds(latest.train_seconds) if latest else "—")
+    if not history:
         st.caption("Compiling the network and training the first chunk…")
         return
-    loss_spec, accuracy_spec = chart_specs(t, snap.history)
+    if note := overfitting(history):
+        st.warning(note, icon=":material/trending_up:")
+    loss_spec, accuracy_spec = chart_specs(t, history)
     st.vega_lite_chart(loss_spec, width="stretch", key="chart_loss")
     st.vega_lite_chart(accuracy_spec, width="stretch", key="chart_accuracy")
-    if snap.live:
+    if snap.live and replayed is None:
         on_train = getattr(t.model.task, "evaluates_on_training_pairs", False)
-        st.markdown("**Live predictions** on " + ("training pairs (holdout 0)" if on_train
+        st.markdown("**Live predictions** on " + ("training pairs (nothing is held out, so "
+                                                   "this shows memorisation)" if on_train
                                                    else "held-out examples"))
         st.dataframe(live_table(snap.live), hide_index=True, width="stretch")
-    if snap.status in ("finished", "stopped"):
-        st.success("The model is ready: open **Inspect** to look inside it.")
-        st.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
+    if snap.status in ("finished", "stopped") and replayed is None:
+        if t.is_alive:
+            st.caption("Keeping the trained model in the run history…")
+        else:
+            verdict_view(t, snap, latest)
 
 
 with live_col:
-    polling = training.trainer() is not None and training.trainer().status == "running"
-    st.fragment(live_view, run_every=POLL_SECONDS if polling else None)(polling)
+    t = training.trainer()
+    mode = ("training" if t is not None and (t.status == "running" or t.is_alive) else
+            "replay" if training.replay_shown(t) is not None else None)
+    st.fragment(live_view, run_every=POLL_SECONDS if mode else None)(mode)
 
 with live_col:
     models.models_section(choice)

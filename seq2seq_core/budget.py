@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 
 from .config import ModelConfig, TrainConfig
 from .errors import InvalidInput
+from .model_store import KeepModels
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +125,14 @@ class ServerLimits:
     max_trainings: int = 4            # trainings, sweeps and studies running at once
     jobs_per_session: int = 1         # of those, how many one browser may run
     jobs_per_address: int = 2         # ... and one network address (0: no such limit)
+    models_per_owner: int = 5         # trained models kept per person (oldest removed first)
+    models_mb: int = 2048             # all kept models together, in MB (oldest removed first)
 
     ENV = {"max_params": "SEQ2SEQ_MAX_PARAMS", "max_run_mb": "SEQ2SEQ_MAX_RUN_MB",
            "max_seconds": "SEQ2SEQ_MAX_RUN_SECONDS", "max_eval_samples": "SEQ2SEQ_MAX_EVAL_SAMPLES",
            "max_trainings": "SEQ2SEQ_MAX_TRAININGS", "jobs_per_session": "SEQ2SEQ_JOBS_PER_SESSION",
-           "jobs_per_address": "SEQ2SEQ_JOBS_PER_ADDRESS"}
+           "jobs_per_address": "SEQ2SEQ_JOBS_PER_ADDRESS",
+           "models_per_owner": "SEQ2SEQ_MODELS_PER_OWNER", "models_mb": "SEQ2SEQ_MODELS_MB"}
     MAY_BE_ZERO = ("jobs_per_address",)
 
     @classmethod
@@ -152,6 +156,10 @@ class ServerLimits:
                 continue
             values[f.name] = value
         return cls(**values)
+
+    def keep_models(self) -> KeepModels:
+        """How many trained models the run history keeps (per person and in total)."""
+        return KeepModels(self.models_per_owner, self.models_mb * 1024 * 1024)
 
     def _refuse(self, what: str, field: str) -> InvalidInput:
         return InvalidInput(f"{what} This server's limit can be changed by the teacher with "

@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     study = sub.add_parser("study", help="exact match against input length, with/without attention")
     study.add_argument("--task", choices=["reverse", "translation"], default="reverse")
     study.add_argument("--compare", choices=["attention", "reversal"], default="attention")
-    study.add_argument("--lengths", default="4,8,12,16",
+    study.add_argument("--lengths", default="8,16,24",
                        help="reverse: input lengths; translation: length bucket edges")
     study.add_argument("--units", type=bounded(int, 4, 256), default=64)
     study.add_argument("--seconds", type=bounded(float, 2.0, 600.0), default=30.0,

@@ -54,6 +54,7 @@ class Trace:
     encoder_cell: np.ndarray | None
     final_state: dict
     attention: np.ndarray | None = None
+    outside: str = ""  # why this input is outside what the model learned ('' if it is not)
 
     @property
     def correct(self) -> bool | None:
@@ -217,6 +218,7 @@ class Decoder:
             encoder_cell=None if enc.cell is None else enc.cell[:, 0],
             final_state=enc.final(0),
             attention=None if out.attention is None else out.attention[0, :len(steps)],
+            outside=task.outside(clean),
         )
 
 

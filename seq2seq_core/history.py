@@ -10,6 +10,7 @@ This module imports neither Keras nor streamlit, so opening the history is cheap
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -22,24 +23,29 @@ import pandas as pd
 
 from .config import ModelConfig, TrainConfig, from_json
 from .errors import InvalidInput
+from .explain import run_name
+from .model_store import MAX_BYTES as MAX_MODEL_BYTES, KeepModels, ModelStore
 from .tasks import settings_for
 
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 2
+MODELS_DIR = "models"
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
 DONE = ("finished", "stopped", "failed")
+KEEPS = ("finished", "stopped")  # runs that end with a usable model
 ACTIVE = ("running", "paused")
 # A running run that no process has written for this long is taken to be abandoned (its
 # server stopped), so its owner or the teacher may delete it.
 STALE_SECONDS = 15 * 60
+log = logging.getLogger(__name__)
 LOST = ("This run's entry in the run history was removed while it trained: training goes on, "
         "but it is no longer recorded.")
 
 RUN_COLUMNS = ["id", "name", "task", "arch", "cell", "units", "layers", "params", "exact_match",
                "token_accuracy", "train_seconds", "samples_seen", "samples_per_second", "status",
-               "created", "reason", "sweep_id", "chunks", "owner", "updated"]
+               "created", "reason", "sweep_id", "chunks", "owner", "updated", "model_bytes"]
 CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "train_loss",
                  "val_loss", "token_accuracy", "val_token_accuracy", "exact_match",
                  "samples_per_second"]
@@ -59,7 +65,7 @@ CREATE TABLE IF NOT EXISTS runs (
     exact_match REAL, token_accuracy REAL,
     train_seconds REAL NOT NULL DEFAULT 0, samples_seen INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
-    sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT
+    sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT, model_bytes INTEGER
 );
 CREATE TABLE IF NOT EXISTS chunks (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -80,7 +86,7 @@ CREATE TABLE IF NOT EXISTS results (
 );
 """
 # Columns added after version 1, for databases made by an older version.
-ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT"}
+ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT", "model_bytes": "INTEGER"}
 
 
 def data_dir() -> Path:
@@ -161,6 +167,7 @@ class History:
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._live: set[int] = set()
         self._live_lock = threading.Lock()
+        self.models = ModelStore(self.path.parent / MODELS_DIR)
 
     # ---- connections -------------------------------------------------------------------
     @contextmanager
@@ -205,7 +212,8 @@ class History:
             cur = db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES "
                              f"({', '.join('?' * len(row))})", tuple(row.values()))
             run_id = int(cur.lastrowid)
-            label = name.strip() if name and name.strip() else _default_name(run_id, task_name, model)
+            label = name.strip() if name and name.strip() else \
+                f"#{run_id} " + _default_name(task_name, settings, model_config, train_config)
             db.execute("UPDATE runs SET name=? WHERE id=?", (label[:MAX_NAME], run_id))
         return run_id
 
@@ -255,9 +263,54 @@ class History:
         return run_id
 
     def track(self, trainer, name: str | None = None, sweep_id: str | None = None,
-              owner: str | None = None) -> "RunRecorder":
-        """Start recording a Trainer's run; see RunRecorder."""
-        return RunRecorder(self, trainer, name, sweep_id, owner)
+              owner: str | None = None, keep: KeepModels | None = None) -> "RunRecorder":
+        """Start recording a Trainer's run; see RunRecorder. With `keep`, the trained model
+        is kept beside the row when the run finishes or is stopped (see `keep_model`)."""
+        return RunRecorder(self, trainer, name, sweep_id, owner, keep)
+
+    # ---- trained models -----------------------------------------------------------------
+    def keep_model(self, run_id: int, data: bytes, keep: KeepModels) -> list[int]:
+        """Keep a run's trained model (its `.s2s` bytes) beside its row, then forget the
+        oldest kept models beyond `keep.per_owner` of that run's owner and beyond
+        `keep.total_bytes` of everyone's; returns the runs whose models were removed."""
+        if len(data) > MAX_MODEL_BYTES:
+            raise InvalidInput(f"A model file of {len(data) / 1e6:.0f} MB is too large to keep.")
+        size = self.models.write(run_id, data)
+        with self._connect() as db, self._write(db):
+            row = db.execute("SELECT owner FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is not None:
+                db.execute("UPDATE runs SET model_bytes=? WHERE id=?", (size, run_id))
+            kept = db.execute("SELECT id, owner, model_bytes FROM runs WHERE model_bytes IS "
+                              "NOT NULL ORDER BY id DESC").fetchall()
+            drop = [] if row is not None else [run_id]
+            mine = [r["id"] for r in kept if row is not None and r["owner"] == row["owner"]]
+            drop += mine[keep.per_owner:]
+            total = 0
+            for r in kept:
+                if r["id"] in drop:
+                    continue
+                if r["id"] != run_id and total + r["model_bytes"] > keep.total_bytes:
+                    drop.append(r["id"])
+                else:
+                    total += r["model_bytes"]
+            if drop:
+                db.execute(f"UPDATE runs SET model_bytes=NULL WHERE id IN "
+                           f"({', '.join('?' * len(drop))})", tuple(drop))
+        for gone in drop:
+            self.models.remove(gone)
+        return [i for i in drop if i != run_id or row is not None]
+
+    def model_file(self, run_id: int, by: str | None = None) -> bytes:
+        """The kept model of a run (bytes for `persistence.from_bytes`); with `by`, only if
+        that owner started the run. InvalidInput says why there is none."""
+        with self._connect() as db:
+            row = self._allowed(db, run_id, by, "open")
+        data = self.models.read(run_id, MAX_MODEL_BYTES) if row["model_bytes"] else None
+        if data is None:
+            raise InvalidInput(f"Run #{run_id}'s model is not kept: only runs from the Train "
+                               "page that finished or were stopped keep their model, and only "
+                               "each person's most recent ones.")
+        return data
 
     # ---- who may change a run -----------------------------------------------------------
     def _set_live(self, run_id: int, live: bool) -> None:
@@ -266,7 +319,8 @@ class History:
 
     def _allowed(self, db, run_id: int, by: str | None, action: str) -> sqlite3.Row:
         """The run's row if `by` may change it (None: anyone, i.e. the teacher or the CLI)."""
-        row = db.execute("SELECT owner, status, updated FROM runs WHERE id=?", (run_id,)).fetchone()
+        row = db.execute("SELECT owner, status, updated, model_bytes FROM runs WHERE id=?",
+                         (run_id,)).fetchone()
         if row is None:
             raise _no_run(run_id)
         if by is not None and row["owner"] != by:
@@ -312,7 +366,9 @@ class History:
                 raise InvalidInput(f"Run #{run_id} is still training: stop it first, then "
                                    "delete it.")
             db.execute("DELETE FROM chunks WHERE run_id=?", (run_id,))
-            return db.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount > 0
+            deleted = db.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount > 0
+        self.models.remove(run_id)
+        return deleted
 
     # ---- reading ------------------------------------------------------------------------
     def list_runs(self, sweep_id: str | None = None) -> pd.DataFrame:
@@ -407,7 +463,8 @@ class RunRecorder:
     """
 
     def __init__(self, history: History, trainer, name: str | None = None,
-                 sweep_id: str | None = None, owner: str | None = None):
+                 sweep_id: str | None = None, owner: str | None = None,
+                 keep: KeepModels | None = None):
         model = trainer.model
         self.history = history
         self.trainer = trainer
@@ -419,6 +476,8 @@ class RunRecorder:
         self._status = "running"
         self._lock = threading.Lock()
         self.lost = ""  # why the run is no longer recorded, if it is not
+        self.keep = keep
+        self.kept_model = False
 
     def __call__(self, record) -> None:
         """An `on_chunk` callback for Trainer.run; never raises into the training."""
@@ -469,17 +528,30 @@ class RunRecorder:
         self._status = status
         self._guarded(lambda: self.history.finish_run(self.run_id, status, reason, error))
         self.history._set_live(self.run_id, False)
+        if self.keep is not None and status in KEEPS and not self.lost:
+            self._keep_model()
+
+    def _keep_model(self) -> None:
+        from .persistence import to_bytes  # imports Keras; only needed here
+
+        try:
+            self.history.keep_model(self.run_id, to_bytes(self.trainer.model), self.keep)
+        except Exception:  # noqa: BLE001 - the run is recorded; only its model is not kept
+            log.exception("could not keep the model of run %s", self.run_id)
+        else:
+            self.kept_model = True
 
     @property
     def ended(self) -> bool:
         return self._status in DONE
 
 
-def _default_name(run_id: int, task: str, model: dict) -> str:
-    units = model.get("units")
-    if model.get("arch") == "repeat" and model.get("decoder_units"):
-        units = f"{units}/{model['decoder_units']}"
-    return f"#{run_id} {task}: {model.get('arch')} {str(model.get('cell')).upper()} {units}"
+def _default_name(task: str, settings, model_config, train_config) -> str:
+    if isinstance(model_config, ModelConfig):
+        return run_name(task, settings, model_config,
+                        train_config if isinstance(train_config, TrainConfig) else None)
+    model = _as_dict(model_config)
+    return f"{task}: {model.get('arch')} {str(model.get('cell')).upper()} {model.get('units')}"
 
 
 def _age_seconds(stamp: str | None) -> float:

@@ -27,6 +27,7 @@ from .budget import parameter_count
 from .config import ModelConfig, from_json
 from .corpus import corpus_from_pairs
 from .errors import InvalidInput, ModelFileError
+from .model_store import MAX_BYTES, SUFFIX  # noqa: F401 - SUFFIX is part of this API
 from .models import Seq2Seq
 from .tasks import REGISTRY, make_task, settings_for
 from .tasks.limits import check_int
@@ -34,8 +35,7 @@ from .tasks.limits import check_int
 log = logging.getLogger(__name__)
 
 FORMAT = "seq2seq-lab/1"
-SUFFIX = ".s2s"
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = MAX_BYTES
 # lab.json holds up to 20,000 sentence pairs of 80 characters a side.
 MAX_META_BYTES = 6 * 1024 * 1024
 MAX_KERAS_BYTES = 128 * 1024 * 1024

@@ -63,7 +63,7 @@ FAST_DEMOS: tuple[Preset, ...] = (
     Preset(
         "Fast demo: translation",
         "Memorise the first 100 English -> French phrasebook pairs, character by character "
-        "(holdout 0: scored on the pairs it trains on, as the Keras example does).",
+        "(nothing held out: scored on the pairs it trains on, as the Keras example does).",
         "translation", TranslationSettings(max_pairs=100, holdout=0.0),
         ModelConfig(arch="teacher", units=128),
         TrainConfig(batch_size=32, learning_rate=0.01, max_samples=60_000, max_seconds=60,
@@ -89,7 +89,8 @@ SEED_EXAMPLES: tuple[Preset, ...] = (
     Preset(
         "Keras example: character-level translation",
         "The Keras lstm_seq2seq example (teacher forcing, LSTM 256, batch 64) on the "
-        "built-in phrasebook instead of 10,000 Anki pairs, all pairs trained on (holdout 0).",
+        "built-in phrasebook instead of 10,000 Anki pairs; every pair is trained on and "
+        "scored, so it measures memorisation.",
         "translation", TranslationSettings(corpus="phrasebook", max_pairs=400, holdout=0.0),
         ModelConfig(arch="teacher", cell="lstm", units=256),
         TrainConfig(batch_size=64, learning_rate=0.001, max_samples=40_000, max_seconds=600)),

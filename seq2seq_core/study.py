@@ -5,11 +5,18 @@ Reverse trains one model per input length and variant (mode reverse_all, so the 
 long as the input). Translation trains one model per variant on the phrasebook and scores it
 per source-length bucket; with a corpus this small the scores measure how well each model
 learned (memorised) the pairs, as the Keras example does, not generalisation.
+
+Every model is a run in the History named like "study: reverse length 12, attention",
+tagged with the study's own id ("study:reverse:attention:<time>-<hex>"), so two studies
+never share a tag. A model cut short by Stop gives no rows: only finished models are
+results.
 """
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import pandas as pd
 
@@ -37,11 +44,11 @@ class StudyConfig:
 
     task: str = "reverse"
     comparison: str = "attention"
-    lengths: tuple[int, ...] = (4, 8, 12, 16)
+    lengths: tuple[int, ...] = (8, 16, 24)
     units: int = 64
     cell: str = "lstm"
     cardinality: int = 10
-    max_seconds: float = 20.0
+    max_seconds: float = 30.0
     batch_size: int = 128
     learning_rate: float = 0.01
     eval_samples: int = 500
@@ -81,6 +88,42 @@ class StudyConfig:
                            seed=self.seed)
 
 
+TASK_TITLES = {"reverse": "Reverse", "translation": "Translation"}
+
+
+def study_name(cfg) -> str:
+    """A human name for a study (a StudyConfig or its saved dict):
+    "Reverse, lengths 8, 16, 24: no attention vs attention"."""
+    get = cfg.get if isinstance(cfg, dict) else lambda k, d=None: getattr(cfg, k, d)
+    task, comparison = get("task", "reverse"), get("comparison", "attention")
+    lengths = ", ".join(map(str, get("lengths", ()) or ()))
+    where = "lengths" if task == "reverse" else "source lengths up to"
+    names = " vs ".join(n for n, _ in COMPARISONS.get(comparison, ())) or str(comparison)
+    return f"{TASK_TITLES.get(task, str(task).capitalize())}, {where} {lengths}: {names}"
+
+
+def verdict(baseline: str, improved: str, a: float, b: float) -> str:
+    """How `improved` (exact match b) compares with `baseline` (a), in words that fit the
+    numbers: a clear win only for 10 points or more."""
+    gap = b - a
+    if abs(gap) >= 0.1:
+        return f"a clear win for {improved if gap > 0 else baseline}"
+    if min(a, b) >= 0.9:
+        return ("both still get nearly everything right at this length, so it does not "
+                "separate them: try longer inputs")
+    if max(a, b) < 0.2:
+        return ("both fail at this length: give each model more time, or try shorter "
+                "inputs")
+    if abs(gap) >= 0.03:
+        return f"{improved if gap > 0 else baseline} slightly ahead"
+    return "about the same"
+
+
+def new_tag(cfg: StudyConfig) -> str:
+    """The History tag of one study's runs, unique to that study."""
+    return f"study:{cfg.task}:{cfg.comparison}:{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+
+
 def parse_lengths(text: str) -> tuple[int, ...]:
     """ "4, 8 12" -> (4, 8, 12): the study's lengths as typed (page) or given (CLI);
     raises InvalidInput for anything but whole numbers."""
@@ -101,28 +144,61 @@ def _translation_task():
     return make_task("translation", max_pairs=20_000, holdout=0.0, max_length=80)
 
 
-def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history, label: str):
+class StudyRunner(JobRunner):
+    """A JobRunner for a study: `tag` marks its runs in the History, `cut_short` names the
+    model Stop interrupted ("" if none), which gave no rows."""
+
+    def __init__(self, jobs, tag: str, on_finish=None):
+        super().__init__(jobs, on_finish=on_finish)
+        self.tag = tag
+        self.cut_short = ""
+
+    @property
+    def finished_models(self) -> int:
+        """Models trained to the end (the one cut short by Stop does not count)."""
+        return self.done - (1 if self.cut_short else 0)
+
+
+def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history,
+           name: str, label: str):
+    """Train one model; None if Stop cut it short (the runner remembers which)."""
     model, trainer, _ = train_recorded(runner, task, model_cfg, cfg.train_config(), history,
-                                       label, f"study:{cfg.task}:{cfg.comparison}")
+                                       name, getattr(runner, "tag", None))
+    if trainer.status == "failed":
+        raise RuntimeError(f"training {label} failed: {trainer.error}")
+    if trainer.status == "stopped":
+        if isinstance(runner, StudyRunner):
+            runner.cut_short = label
+        return None
     return model, trainer
 
 
 def _reverse_job(cfg: StudyConfig, variant: str, settings: dict, length: int, history) -> Job:
+    label = f"{variant}, input length {length}"
+
     def run(runner: JobRunner) -> list[dict]:
         task = _reverse_task(cfg, length)
-        model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
-                                f"study: {variant}, length {length}")
+        trained = _train(runner, task, cfg.model_config(settings), cfg, history,
+                         f"study: reverse length {length}, {variant}", label)
+        if trained is None:
+            return []
+        model, trainer = trained
         result = score(model, task.held_out(cfg.eval_samples, seed=cfg.seed + 99), 0)
         return [{"variant": variant, "length": length, "exact_match": result.exact_match,
                  "samples": result.samples, "train_seconds": trainer.train_seconds}]
-    return Job(f"{variant}, input length {length}", run)
+    return Job(label, run)
 
 
 def _translation_job(cfg: StudyConfig, variant: str, settings: dict, history) -> Job:
+    label = f"{variant}, translation"
+
     def run(runner: JobRunner) -> list[dict]:
         task = _translation_task()
-        model, trainer = _train(runner, task, cfg.model_config(settings), cfg, history,
-                                f"study: {variant}, translation")
+        trained = _train(runner, task, cfg.model_config(settings), cfg, history,
+                         f"study: translation, {variant}", label)
+        if trained is None:
+            return []
+        model, trainer = trained
         pairs = task.held_out(len(task.pairs), seed=0)
         result = score(model, pairs, 0)
         lengths = (pairs.source != task.source_vocab.pad).sum(axis=1)
@@ -135,7 +211,7 @@ def _translation_job(cfg: StudyConfig, variant: str, settings: dict, history) ->
                              "samples": int(rows_in.sum()), "train_seconds": trainer.train_seconds})
             low = edge
         return rows
-    return Job(f"{variant}, translation", run)
+    return Job(label, run)
 
 
 def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
@@ -146,15 +222,17 @@ def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
     return [_translation_job(cfg, name, settings, history) for name, settings in variants]
 
 
-def study_runner(cfg: StudyConfig, history=None, owner: str | None = None) -> JobRunner:
+def study_runner(cfg: StudyConfig, history=None, owner: str | None = None) -> StudyRunner:
     """A runner that trains every model of the study, one after another, when started.
 
-    With a History, each model is recorded as a run and the finished table is saved as
-    results of kind "study", so it can be shown again after a restart (`saved_studies`).
+    With a History, each model is recorded as a run (tagged `runner.tag`) and the finished
+    table is saved as results of kind "study", named by `study_name`, so it can be shown
+    again after a restart (`saved_studies`).
     """
     def save(rows):
-        history.save_results("study", f"{cfg.task}: {cfg.comparison}", cfg, rows)
-    runner = JobRunner(study_jobs(cfg, history), on_finish=save if history is not None else None)
+        history.save_results("study", study_name(cfg), cfg, rows)
+    runner = StudyRunner(study_jobs(cfg, history), new_tag(cfg),
+                         on_finish=save if history is not None else None)
     runner.owner = owner
     return runner
 
@@ -177,5 +255,5 @@ def results_frame(rows) -> pd.DataFrame:
     return frame.sort_values(["variant", "length"]).reset_index(drop=True)
 
 
-__all__ = ["COMPARISONS", "StudyConfig", "load_study", "results_frame", "saved_studies",
-           "study_jobs", "study_runner"]
+__all__ = ["COMPARISONS", "StudyConfig", "StudyRunner", "load_study", "results_frame",
+           "saved_studies", "study_jobs", "study_name", "study_runner", "verdict"]

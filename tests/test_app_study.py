@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from ui.keras_state import keep_keras_state_between_reruns
@@ -46,7 +49,8 @@ def test_the_page_explains_the_study_and_waits_for_start(page):
     assert at.title[0].value == "Why attention?"
     text = " ".join(m.value for m in at.markdown)
     assert "Bahdanau" in text and "Sutskever" in text
-    assert at.text_input(key="study_lengths").value == "4, 8, 12, 16"
+    assert at.text_input(key="study_lengths").value == "8, 16, 24"
+    assert any("6 models × up to 30 s ≈ 3.0 min" in c.value for c in at.caption)
     assert any("press **Start**" in i.value for i in at.info)
     assert not at.button(key="study_start").disabled
     assert at.button(key="study_stop").disabled
@@ -101,6 +105,7 @@ def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir
     assert spec["layer"][0]["mark"]["type"] == "line"
     assert spec["layer"][0]["encoding"]["y"]["field"] == "exact_match"
     assert any("exact match vs" in m.value for m in at.markdown)
+    assert "nan" not in " ".join(m.value for m in [*at.markdown, *at.caption]).lower()
 
     # the results survive another rerun, and Start is free again
     at.run()
@@ -110,26 +115,56 @@ def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir
     # both models went into the run history
     from seq2seq_core.history import History
     runs = History().list_runs()
-    assert len(runs) == 2 and set(runs["sweep_id"]) == {"study:reverse:attention"}
+    assert len(runs) == 2 and set(runs["sweep_id"]) == {runner.tag}
+    assert runner.tag.startswith("study:reverse:attention:")
+    assert sorted(runs["name"]) == ["study: reverse length 3, attention",
+                                    "study: reverse length 3, no attention"]
 
 
-def test_stopping_a_study_keeps_what_finished(page):
+def test_stop_counts_finished_models_and_leaves_out_the_one_cut_short(page):
     at = page()
     at.text_input(key="study_lengths").input("3, 20").run()
-    at.number_input(key="study_units").set_value(16).run()
-    at.number_input(key="study_seconds").set_value(60).run()
+    at.number_input(key="study_units").set_value(8).run()
+    at.number_input(key="study_seconds").set_value(3).run()
     at.button(key="study_start").click().run()
     runner = at.session_state["study_runner"]
+    deadline = time.monotonic() + TIMEOUT
+    while not (runner.done == 1 and runner.trainer is not None) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the second model is training
     at.button(key="study_stop").click().run()
     assert not at.exception
     runner.join(TIMEOUT)
     progress = runner.snapshot()
     assert progress.status == "stopped", progress.error
-    assert progress.done < progress.total
+    assert (progress.done, runner.finished_models) == (2, 1)
     at.run()
     assert not at.exception
     assert [h.value for h in at.header] == ["Results"]
-    assert any("stopped" in w.value for w in at.warning)
+    assert [shown(w.value) for w in at.warning] == [
+        ("Stopped: 1 of 4 models finished: the chart shows only those. The model cut short "
+         "(attention, input length 3) is left out.")]
+    table = at.dataframe[0].value
+    assert list(zip(table["variant"], table["length"])) == [("no attention", 3)]
+    import pyarrow as pa
+    chart = at.get("vega_lite_chart")[0]
+    data = pd.concat(pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets)
+    assert set(zip(data["variant"], data["length"])) == {("no attention", 3)}
+
+
+def test_two_saved_studies_are_two_entries_with_human_names(page):
+    from seq2seq_core.history import History
+    from seq2seq_core.study import StudyConfig, study_name
+
+    rows = [{"variant": v, "length": 8, "exact_match": 1.0, "samples": 100, "train_seconds": 3.0}
+            for v in ("no attention", "attention")]
+    for cfg in (StudyConfig(lengths=(8,), units=16), StudyConfig(lengths=(8,), units=32)):
+        History().save_results("study", study_name(cfg), cfg, rows)
+    at = page()
+    labels = at.selectbox(key="study_saved_pick").options
+    assert len(labels) == 2 and labels[0] != labels[1]
+    assert [label.split(" · ", 1)[1] for label in labels] == [  # after the date, newest first
+        "Reverse, lengths 8: no attention vs attention · 32 units, 30 s",
+        "Reverse, lengths 8: no attention vs attention · 16 units, 30 s"]
 
 
 def test_a_study_saved_in_the_history_can_be_shown_again(page):
@@ -147,4 +182,5 @@ def test_a_study_saved_in_the_history_can_be_shown_again(page):
     assert not at.exception
     assert [h.value for h in at.header] == ["Results"]
     assert len(at.dataframe[0].value) == 4
-    assert any("At 8 integers" in m.value for m in at.markdown)
+    assert any("At 8 integers" in m.value and "a clear win for attention" in m.value
+               for m in at.markdown)

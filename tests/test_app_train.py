@@ -8,7 +8,7 @@ from ui import session
 
 TINY = {"w_task": "reverse", "w_reverse_n_in": 3, "w_reverse_n_out": 2,
         "w_reverse_cardinality": 5, "w_units": 8, "w_batch_size": 16, "w_max_samples": 100,
-        "w_learning_rate": 0.01}
+        "w_learning_rate": 0.01, "w_lecture_pace": False}
 
 
 def open_train(app_test, **values):
@@ -24,6 +24,10 @@ def open_train(app_test, **values):
 
 def errors(at) -> str:
     return " | ".join(shown(e.value) for e in at.error)
+
+
+def infos(at) -> str:
+    return " | ".join(shown(i.value) for i in at.info)
 
 
 def test_train_page_shows_summary_and_parameter_count(app_test):

@@ -112,7 +112,8 @@ def test_full_path(server, page):
     # Start: curves appear and the run finishes
     page.get_by_role("button", name="Start").click()
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=90_000)
-    expect(page.get_by_text("The model is ready")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("replaying at lecture pace")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("The model has learned the task")).to_be_visible(timeout=120_000)
     assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
     shot(page, "3-train-finished")
 
@@ -145,7 +146,7 @@ def test_shared_link_attention_views_and_experiments(server, page):
     shot(page, "5-train-from-link")
 
     page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("The model is ready")).to_be_visible(timeout=150_000)
+    expect(page.get_by_text("The model has learned the task")).to_be_visible(timeout=150_000)
 
     page.get_by_role("link", name="Inspect").first.click()
     expect(page.get_by_role("heading", name="Inspect", exact=True)).to_be_visible(timeout=60_000)
@@ -220,7 +221,7 @@ def test_a_class_two_students_and_a_second_tab(server, browser):
         shot(other, "11-another-students-experiments")
 
         tab.get_by_role("button", name="Stop").click()
-        expect(tab.get_by_text("The model is ready")).to_be_visible(timeout=90_000)
+        expect(tab.get_by_role("link", name="Inspect this model")).to_be_visible(timeout=90_000)
         tab.goto(f"{server}/experiments", wait_until="domcontentloaded")  # a reload
         expect(tab.get_by_role("heading", name="Experiments", exact=True)).to_be_visible(
             timeout=90_000)

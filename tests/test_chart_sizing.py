@@ -237,3 +237,15 @@ def test_text_or_missing():
 def test_live_spec_json_has_the_sizing_rule():
     loss, _ = training.live_specs(history())
     assert json.loads(json.dumps(loss))["autosize"] == AUTOSIZE
+
+
+def test_time_heatmap_has_no_legend_when_no_cell_reached_the_target():
+    """A colour legend over no values would read "NaN" in the browser."""
+    frame = sweep(1).assign(reached=False)
+    spec = experiments.sweep_heatmap(frame, "train_seconds").to_dict()
+    colors = [layer["encoding"]["color"] for layer in spec["layer"]
+              if "color" in layer.get("encoding", {})]
+    assert colors and all(c.get("legend", "absent") in (None, "absent") or "condition" in c
+                          for c in colors if c.get("field") == "shown")
+    reached = experiments.sweep_heatmap(sweep(1), "train_seconds").to_dict()
+    assert any(layer.get("encoding", {}).get("color", {}).get("legend") for layer in reached["layer"])

@@ -2,7 +2,14 @@
 import pytest
 
 import seq2seq_core as sc
-from seq2seq_core.study import StudyConfig, parse_lengths, results_frame, study_runner
+from seq2seq_core.study import (
+    StudyConfig,
+    parse_lengths,
+    results_frame,
+    study_name,
+    study_runner,
+    verdict,
+)
 
 
 def test_small_reverse_study_fills_its_table():
@@ -18,7 +25,7 @@ def test_small_reverse_study_fills_its_table():
     assert (table["exact_match"] > 0.5).all()
 
 
-def test_stopping_a_study_ends_it_early():
+def test_stopping_a_study_ends_it_early_and_leaves_out_the_model_cut_short():
     runner = study_runner(StudyConfig(lengths=(4, 8, 12), max_seconds=60, units=16))
     runner.start()
     runner.join(3)
@@ -26,6 +33,10 @@ def test_stopping_a_study_ends_it_early():
     runner.join(60)
     progress = runner.snapshot()
     assert progress.status == "stopped" and progress.done < progress.total
+    assert runner.cut_short  # stopped while a model trained
+    assert runner.finished_models == progress.done - 1 == len(progress.rows)
+    assert runner.cut_short not in [f"{r['variant']}, input length {r['length']}"
+                                    for r in progress.rows]
 
 
 @pytest.mark.parametrize("values,message", [
@@ -44,13 +55,40 @@ def test_finished_study_is_saved_in_the_history(tmp_path):
     from seq2seq_core.study import load_study, saved_studies
     history = History(tmp_path / "h.sqlite3")
     cfg = StudyConfig(lengths=(3,), units=16, max_seconds=3, eval_samples=100)
-    study_runner(cfg, history).run()
+    runner = study_runner(cfg, history)
+    runner.run()
     again = History(tmp_path / "h.sqlite3")
     saved = saved_studies(again)
-    assert list(saved["tag"]) == ["reverse: attention"]
+    assert list(saved["tag"]) == ["Reverse, lengths 3: no attention vs attention"]
     loaded_cfg, table = load_study(again, int(saved["id"][0]))
     assert loaded_cfg == cfg and len(table) == 2
-    assert len(again.list_runs("study:reverse:attention")) == 2
+    runs = again.list_runs(runner.tag)
+    assert sorted(runs["name"]) == ["study: reverse length 3, attention",
+                                    "study: reverse length 3, no attention"]
+    assert runner.tag.startswith("study:reverse:attention:")
+
+
+def test_every_study_has_its_own_tag():
+    cfg = StudyConfig(lengths=(3,))
+    assert study_runner(cfg).tag != study_runner(cfg).tag
+
+
+def test_study_names():
+    assert study_name(StudyConfig()) == "Reverse, lengths 8, 16, 24: no attention vs attention"
+    assert study_name({"task": "translation", "comparison": "reversal", "lengths": [8, 12]}) == (
+        "Translation, source lengths up to 8, 12: source as written vs reversed source")
+
+
+@pytest.mark.parametrize("a,b,words", [
+    (0.94, 0.99, "both still get nearly everything right"),
+    (0.18, 0.90, "a clear win for attention"),
+    (0.90, 0.70, "a clear win for no attention"),
+    (0.05, 0.08, "both fail"),
+    (0.50, 0.55, "attention slightly ahead"),
+    (0.50, 0.51, "about the same"),
+])
+def test_verdict_fits_the_numbers(a, b, words):
+    assert verdict("no attention", "attention", a, b).startswith(words)
 
 
 @pytest.mark.parametrize("text,lengths", [("4,8,12,16", (4, 8, 12, 16)), ("4, 8 12", (4, 8, 12)),

@@ -1,12 +1,28 @@
-"""Model size x problem complexity sweeps: validation, a tiny grid end to end, stopping."""
+"""Model size x problem complexity sweeps: validation, a tiny grid end to end, stopping,
+the saved config and the names."""
+import math
 import time
+from datetime import datetime, timezone
 
+import pandas as pd
 import pytest
 
 import seq2seq_core as sc
 from seq2seq_core.history import History
-from seq2seq_core.sweep import (RESULT_COLUMNS, Sweep, SweepConfig, cell_model, cell_settings,
-                                pivot, results_from_history)
+from seq2seq_core.sweep import (
+    RESULT_COLUMNS,
+    Sweep,
+    SweepConfig,
+    cell_model,
+    cell_name,
+    cell_settings,
+    load_saved,
+    parse_cell_name,
+    pivot,
+    results_from_history,
+    saved_sweeps,
+    when,
+)
 
 TINY = sc.TrainConfig(batch_size=32, learning_rate=0.01, max_samples=128, chunk_batches=2,
                       eval_samples=20, target_accuracy=0.99)
@@ -70,11 +86,33 @@ def test_small_sweep_lands_in_history(tmp_path):
     assert pivot(results, "params").shape == (2, 2)
     runs = history.list_runs(sweep.sweep_id)
     assert sorted(runs.id) == sorted(results.run_id) and set(runs.status) == {"finished"}
-    assert all(f"n_in={c}, units={u}" in n for c, u, n in
-               zip(results.complexity, results.units, runs.sort_values("id")["name"]))
+    assert runs.sort_values("id")["name"].tolist() == [
+        "sweep: reverse length=2, 4 units", "sweep: reverse length=2, 8 units",
+        "sweep: reverse length=3, 4 units", "sweep: reverse length=3, 8 units"]
     again = results_from_history(History(history.path), sweep.sweep_id, "n_in")
     cols = ["complexity", "units", "params", "samples_seen", "run_id", "status"]
     assert again[cols].equals(results[cols])
+
+
+def test_a_finished_sweep_saves_its_config_and_results(tmp_path):
+    history = History(tmp_path / "h.sqlite3")
+    cfg = tiny_config(complexity_key="cardinality", complexity_values=(5,), units_values=(4, 8))
+    sweep = Sweep(cfg, history)
+    assert sweep.run() == "finished"
+    saved = saved_sweeps(History(history.path))
+    assert len(saved) == 1 and saved["id"][0] == sweep.result_id
+    assert saved["tag"][0] == "Reverse: distinct values 5 × units 4, 8" == cfg.name
+    info = saved["config"][0]
+    assert (info["sweep_id"], info["status"], info["trained"], info["cells"]) == (
+        sweep.sweep_id, "finished", 2, 2)
+    config, frame = load_saved(History(history.path), int(saved["id"][0]))
+    assert config == cfg
+    assert frame.attrs["complexity_key"] == "cardinality"
+    assert frame.attrs["complexity_label"] == "distinct values"
+    assert frame.attrs["sweep_id"] == sweep.sweep_id
+    cols = ["complexity", "units", "params", "exact_match", "samples_seen", "run_id", "status",
+            "reached"]
+    assert frame[cols].equals(sweep.results()[cols])
 
 
 def test_stop_halts_the_sweep(tmp_path):
@@ -92,12 +130,63 @@ def test_stop_halts_the_sweep(tmp_path):
     assert not sweep.is_alive
     progress = sweep.progress()
     assert progress.status == "stopped" and progress.done < progress.total
+    assert progress.trained == 0 and progress.cut_short.index == 0
     results = sweep.results()
-    assert len(results) == 1 and results.status[0] == "stopped" and not results.reached[0]
+    assert results.status.tolist() == ["cut short", "not run", "not run", "not run"]
+    assert results[["exact_match", "train_seconds", "params"]].isna().all().all()
+    assert not results.reached.any() and results.run_id[0] == history.list_runs().id[0]
     assert history.list_runs(sweep.sweep_id).status.tolist() == ["stopped"]
+    info = saved_sweeps(history)["config"][0]  # a stopped sweep is saved too
+    assert (info["status"], info["trained"], info["cells"]) == ("stopped", 0, 4)
+    _, saved = load_saved(history, sweep.result_id)
+    assert saved.status.tolist() == results.status.tolist()
+    assert saved["exact_match"].isna().all()
 
 
 def test_stop_before_start():
     sweep = Sweep(tiny_config())
     sweep.stop()
-    assert sweep.run() == "stopped" and sweep.results().empty
+    assert sweep.run() == "stopped"
+    results = sweep.results()
+    assert len(results) == 4 and set(results.status) == {"not run"}
+    assert sweep.progress().trained == 0 and sweep.progress().cut_short is None
+
+
+def test_pivot_keeps_cells_without_a_value():
+    frame = pd.DataFrame({"complexity": [2, 2, 3, 3], "units": [4, 8, 4, 8],
+                          "exact_match": [0.5, math.nan, 0.7, math.nan]})
+    grid = pivot(frame, "exact_match")
+    assert grid.shape == (2, 2) and list(grid.columns) == [4, 8]
+    assert grid[8].isna().all() and grid.loc[3, 4] == 0.7
+
+
+def test_names():
+    assert SweepConfig().name == "Addition: number of terms 2, 3, 4 × units 25, 50, 100"
+    assert cell_name("addition", "n_terms", 3, 50) == "sweep: addition terms=3, 50 units"
+    assert cell_name("reverse", "n_in", 2, 1) == "sweep: reverse length=2, 1 unit"
+    assert parse_cell_name("sweep: addition terms=3, 50 units") == ("n_terms", 3)
+    assert parse_cell_name("sweep 20261201-090852-85da: largest=50, units=25") == ("largest", 50)
+    assert parse_cell_name("my renamed run") is None
+    stamp = datetime(2026, 12, 1, 9, 8, tzinfo=timezone.utc)
+    local = stamp.astimezone()
+    assert when(stamp.isoformat()) == f"{local.day} {local:%b} {local.year} {local:%H:%M}" \
+        or when(stamp.isoformat()) == f"{local.day} {local:%b %H:%M}"
+    assert when(None) == "" and when("not a time") == ""
+
+
+def test_old_sweeps_are_rebuilt_from_their_runs(tmp_path):
+    """Sweeps saved before sweeps kept their config: the grid from the runs, gaps "not run"."""
+    history = History(tmp_path / "h.sqlite3")
+    train = sc.TrainConfig(target_accuracy=0.9)
+    for terms, units, status in ((2, 25, "finished"), (2, 50, "finished"), (3, 25, "stopped")):
+        run = history.record_run("addition", sc.settings_for("addition", n_terms=terms),
+                                 sc.ModelConfig(units=units), train, status=status,
+                                 name=f"sweep 20261201-090852-85da: n_terms={terms}, "
+                                      f"units={units}", sweep_id="20261201-090852-85da")
+        history.set_status(run, status, exact_match=0.95)
+    frame = results_from_history(history, "20261201-090852-85da", "n_terms")
+    assert list(zip(frame.complexity, frame.units, frame.status)) == [
+        (2, 25, "finished"), (2, 50, "finished"), (3, 25, "cut short"), (3, 50, "not run")]
+    assert frame.exact_match.tolist()[:2] == [0.95, 0.95] and frame.reached[:2].all()
+    assert frame.exact_match[2:].isna().all() and not frame.reached[2:].any()
+    assert frame.attrs["name"] == "Addition: number of terms 2, 3 × units 25, 50"

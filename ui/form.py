@@ -16,7 +16,12 @@ import seq2seq_core as sc
 from seq2seq_core.presets import Preset
 from seq2seq_core.tasks.dates import FORMATS
 from seq2seq_core.tasks.reverse import MODES
+from seq2seq_core.history import data_dir
+from seq2seq_core.uploads import KeptUploads
+
+from . import identity
 from .text import md
+from .training import REPLAY_SECONDS
 
 PREFIX = "w_"
 TASK_LABELS = {"reverse": "Reverse integers", "addition": "Addition",
@@ -97,7 +102,7 @@ def _defaults() -> dict:
         "w_max_samples": tc.max_samples, "w_max_seconds": float(tc.max_seconds),
         "w_target": 0.0, "w_seed": tc.seed,
         "w_chunk_batches": tc.chunk_batches, "w_eval_samples": tc.eval_samples,
-        "w_clipnorm": float(tc.clipnorm),
+        "w_clipnorm": float(tc.clipnorm), "w_lecture_pace": True,
     }
 
 
@@ -208,7 +213,8 @@ def task_widgets() -> tuple[object | None, str, str]:
             c1.number_input("Number of terms", *RANGES["w_addition_n_terms"], step=1, key="w_addition_n_terms")
             c2.number_input("Largest number", *RANGES["w_addition_largest"], step=1, key="w_addition_largest")
             c1.multiselect("Operators", OPERATORS, key="w_addition_operators")
-            c2.checkbox("Variable number of terms (2..n)", key="w_addition_variable_terms")
+            c2.checkbox("Vary the terms", key="w_addition_variable_terms",
+                        help="Each example has between 2 and *Number of terms* numbers.")
             ops = "".join(o for o in OPERATORS if o in s("w_addition_operators"))
             settings = sc.settings_for(name, n_terms=int(s("w_addition_n_terms")),
                                        largest=int(s("w_addition_largest")), operators=ops,
@@ -217,8 +223,10 @@ def task_widgets() -> tuple[object | None, str, str]:
             corpus, corpus_key = corpus_widgets()
             c1, c2, c3 = st.columns(3)
             c1.number_input("Number of pairs", *RANGES["w_translation_max_pairs"], step=10, key="w_translation_max_pairs")
-            c2.number_input("Longest sentence (characters)", *RANGES["w_translation_max_length"], step=1,
-                            key="w_translation_max_length")
+            c2.number_input("Longest sentence", *RANGES["w_translation_max_length"], step=1,
+                            key="w_translation_max_length",
+                            help="Pairs whose English or French side has more characters are "
+                                 "left out.")
             c3.slider("Held-out share", *RANGES["w_translation_holdout"], step=0.05, key="w_translation_holdout",
                       help="0 trains on every pair and scores memorisation, as the Keras "
                            "example does.")
@@ -266,27 +274,97 @@ def corpus_widgets():
     # Not a `w_` key: Streamlit forbids re-assigning an uploader's value through session state.
     upload = st.file_uploader("Tab-separated pairs (English⇥French per line, UTF-8)",
                               type=["txt", "tsv", "csv"], key="upload_pairs")
-    cached = st.session_state.get("_corpus_cache")
+    cached = st.session_state.get("_corpus_cache") or kept_corpus()
     if upload is None:
         if cached is None:
             return None, ""
-        key, corpus = cached  # uploaded earlier, before a page switch
+        key, corpus = cached  # uploaded earlier, before a page switch or a reload
         st.caption(f"Using {md(corpus.name)}, uploaded earlier.")
     else:
         data = upload.getvalue()
-        key = f"{upload.name}:{hashlib.sha1(data).hexdigest()[:12]}"
+        key = corpus_key(upload.name, data)
         if cached and cached[0] == key:
             corpus = cached[1]
         else:
             st.session_state.pop("_corpus_cache", None)
             corpus = sc.parse_pairs(data, name=upload.name)  # InvalidInput for a bad file
             st.session_state["_corpus_cache"] = (key, corpus)
+            kept_uploads().keep(identity.owner_id(), upload.name, data)
     st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {md(corpus.name)}.")
+    pairs_used_note(corpus)
     if corpus.skipped:
-        with st.expander(f"{len(corpus.skipped):,} lines skipped", expanded=len(corpus.skipped) <= 10):
-            st.dataframe(pd.DataFrame(corpus.skipped, columns=["line", "why it was skipped"]),
-                         hide_index=True, width="stretch")
+        skipped_note(corpus)
     return corpus, key
+
+
+def corpus_key(name: str, data: bytes) -> str:
+    return f"{name}:{hashlib.sha1(data).hexdigest()[:12]}"
+
+
+def kept_uploads() -> KeptUploads:
+    return KeptUploads(data_dir() / "uploads")
+
+
+def kept_corpus():
+    """(key, Corpus) of this person's last upload, kept in the data folder, or None."""
+    kept = kept_uploads().get(identity.owner_id())
+    if kept is None:
+        return None
+    name, data = kept
+    try:
+        corpus = sc.parse_pairs(data, name=name)
+    except sc.InvalidInput:
+        return None
+    st.session_state["_corpus_cache"] = cached = (corpus_key(name, data), corpus)
+    return cached
+
+
+def pairs_used_note(corpus) -> None:
+    """How many of the file's pairs the task trains on, and why; one click to use them all."""
+    longest, wanted = int(s("w_translation_max_length")), int(s("w_translation_max_pairs"))
+    fitting = sum(1 for a, b in corpus.pairs if max(len(a), len(b)) <= longest)
+    used = min(fitting, wanted)
+    if used >= len(corpus):
+        return
+    why = []
+    if fitting < len(corpus):
+        why.append(f"{len(corpus) - fitting:,} have a sentence longer than {longest} characters "
+                   "(*Longest sentence*)")
+    if wanted < fitting:
+        why.append(f"*Number of pairs* keeps the first {wanted:,}")
+    st.info(f"Training uses **{used:,} of the {len(corpus):,} pairs**: {'; '.join(why)}.",
+            icon=":material/filter_alt:")
+    top_length = RANGES["w_translation_max_length"][1]
+    every = sum(1 for a, b in corpus.pairs if max(len(a), len(b)) <= top_length)
+    most = min(every, RANGES["w_translation_max_pairs"][1])
+    if most > used:
+        st.button(f"Use {'all ' if most == len(corpus) else ''}{most:,} pairs",
+                  key="btn_use_all_pairs", on_click=use_all_pairs, args=(corpus,),
+                  help="Raises *Number of pairs* and *Longest sentence* as far as they go. "
+                       "More pairs need a longer training to learn.")
+
+
+def use_all_pairs(corpus) -> None:
+    top_length = RANGES["w_translation_max_length"][1]
+    lengths = [max(len(a), len(b)) for a, b in corpus.pairs]
+    st.session_state["w_translation_max_length"] = max(
+        RANGES["w_translation_max_length"][0], min(top_length, max(lengths)))
+    every = sum(1 for n in lengths if n <= top_length)
+    st.session_state["w_translation_max_pairs"] = max(
+        RANGES["w_translation_max_pairs"][0], min(every, RANGES["w_translation_max_pairs"][1]))
+
+
+def skipped_note(corpus) -> None:
+    """Why lines were skipped, each reason once with its count, then every line."""
+    counts = pd.Series([why for _, why in corpus.skipped]).value_counts()
+    noun = "line was" if len(corpus.skipped) == 1 else "lines were"
+    reasons = "\n".join(f"- {n:,} × {md(why)}" for why, n in counts.head(5).items())
+    st.markdown(f"{len(corpus.skipped):,} {noun} skipped:\n{reasons}")
+    with st.expander("Every skipped line"):
+        st.dataframe(pd.DataFrame(corpus.skipped, columns=["line", "why it was skipped"]),
+                     hide_index=True, width="stretch",
+                     column_config={"why it was skipped": st.column_config.TextColumn(
+                         width="large")})
 
 
 def model_widgets() -> tuple[sc.ModelConfig | None, str]:
@@ -300,17 +378,22 @@ def model_widgets() -> tuple[sc.ModelConfig | None, str]:
     c2.number_input("Units", *RANGES["w_units"], step=1, key="w_units")
     repeat = s("w_arch") == "repeat"
     if repeat:
-        c3.number_input("Decoder units (0 = same)", *RANGES["w_decoder_units"], step=1, key="w_decoder_units")
+        c3.number_input("Decoder units", *RANGES["w_decoder_units"], step=1, key="w_decoder_units",
+                        help="0: the same as the encoder's units.")
     else:
         c3.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
     d1, d2, d3 = st.columns(3)
     if repeat:
         d1.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
-    d2.number_input("Embedding size (0 = one-hot)", *RANGES["w_embedding"], step=1, key="w_embedding")
+    d2.number_input("Embedding", *RANGES["w_embedding"], step=1, key="w_embedding",
+                    help="Size of a learned vector per token. 0: one-hot input (a vector with "
+                         "a single 1 per token), as in the seeds.")
     d3.slider("Dropout", *RANGES["w_dropout"], step=0.05, key="w_dropout")
-    e1, e2 = st.columns(2)
-    e1.checkbox("Bidirectional encoder", key="w_bidirectional")
-    e2.checkbox("Reverse the source (Sutskever et al.)", key="w_reverse_source")
+    st.checkbox("Bidirectional", key="w_bidirectional",
+                help="The encoder reads the input both left to right and right to left.")
+    st.checkbox("Reversed source", key="w_reverse_source",
+                help="Feed the input backwards (Sutskever et al. 2014): its first tokens end up "
+                     "next to the first tokens of the output.")
     try:
         dec = int(s("w_decoder_units")) if repeat and int(s("w_decoder_units")) > 0 else None
         config = sc.ModelConfig(arch=s("w_arch"), cell=s("w_cell"), units=int(s("w_units")),
@@ -333,18 +416,25 @@ def train_widgets() -> tuple[sc.TrainConfig | None, str]:
     d1.number_input("Samples budget", *RANGES["w_max_samples"], step=10_000, key="w_max_samples")
     d2.number_input("Time budget (s)", *RANGES["w_max_seconds"], step=10.0, format="%.0f",
                     key="w_max_seconds")
-    d3.number_input("Stop at exact match (0 = off)", *RANGES["w_target"], step=0.01, format="%.2f",
-                    key="w_target")
+    d3.number_input("Target", *RANGES["w_target"], step=0.01, format="%.2f",
+                    key="w_target",
+                    help="Stop once this share of outputs is exactly right (0.99 = 99%). "
+                         "0: no target, train until a budget runs out.")
+    st.toggle("Lecture pace", key="w_lecture_pace",
+              help=f"A run that finishes in under {REPLAY_SECONDS:.0f} s is replayed chunk by "
+                   "chunk, so a class can watch the curves and the numbers change.")
     with st.expander("More training settings"):
         f1, f2, f3 = st.columns(3)
         f1.number_input("Batches per chunk", *RANGES["w_chunk_batches"], step=5,
                         key="w_chunk_batches",
                         help="The curves and live predictions update after each chunk.")
-        f2.number_input("Examples scored per chunk", *RANGES["w_eval_samples"], step=100,
+        f2.number_input("Scored per chunk", *RANGES["w_eval_samples"], step=100,
                         key="w_eval_samples",
                         help="Held-out examples scored after each chunk for the metrics.")
-        f3.number_input("Gradient clip norm (0 = off)", *RANGES["w_clipnorm"], step=0.5,
-                        format="%.1f", key="w_clipnorm")
+        f3.number_input("Clip norm", *RANGES["w_clipnorm"], step=0.5,
+                        format="%.1f", key="w_clipnorm",
+                        help="Gradient clipping: scale each update down to this length at "
+                             "most. 0: no clipping.")
     try:
         target = float(s("w_target"))
         config = sc.TrainConfig(batch_size=int(s("w_batch_size")),

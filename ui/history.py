@@ -23,10 +23,11 @@ def get_history() -> History:
     return _open(str(default_path()))
 
 
-def track(trainer, name: str | None = None, owner: str | None = None):
-    """Start recording `trainer` in the history; None (logged) if the database fails."""
+def track(trainer, name: str | None = None, owner: str | None = None, keep=None):
+    """Start recording `trainer` in the history (keeping its model at the end, with `keep`);
+    None (logged) if the database fails."""
     try:
-        return get_history().track(trainer, name=name, owner=owner)
+        return get_history().track(trainer, name=name, owner=owner, keep=keep)
     except Exception:  # noqa: BLE001 - a broken history never blocks training
         log.exception("could not record the run in the history")
         return None

@@ -2,7 +2,7 @@
 
 A saved model is `seq2seq_core.to_bytes(model)` (a zip with the Keras file and the task).
 An uploaded one is read with `seq2seq_core.from_bytes` (Keras `safe_mode`) and becomes
-`st.session_state["model"]` for the Inspect page; a bad file shows an error and changes
+the session's current model (`ui.current`) for the Inspect page; a bad file shows an error and changes
 nothing. Continuing to train wraps a copy of the model in a new Trainer with the Train
 page's training settings, once the page's task matches the model's.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core.explain import describe_model
 
-from . import form, training
+from . import current, form, training
 from .session import TrainingCapReached, job_slot, limits
 from .text import md
 
@@ -106,8 +107,7 @@ def upload_ui(key: str = UPLOAD_KEY, label: str | None = None) -> None:
             except Exception:  # noqa: BLE001 - never let a file crash the page
                 error = sc.persistence.UNREADABLE
             else:
-                st.session_state["model"] = model
-                st.session_state["model_source"] = upload.name
+                current.set_model(model, source=upload.name)
         handled = (upload.file_id, error)
         st.session_state[handled_key] = handled
         if not error:
@@ -131,7 +131,7 @@ def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
                              "settings above (batch size, learning rate, budget). The "
                              "Network settings are not used.")
     if why and not active:
-        st.error(why)
+        st.info(f"To continue training the current model: {why}", icon=":material/info:")
         st.button("Use this model's task and network settings", key="btn_use_model_settings",
                   on_click=use_model_settings, args=(model,))
     if clicked and not why:
@@ -139,7 +139,7 @@ def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
             copy = sc.from_bytes(model_bytes(model))  # Inspect keeps the current weights
         message = training.start(choice, model=copy,
                                  label=f"{model.task.title} · "
-                                       f"{training.describe_model(model.config)} · continued")
+                                       f"{describe_model(model.config)} · continued")
         if message:
             st.error(md(message))
         else:
@@ -148,19 +148,19 @@ def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
 
 def models_section(choice: form.Choice) -> None:
     """Save the session's model, upload one, continue training it."""
-    model = st.session_state.get("model")
+    model = current.model()
     busy = training.is_active()
     with st.container(border=True):
         st.subheader("Model file")
-        source = st.session_state.get("model_source")
+        source = current.source()
         if model is not None:
             what = f"uploaded from {md(source)}" if source else "trained in this tab"
             st.markdown(f"**Current model** ({what}): {model.task.title} · "
-                        f"{training.describe_model(model.config)} · "
+                        f"{describe_model(model.config)} · "
                         f"{model.count_params():,} parameters")
         if busy:
             st.caption("Saving and loading wait until the training ends.")
             return
         save_ui(model)
         upload_ui()
-        continue_ui(choice, st.session_state.get("model"))
+        continue_ui(choice, current.model())

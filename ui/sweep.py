@@ -6,17 +6,27 @@ when its browser session has gone away.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from seq2seq_core.budget import check_runs
 from seq2seq_core.errors import InvalidInput
-from seq2seq_core.sweep import COMPLEXITY, Sweep, SweepConfig, results_from_history
+from seq2seq_core.sweep import (
+    COMPLEXITY,
+    TASK_TITLES,
+    Sweep,
+    SweepConfig,
+    load_saved,
+    parse_cell_name,
+    plural,
+    results_from_history,
+    saved_sweeps,
+    sweep_title,
+    when,
+)
 
-from .history import get_history
 from . import identity
+from .history import get_history
 from .session import limits, start_job
 
 SWEEP = "sweep_obj"
@@ -55,25 +65,67 @@ def stop() -> None:
         s.stop()
 
 
+PAST_COLUMNS = ["sweep_id", "label", "created", "result_id"]
+STUDY_TAG = "study:"  # studies record their runs with tags like "study:reverse:attention:..."
+
+
 def past_sweeps() -> pd.DataFrame:
-    """One row per sweep in the history: sweep_id, runs, task, created, best exact match."""
-    runs = get_history().list_runs()
-    runs = runs[runs["sweep_id"].notna()]
-    if runs.empty:
-        return pd.DataFrame(columns=["sweep_id", "runs", "task", "created", "name"])
-    grouped = runs.groupby("sweep_id").agg(runs=("id", "size"), task=("task", "first"),
-                                           created=("created", "min"), name=("name", "last"))
-    return grouped.reset_index().sort_values("created", ascending=False, ignore_index=True)
+    """One row per sweep in the history, newest first: sweep_id, label (what was swept and
+    when), created, result_id (its saved results; <NA> for sweeps known only by their runs)."""
+    history = get_history()
+    rows, seen = [], set()
+    for r in saved_sweeps(history).itertuples():
+        sweep_id = r.config.get("sweep_id")
+        if not sweep_id or sweep_id in seen:
+            continue
+        seen.add(sweep_id)
+        rows.append({"sweep_id": sweep_id, "label": _saved_label(r.tag, r.created, r.config),
+                     "created": pd.Timestamp(r.created), "result_id": int(r.id)})
+    runs = history.list_runs()
+    tags = runs["sweep_id"]
+    runs = runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG) & ~tags.isin(seen)]
+    for sweep_id, group in runs.groupby("sweep_id"):
+        rows.append({"sweep_id": sweep_id, "label": _runs_label(group),
+                     "created": group["created"].min(), "result_id": pd.NA})
+    if not rows:
+        return pd.DataFrame(columns=PAST_COLUMNS)
+    frame = pd.DataFrame(rows, columns=PAST_COLUMNS)
+    frame["created"] = pd.to_datetime(frame["created"], utc=True)
+    return frame.sort_values("created", ascending=False, ignore_index=True)
+
+
+def _saved_label(tag: str, created, config: dict) -> str:
+    label = f"{tag} · {when(created)}"
+    trained, cells = config.get("trained"), config.get("cells")
+    if config.get("status") != "finished" and trained is not None and cells:
+        label += f" · {config.get('status')}, {trained} of {plural(cells, 'cell')} trained"
+    return label
+
+
+def _runs_label(runs: pd.DataFrame) -> str:
+    """A name for a sweep known only by its runs (saved before sweeps kept their config)."""
+    task = str(runs["task"].iloc[0])
+    parsed = [parse_cell_name(n) for n in runs["name"]]
+    if parsed and all(parsed) and len({k for k, _ in parsed}) == 1:
+        title = sweep_title(task, parsed[0][0], sorted({v for _, v in parsed}),
+                            sorted({int(u) for u in runs["units"].dropna()}))
+    else:
+        title = f"{TASK_TITLES.get(task, task.capitalize())} sweep, {plural(len(runs), 'cell')}"
+    label = f"{title} · {when(runs['created'].min())}"
+    if (runs["status"] == "running").any():
+        label += " · in progress"
+    return label
 
 
 def complexity_key_of(sweep_id: str) -> str:
-    """Which setting a stored sweep varied: from its run names, else from its settings."""
+    """Which setting a sweep known only by its runs varied: from its run names, else from
+    the settings that differ between its runs (the fallback for sweeps saved before sweeps
+    kept their config)."""
     history = get_history()
     runs = history.list_runs(sweep_id)
     for name in runs["name"]:
-        match = re.search(r": (\w+)=", str(name))
-        if match and any(match.group(1) in keys for keys in COMPLEXITY.values()):
-            return match.group(1)
+        if parsed := parse_cell_name(name):
+            return parsed[0]
     infos = [history.get(int(i)) for i in runs["id"]]
     task = infos[0].task if infos else "addition"
     for key in COMPLEXITY.get(task, {}):
@@ -84,9 +136,15 @@ def complexity_key_of(sweep_id: str) -> str:
 
 
 def load_past(sweep_id: str) -> pd.DataFrame:
-    key = complexity_key_of(sweep_id)
-    frame = results_from_history(get_history(), sweep_id, key)
-    task = get_history().list_runs(sweep_id)["task"].iloc[0]
-    frame.attrs["complexity_label"] = COMPLEXITY.get(task, {}).get(key, key)
-    frame.attrs["task"] = task
+    """A past sweep's results: from its saved config and table, else rebuilt from its runs."""
+    history = get_history()
+    saved = saved_sweeps(history)
+    for r in saved.itertuples():
+        if r.config.get("sweep_id") == sweep_id:
+            frame = load_saved(history, int(r.id))[1]
+            frame.attrs["when"] = when(r.created)
+            return frame
+    runs = history.list_runs(sweep_id)
+    frame = results_from_history(history, sweep_id, complexity_key_of(sweep_id))
+    frame.attrs["when"] = when(runs["created"].min()) if len(runs) else ""
     return frame

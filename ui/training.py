@@ -1,23 +1,34 @@
 """The session's training run: the Trainer lives in `st.session_state`, the thread in the core.
 
-Contract with the Inspect page: when a run finishes or is stopped, the trained Seq2Seq is
-`st.session_state["model"]` and its TrainConfig `st.session_state["train_config"]`.
+Contract with the Inspect page: when a run finishes or is stopped, the trained Seq2Seq
+becomes the session's model (`ui.models.set_model`, with its run id when the run history
+kept it) and its TrainConfig `st.session_state["train_config"]`.
 """
 from __future__ import annotations
+
+import math
+import time
 
 import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.budget import Cost, check_run
+from seq2seq_core.explain import run_name
 
 from . import identity
 from .history import track
+from .current import set_model
 from .session import limits, start_job
 
 TRAINER = "trainer"
 RECORDER = "recorder"
 DRAFT = "_draft_model"
+REPLAY = "_replay"
 ACTIVE = ("running", "paused")
+# Lecture pace: a run that trained faster than this is replayed, chunk by chunk, at about
+# REPLAY_CHUNK_SECONDS a chunk (within REPLAY_SECONDS), so a class sees it learn.
+REPLAY_SECONDS = 20.0
+REPLAY_CHUNK_SECONDS = 1.5
 
 
 def trainer() -> sc.Trainer | None:
@@ -74,10 +85,12 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         return str(err)
     model = model if continuing else sc.Seq2Seq.build(task, config, seed=choice.train_config.seed)
     t = sc.Trainer(model, choice.train_config)
-    name = f"continued: {model.task.name} {describe_model(model.config)}" if continuing else None
+    name = run_name(task.name, task.settings, config, choice.train_config)
+    if continuing:
+        name = f"continued: {name}"
 
     def launch() -> None:
-        rec = track(t, name=name, owner=identity.owner_id())
+        rec = track(t, name=name, owner=identity.owner_id(), keep=limits().keep_models())
         st.session_state[RECORDER] = rec
         if rec is None:
             t.start()
@@ -89,8 +102,8 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         return message
     st.session_state[TRAINER] = t
     st.session_state["_published"] = None
-    st.session_state["run_label"] = label or \
-        f"{model.task.title} · {describe_model(model.config)}"
+    st.session_state.pop(REPLAY, None)
+    st.session_state["run_label"] = label or name
     return ""
 
 
@@ -116,19 +129,36 @@ def publish_if_done() -> bool:
         return False
     if st.session_state.get("_published") is t:
         return False
-    st.session_state["model"] = t.model
+    rec = st.session_state.get(RECORDER)
+    kept = rec is not None and rec.trainer is t and rec.kept_model
+    set_model(t.model, run_id=rec.run_id if kept else None)
     st.session_state["train_config"] = t.config
-    st.session_state.pop("model_source", None)  # no longer the uploaded file
     st.session_state["_published"] = t
+    start_replay(t)
     return True
 
 
-def describe_model(m: sc.ModelConfig) -> str:
-    cell = m.cell.upper()
-    units = f"{m.units}/{m.decoder_units}" if m.arch == "repeat" and m.decoder_units else f"{m.units}"
-    extras = [x for x, on in (("bidirectional", m.bidirectional), ("reversed source", m.reverse_source),
-                              (f"embedding {m.embedding}", m.embedding),
-                              (f"{m.layers} layers", m.layers > 1),
-                              (f"dropout {m.dropout:g}", m.dropout)) if on]
-    arch = f"attention ({m.attention})" if m.arch == "attention" else m.arch
-    return f"{arch}, {cell} {units}" + (f" ({', '.join(extras)})" if extras else "")
+def start_replay(t: sc.Trainer) -> None:
+    """Replay a fast finished run at lecture pace, if the Train page asks for that."""
+    snap = t.snapshot()
+    if st.session_state.get("w_lecture_pace") and snap.status == "finished" \
+            and snap.train_seconds < REPLAY_SECONDS and len(snap.history) > 1:
+        seconds = min(REPLAY_SECONDS, REPLAY_CHUNK_SECONDS * len(snap.history))
+        st.session_state[REPLAY] = (t, time.monotonic(), seconds)
+
+
+def replay_shown(t: sc.Trainer | None) -> int | None:
+    """How many of the run's chunks the lecture-pace replay shows now; None when no replay
+    is under way (never started, skipped, or over)."""
+    replay = st.session_state.get(REPLAY)
+    if t is None or replay is None or replay[0] is not t:
+        return None
+    fraction = (time.monotonic() - replay[1]) / replay[2]
+    if fraction >= 1.0:
+        st.session_state.pop(REPLAY, None)
+        return None
+    return max(1, math.ceil(fraction * len(t.snapshot().history)))
+
+
+def skip_replay() -> None:
+    st.session_state.pop(REPLAY, None)

@@ -99,8 +99,10 @@ def sweep_heatmap(results: pd.DataFrame, metric: str = "exact_match",
                           for v, r in zip(long["value"], long["reached"])]
         long["shown"] = np.where(long["reached"], long["value"], np.nan)
         chart_title = "Training time to reach the target"
+        # With no cell at the target there is nothing to colour: no legend (it would read NaN).
         color = alt.Color("shown:Q", title="seconds", scale=alt.Scale(scheme="orangered"),
-                          legend=alt.Legend(format=",.0f", **LEGEND))
+                          legend=alt.Legend(format=",.0f", **LEGEND)
+                          if long["reached"].any() else None)
         dark = "datum.shown !== null && datum.shown > 0"
     else:
         long["text"] = [text_or_missing(v, "{:.0%}") for v in long["value"]]

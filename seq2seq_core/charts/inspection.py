@@ -377,12 +377,19 @@ def strategy_rows(decoded: Sequence) -> pd.DataFrame:
     })
 
 
+SHORT_OUTPUT = 12  # characters of an output written on the strategy chart
+
+
 def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
     """Horizontal bars of each strategy's sequence probability, labelled with its output."""
     data = strategy_rows(decoded)
     data["order"] = np.arange(len(data))
-    data["label"] = [f"{o or '(empty)'}   {text_or_missing(p, '{:.1%}')}" for o, p in
-                     zip(data["output"], data["probability"])]
+    # A short output is written beside its probability; a long one only in the table and
+    # the tooltip. Labels of long bars sit inside them, so none runs past the plot.
+    data["label"] = [(f"{o or '(empty)'}   " if len(o or "") <= SHORT_OUTPUT else "")
+                     + text_or_missing(p, "{:.1%}")
+                     for o, p in zip(data["output"], data["probability"])]
+    data["inside"] = data["probability"].fillna(0) > 0.55
     base = alt.Chart(data).encode(
         y=alt.Y("strategy:N", sort=alt.EncodingSortField("order", order="ascending"),
                 title=None, axis=alt.Axis(labelFontSize=14, labelLimit=260)),
@@ -393,8 +400,12 @@ def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
                  alt.Tooltip("log_prob:Q", title="log probability", format=".3f")],
     )
     bars = base.mark_bar(color=ACCENT)
-    text = base.mark_text(align="left", dx=5, fontSize=14).encode(text="label:N")
-    return sized(bars + text, plot_height(48 * len(data)))
+    outside = base.transform_filter("!datum.inside").mark_text(
+        align="left", dx=5, fontSize=14).encode(text="label:N")
+    inside = base.transform_filter("datum.inside").mark_text(
+        align="right", dx=-6, fontSize=14, color="white", fontWeight="bold").encode(
+        text="label:N")
+    return sized(bars + outside + inside, plot_height(48 * len(data)))
 
 
 def beam_grid(rows: Sequence[dict]) -> pd.DataFrame:

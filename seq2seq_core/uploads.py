@@ -1,0 +1,52 @@
+"""Each person's last uploaded sentence-pairs file, kept in the data folder so that a reload
+does not lose it.
+
+One file per owner, `<folder>/<owner>.tsv` with the display name beside it; the owner id is
+checked to be a plain token before it becomes part of a file name, and the file is read back
+with the same size limit as an upload (and parsed like one).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .corpus import MAX_BYTES as MAX_FILE_BYTES, clean_name
+from .model_store import write_atomic
+
+OWNER = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+class KeptUploads:
+    """The last pairs file per owner, in one folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def _paths(self, owner: str) -> tuple[Path, Path] | None:
+        if not isinstance(owner, str) or not OWNER.fullmatch(owner):
+            return None
+        return self.folder / f"{owner}.tsv", self.folder / f"{owner}.name"
+
+    def keep(self, owner: str, name: str, data: bytes) -> None:
+        paths = self._paths(owner)
+        if paths is None or len(data) > MAX_FILE_BYTES:
+            return
+        write_atomic(paths[0], data)
+        write_atomic(paths[1], clean_name(name).encode())
+
+    def get(self, owner: str) -> tuple[str, bytes] | None:
+        """(name, data) of the owner's last upload, or None."""
+        paths = self._paths(owner)
+        if paths is None:
+            return None
+        try:
+            if paths[0].stat().st_size > MAX_FILE_BYTES:
+                return None
+            return paths[1].read_text(errors="replace")[:300], paths[0].read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def forget(self, owner: str) -> None:
+        if (paths := self._paths(owner)) is not None:
+            for path in paths:
+                path.unlink(missing_ok=True)
