@@ -20,7 +20,7 @@ from ui.form import ARCH_HELP, ARCH_LABELS, CELL_LABELS
 from ui.text import md
 
 POLL_SECONDS = 1.5
-TASKS = {"addition": "Addition (seed 003)", "reverse": "Reverse integers"}
+TASKS = {"addition": "Addition", "reverse": "Reverse integers"}
 DEFAULT_VALUES = {"n_terms": "2, 3, 4", "largest": "10, 50, 100", "digits": "1, 2, 3",
                   "n_in": "4, 6, 8", "n_out": "1, 2, 3", "cardinality": "10, 50, 100"}
 DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2, 3, 4",
@@ -204,9 +204,9 @@ def live_sweep(polling: bool) -> None:
 # ---- the page ------------------------------------------------------------------------------
 widgets.restore(SAVED, DEFAULTS)
 st.title("Sweep: model size × problem complexity")
-st.caption("Seed 003's study: how big must the network be as the problem gets harder? Each "
-           "cell of the grid trains one model on its own budget, one after another; each is "
-           "also recorded on the Experiments page.")
+st.caption("The study of the original addition example (seed 003): how big must the network "
+           "be as the problem gets harder? Each cell of the grid trains one model on its own "
+           "budget, one after another; each is also recorded on the Experiments page.")
 
 running = sw.is_running()
 config, error = settings_form(running)
@@ -237,6 +237,15 @@ if sw.current() is not None:
 
 # ---- past sweeps -------------------------------------------------------------------------
 past = sw.past_sweeps()
+if sw.current() is None and sw.RESULTS not in st.session_state \
+        and not st.session_state.get("_sweep_reopened"):
+    st.session_state["_sweep_reopened"] = True  # once per session: after a reload
+    if (mine := sw.latest_own_sweep()) is not None and mine in set(past["sweep_id"]):
+        try:
+            st.session_state[sw.RESULTS] = sw.load_past(mine)
+            st.session_state["sweep_past"] = mine
+        except sc.InvalidInput:
+            pass
 if not past.empty:
     st.subheader("Past sweeps")
     options = list(past["sweep_id"])

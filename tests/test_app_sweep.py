@@ -124,3 +124,23 @@ def test_a_reloaded_sweep_takes_its_axis_from_the_saved_config(app_test):
     assert any("Reverse: distinct values 5 × units 4, 8" in shown(m.value) for m in at.markdown)
     specs = [c.proto.spec for c in charts(at)]
     assert len(specs) == 2 and all('"distinct values"' in s for s in specs)
+
+
+def test_after_a_reload_the_page_shows_your_last_sweep(app_test):
+    at = open_sweep(app_test)
+    owner = at.session_state["_owner_id"]
+    values = dict(task="reverse", settings=sc.settings_for("reverse", n_out=1, cardinality=5),
+                  complexity_key="n_in", complexity_values=(2, 3), units_values=(4,),
+                  model_config=sc.ModelConfig(units=4), train_config=TINY)
+    mine = Sweep(SweepConfig(**values), History(), owner=owner)
+    assert mine.run() == "finished"
+    Sweep(SweepConfig(**values), History(), owner="someone else").run()
+    again = app_test(timeout=180)
+    again.session_state["_owner_id"] = owner
+    again.switch_page("app_pages/sweep.py").run()
+    assert not again.exception, again.exception
+    assert again.session_state["sweep_results"].attrs["sweep_id"] == mine.sweep_id
+    assert len(charts(again)) == 2  # its two heatmaps, without a click
+    other = app_test(timeout=180)
+    other.switch_page("app_pages/sweep.py").run()
+    assert "sweep_results" not in other.session_state  # nobody else's sweep is pushed on them

@@ -94,6 +94,15 @@ def past_sweeps() -> pd.DataFrame:
     return frame.sort_values("created", ascending=False, ignore_index=True)
 
 
+def latest_own_sweep() -> str | None:
+    """The newest sweep this person ran, to show again after a reload (None: there is none)."""
+    runs = get_history().list_runs()
+    tags = runs["sweep_id"]
+    mine = runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG)
+                & (runs["owner"] == identity.owner_id())]
+    return None if mine.empty else str(mine.sort_values("id")["sweep_id"].iloc[-1])
+
+
 def _saved_label(tag: str, created, config: dict) -> str:
     label = f"{tag} · {when(created)}"
     trained, cells = config.get("trained"), config.get("cells")

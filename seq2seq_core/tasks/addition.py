@@ -91,7 +91,8 @@ class AdditionTask(Task):
     name = "addition"
     title = title_for(AdditionSettings.operators)
     summary = ("The source is an expression such as ' 3+10', left-padded with spaces; the "
-               "target is its value as characters ('13'). Seed 003: 3 terms, each 1..10.")
+               "target is its value as characters ('13'). The original example (seed 003) "
+               "uses 3 terms, each 1..10.")
 
     def __init__(self, settings: AdditionSettings | None = None):
         self.settings = settings or AdditionSettings()

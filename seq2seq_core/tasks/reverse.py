@@ -53,7 +53,8 @@ class ReverseTask(Task):
     name = "reverse"
     title = "Reverse / echo integers"
     summary = ("The source is a sequence of random integers; the target is its first few "
-               "integers reversed (or copied). Seed 001: 6 integers in 1..50, first 3 reversed.")
+               "integers reversed (or copied). The original example (seed 001) reverses the "
+               "first 3 of 6 integers in 1..50.")
 
     unit = "integer"
 
