@@ -553,15 +553,22 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
 
 
 def samples_seen() -> int | None:
-    """How many samples the current model was trained on, where that is known."""
+    """How many samples the current model's run trained on, where that is known (a
+    continued run counts only its own)."""
     t = training.trainer()
     if t is not None and t.model is current.model():
         return t.snapshot().samples_seen
+    cached = st.session_state.get("inspect_seen")
+    if cached is not None and cached[0] is current.model():
+        return cached[1]
+    seen = None
     if (run := current.run_id()) is not None:
-        runs = get_history().list_runs()
-        row = runs[runs["id"] == run]
-        return int(row["samples_seen"].iloc[0]) if len(row) else None
-    return None
+        try:
+            seen = get_history().get(run).samples_seen
+        except sc.InvalidInput:
+            seen = None
+    st.session_state["inspect_seen"] = (current.model(), seen)
+    return seen
 
 
 def linked_run() -> int | None:
@@ -580,7 +587,8 @@ def reopen_linked_run() -> None:
     if error:
         st.warning(f"Could not reopen run #{run} from the page address: {md(error)}",
                    icon=":material/history:")
-        st.query_params.pop("run", None)
+        if not isinstance(error, current.Busy):  # a busy server: a later reload may work
+            st.query_params.pop("run", None)
 
 
 def show_in_address() -> None:

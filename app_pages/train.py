@@ -141,7 +141,8 @@ def chart_specs(t, history) -> tuple[dict, dict]:
 
 def verdict_view(t, snap, latest) -> None:
     """What the finished run's numbers say, with a next step."""
-    verdict = end_of_run(latest.exact_match, latest.val_token_accuracy)
+    verdict = end_of_run(latest.exact_match, latest.val_token_accuracy,
+                         memorised=getattr(t.model.task, "evaluates_on_training_pairs", False))
     getattr(st, verdict.level)(verdict.text)
     task = t.model.task
     if verdict.level != "success" and not task.generated and snap.train_seconds:
@@ -201,7 +202,7 @@ def live_view(mode: str | None) -> None:
     if not history:
         st.caption("Compiling the network and training the first chunk…")
         return
-    if note := overfitting(history):
+    if not t.model.task.generated and (note := overfitting(history)):
         st.warning(note, icon=":material/trending_up:")
     loss_spec, accuracy_spec = chart_specs(t, history)
     st.vega_lite_chart(loss_spec, width="stretch", key="chart_loss")

@@ -6,6 +6,7 @@ each right for the architecture on screen.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import fields, is_dataclass
 
 from .config import ModelConfig, TrainConfig
@@ -97,12 +98,23 @@ def handoff_note(m: ModelConfig) -> str:
 
 
 def seen_note(possible_inputs: int | None, samples_seen: int | None, generated: bool) -> str:
-    """Whether 'fresh' evaluation examples can be new to the model, in one sentence."""
+    """Whether 'fresh' evaluation examples can be new to the model, in one sentence.
+
+    Training draws inputs at random with replacement, so after s samples of N possible
+    inputs a share 1 - exp(-s/N) of them has been seen (and so of fresh random examples).
+    """
     if not generated:
         return ""
-    if possible_inputs is None or samples_seen is None or samples_seen < possible_inputs / 10:
-        return ("Scored on fresh random examples: with this many possible inputs, most of them "
-                "were never shown in training, so the score measures how well it generalises.")
+    if possible_inputs is None or samples_seen is None:
+        return ("Scored on fresh random examples; how many of them it met in training is not "
+                "known for this model.")
+    seen = -math.expm1(-samples_seen / possible_inputs)
+    share = f"{seen:.0%}" if seen >= 0.01 else "under 1%"
+    if seen < 0.5:
+        return (f"Scored on fresh random examples: this task has {possible_inputs:,} possible "
+                f"inputs and training drew {samples_seen:,} samples, so about {share} of them "
+                "were met in training and the score mostly measures how well it generalises.")
     return (f"This task has only {possible_inputs:,} possible inputs and training drew "
-            f"{samples_seen:,} samples, so most of these examples were seen in training: the "
-            "score says how well the model learned them, not how it handles new ones.")
+            f"{samples_seen:,} samples, so about {share} of these examples were seen in "
+            "training: the score says how well the model learned them, not how it handles "
+            "new ones.")

@@ -270,35 +270,33 @@ class History:
 
     # ---- trained models -----------------------------------------------------------------
     def keep_model(self, run_id: int, data: bytes, keep: KeepModels) -> list[int]:
-        """Keep a run's trained model (its `.s2s` bytes) beside its row, then forget the
-        oldest kept models beyond `keep.per_owner` of that run's owner and beyond
-        `keep.total_bytes` of everyone's; returns the runs whose models were removed."""
+        """Keep a run's trained model (its `.s2s` bytes) beside its row, then forget models:
+        the oldest of that run's owner beyond `keep.per_owner`, and, while everyone's
+        together exceed `keep.total_bytes`, the oldest of whoever keeps the most bytes (so
+        one person cannot push out the class's models). Returns the runs whose models were
+        removed (this run's own id if even it could not stay)."""
         if len(data) > MAX_MODEL_BYTES:
             raise InvalidInput(f"A model file of {len(data) / 1e6:.0f} MB is too large to keep.")
         size = self.models.write(run_id, data)
-        with self._connect() as db, self._write(db):
-            row = db.execute("SELECT owner FROM runs WHERE id=?", (run_id,)).fetchone()
-            if row is not None:
-                db.execute("UPDATE runs SET model_bytes=? WHERE id=?", (size, run_id))
-            kept = db.execute("SELECT id, owner, model_bytes FROM runs WHERE model_bytes IS "
-                              "NOT NULL ORDER BY id DESC").fetchall()
-            drop = [] if row is not None else [run_id]
-            mine = [r["id"] for r in kept if row is not None and r["owner"] == row["owner"]]
-            drop += mine[keep.per_owner:]
-            total = 0
-            for r in kept:
-                if r["id"] in drop:
-                    continue
-                if r["id"] != run_id and total + r["model_bytes"] > keep.total_bytes:
-                    drop.append(r["id"])
+        try:
+            with self._connect() as db, self._write(db):
+                row = db.execute("SELECT owner FROM runs WHERE id=?", (run_id,)).fetchone()
+                if row is None:  # deleted while it was being saved
+                    drop = [run_id]
                 else:
-                    total += r["model_bytes"]
-            if drop:
-                db.execute(f"UPDATE runs SET model_bytes=NULL WHERE id IN "
-                           f"({', '.join('?' * len(drop))})", tuple(drop))
+                    db.execute("UPDATE runs SET model_bytes=? WHERE id=?", (size, run_id))
+                    kept = db.execute("SELECT id, owner, model_bytes FROM runs WHERE "
+                                      "model_bytes IS NOT NULL ORDER BY id").fetchall()
+                    drop = _to_forget(kept, row["owner"], keep)
+                if drop:
+                    db.execute(f"UPDATE runs SET model_bytes=NULL WHERE id IN "
+                               f"({', '.join('?' * len(drop))})", tuple(drop))
+        except BaseException:
+            self.models.remove(run_id)  # never a file that no row counts
+            raise
         for gone in drop:
             self.models.remove(gone)
-        return [i for i in drop if i != run_id or row is not None]
+        return drop
 
     def model_file(self, run_id: int, by: str | None = None) -> bytes:
         """The kept model of a run (bytes for `persistence.from_bytes`); with `by`, only if
@@ -534,12 +532,15 @@ class RunRecorder:
     def _keep_model(self) -> None:
         from .persistence import to_bytes  # imports Keras; only needed here
 
+        if not self.trainer.samples_seen:
+            return  # stopped before it trained: nothing worth keeping
         try:
-            self.history.keep_model(self.run_id, to_bytes(self.trainer.model), self.keep)
+            removed = self.history.keep_model(self.run_id, to_bytes(self.trainer.model),
+                                              self.keep)
         except Exception:  # noqa: BLE001 - the run is recorded; only its model is not kept
             log.exception("could not keep the model of run %s", self.run_id)
         else:
-            self.kept_model = True
+            self.kept_model = self.run_id not in removed
 
     @property
     def ended(self) -> bool:
@@ -552,6 +553,27 @@ def _default_name(task: str, settings, model_config, train_config) -> str:
                         train_config if isinstance(train_config, TrainConfig) else None)
     model = _as_dict(model_config)
     return f"{task}: {model.get('arch')} {str(model.get('cell')).upper()} {model.get('units')}"
+
+
+def _to_forget(kept, owner, keep: KeepModels) -> list[int]:
+    """Which kept models to forget (`kept`: rows id, owner, model_bytes, oldest first; the
+    newest is the one just kept, by `owner`)."""
+    newest = kept[-1]["id"] if kept else None
+    mine = [r["id"] for r in kept if r["owner"] == owner]
+    drop = set(mine[:max(len(mine) - keep.per_owner, 0)])
+    left = [r for r in kept if r["id"] not in drop]
+    total = sum(r["model_bytes"] for r in left)
+    while total > keep.total_bytes and len(left) > 1:
+        per_owner: dict = {}
+        for r in left:
+            per_owner[r["owner"]] = per_owner.get(r["owner"], 0) + r["model_bytes"]
+        biggest = max(per_owner, key=per_owner.get)
+        victim = next((r for r in left if r["owner"] == biggest and r["id"] != newest),
+                      next(r for r in left if r["id"] != newest))
+        drop.add(victim["id"])
+        left.remove(victim)
+        total -= victim["model_bytes"]
+    return sorted(drop)
 
 
 def _age_seconds(stamp: str | None) -> float:

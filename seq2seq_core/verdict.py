@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 LEARNED, PARTLY = 0.9, 0.3   # exact match above which a run has learned / partly learned
 RISE = 1.25                  # validation loss this far above its lowest value is overfitting
-RISING_CHUNKS = 3            # ... for at least this many chunks after the lowest one
+MIN_RISE = 0.05              # ... and at least this much higher (a converged loss wobbles)
+RISING_CHUNKS = 3            # ... at least this many chunks after the lowest one
+HIGH_CHUNKS = 2              # ... the last this many of them all that high
 # Character-level translation needed about this many passes over its pairs before most
 # characters of them were right (benchmarks/corpus_time.py: 400 Tatoeba pairs, the default
 # network, 2 cores: 53% of characters after 224 passes, 65% after 283 passes in 240 s).
@@ -26,10 +28,16 @@ class Verdict:
     text: str
 
 
-def end_of_run(exact_match: float, token_accuracy: float) -> Verdict:
-    """The verdict a finished or stopped run's last scores deserve."""
+def end_of_run(exact_match: float, token_accuracy: float, memorised: bool = False) -> Verdict:
+    """The verdict a finished or stopped run's last scores deserve. `memorised`: it was
+    scored on the pairs it trained on (nothing held out)."""
     em, tok = f"{exact_match:.0%}", f"{token_accuracy:.0%}"
     if exact_match >= LEARNED:
+        if memorised:
+            return Verdict("success", f"The model has memorised its training pairs: {em} of "
+                                      "them come out exactly right. Nothing was held out, so "
+                                      "this says nothing about new sentences. Open **Inspect** "
+                                      "to look inside it.")
         return Verdict("success", f"The model has learned the task: {em} of the scored "
                                   "outputs are exactly right. Open **Inspect** to look inside it.")
     if exact_match >= PARTLY:
@@ -69,19 +77,24 @@ def _duration(seconds: float) -> str:
 
 
 def overfitting(history: Sequence) -> str:
-    """A notice when validation loss keeps rising while training loss falls, else ''."""
+    """A notice when validation loss keeps rising while training loss falls, else ''.
+
+    Only for corpora: a generated task draws fresh examples every batch, so there are no
+    training examples to memorise.
+    """
     points = [(i, r.val_loss, r.train_loss) for i, r in enumerate(history)
               if _finite(r.val_loss) and _finite(r.train_loss)]
     if len(points) < RISING_CHUNKS + 1:
         return ""
     best = min(points, key=lambda p: p[1])
-    last = points[-1]
     after = [p for p in points if p[0] > best[0]]
-    if len(after) < RISING_CHUNKS or last[1] < best[1] * RISE or last[2] >= best[2]:
+    last = points[-1]
+    high = all(p[1] >= max(best[1] * RISE, best[1] + MIN_RISE) for p in points[-HIGH_CHUNKS:])
+    if len(after) < RISING_CHUNKS or not high or last[2] >= best[2]:
         return ""
-    return (f"**Overfitting.** The validation loss has risen from {best[1]:.2f} (chunk "
-            f"{best[0] + 1}) to {last[1]:.2f} while the training loss kept falling "
-            f"({best[2]:.3f} → {last[2]:.3f}): the model is memorising its training examples "
+    return (f"**Overfitting.** The validation loss has risen from {best[1]:.3g} (chunk "
+            f"{best[0] + 1}) to {last[1]:.3g} while the training loss kept falling "
+            f"({best[2]:.3g} → {last[2]:.3g}): the model is memorising its training pairs "
             "instead of learning what carries over to new ones. Try more training pairs, "
             "dropout of 0.2-0.3, fewer units, or a shorter run that stops near the lowest "
             "validation loss.")

@@ -137,14 +137,23 @@ def rising(history):
 
 
 def test_rising_validation_loss_gets_the_overfitting_notice(app_test):
-    at = open_train(app_test, w_max_samples=1600, w_chunk_batches=10)
+    at = open_train(app_test, w_task="translation", w_translation_max_pairs=40,
+                    w_max_samples=1600, w_chunk_batches=10)
     trainer = train_tiny(at)
     assert len(trainer.history) >= 5
     assert "Overfitting" not in texts(at.warning)
     trainer.history[:] = rising(trainer.history)
     at.run()
     notice = texts(at.warning)
-    assert "Overfitting" in notice and "risen from 1.80" in notice, notice
+    assert "Overfitting" in notice and "risen from 1.8 (chunk 1)" in notice, notice
+
+
+def test_a_generated_task_never_gets_the_overfitting_notice(app_test):
+    at = open_train(app_test, w_max_samples=1600, w_chunk_batches=10)
+    trainer = train_tiny(at)
+    trainer.history[:] = rising(trainer.history)
+    at.run()
+    assert "Overfitting" not in texts(at.warning)  # fresh examples: nothing to memorise
 
 
 def test_lecture_pace_replays_a_fast_run_then_gives_the_verdict(app_test):
@@ -259,9 +268,14 @@ def test_overfitting_needs_a_sustained_rise_with_falling_training_loss():
     assert overfitting(noisy) == ""
     rise = [chunk(1, 2.0, 1.0), chunk(2, 1.8, 0.8), chunk(3, 2.5, 0.5), chunk(4, 3.2, 0.2),
             chunk(5, 4.15, 0.001)]
-    assert "risen from 1.80 (chunk 2) to 4.15" in overfitting(rise)
+    assert "risen from 1.8 (chunk 2) to 4.15" in overfitting(rise)
     both_rise = [dataclasses.replace(r, train_loss=1.0 + r.chunk) for r in rise]
     assert overfitting(both_rise) == ""  # training diverges: not overfitting
+    converged = [chunk(1, 0.5, 0.5), chunk(2, 0.001, 0.01), chunk(3, 0.0012, 0.005),
+                 chunk(4, 0.0013, 0.002), chunk(5, 0.0014, 0.001)]
+    assert overfitting(converged) == ""  # a converged loss wobbling is not overfitting
+    spike = rise[:2] + [chunk(3, 1.8, 0.5), chunk(4, 1.85, 0.2), chunk(5, 4.0, 0.001)]
+    assert overfitting(spike) == ""  # one noisy chunk is not a trend
 
 
 def test_verdicts_follow_the_numbers():
@@ -270,6 +284,15 @@ def test_verdicts_follow_the_numbers():
     assert "has not learned" in end_of_run(0.0, 0.2).text
     assert end_of_run(0.5, 0.8).level == "info"
     assert end_of_run(0.95, 0.99).level == "success"
+    assert "memorised its training pairs" in end_of_run(0.95, 0.99, memorised=True).text
+
+
+def test_the_seen_note_follows_sampling_with_replacement():
+    from seq2seq_core.explain import seen_note
+    assert "about 10% of them were met" in seen_note(10_000, 1_000, True)
+    assert "about 98% of these examples were seen" in seen_note(1_000, 4_000, True)
+    assert "not known" in seen_note(1_000, None, True)
+    assert seen_note(1_000, 5_000, False) == ""
 
 
 def test_tiny_defaults_are_the_train_pages():
@@ -277,9 +300,16 @@ def test_tiny_defaults_are_the_train_pages():
 
 
 def test_an_uploaded_corpus_survives_a_reload(app_test):
-    at = upload(open_train(app_test, w_task="translation"), PAIRS, "my pairs.tsv")
+    browser = "browser-0123456789abcdef01234567"  # the id a browser's cookie gives
+    at = app_test()
+    at.session_state["_owner_id"] = browser
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    for key, value in {**TINY, "w_task": "translation"}.items():
+        at.session_state[key] = value
+    upload(at, PAIRS, "my pairs.tsv")
     again = app_test()
-    again.session_state["_owner_id"] = at.session_state["_owner_id"]
+    again.session_state["_owner_id"] = browser
     again.run()
     again.switch_page("app_pages/train.py").run()
     for key, value in {**TINY, "w_task": "translation", "w_translation_source": "upload"}.items():
@@ -293,7 +323,7 @@ def test_an_uploaded_corpus_survives_a_reload(app_test):
 def test_kept_uploads_never_take_a_path_from_the_owner(tmp_path):
     from seq2seq_core.uploads import KeptUploads
     kept = KeptUploads(tmp_path / "uploads")
-    for owner in ("../evil", "a/b", "", "x" * 65, None):
+    for owner in ("../evil", "a/b", "", "browser-" + "x" * 65, None, "session-abc"):
         kept.keep(owner, "n", b"Go.\tVa.\n")
         assert kept.get(owner) is None
     assert not any(tmp_path.rglob("*.tsv"))
@@ -301,6 +331,19 @@ def test_kept_uploads_never_take_a_path_from_the_owner(tmp_path):
     name, data = kept.get("browser-abc")
     assert data == b"Go.\tVa.\n" and "/" not in name
     assert all(p.parent == tmp_path / "uploads" for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_kept_uploads_stay_within_their_total(tmp_path, monkeypatch):
+    import os
+    from seq2seq_core import uploads
+    monkeypatch.setattr(uploads, "MAX_TOTAL_BYTES", 2500)
+    kept = uploads.KeptUploads(tmp_path)
+    for i in range(5):
+        kept.keep(f"browser-{i}", "pairs.tsv", b"x" * 1000)
+        os.utime(tmp_path / f"browser-{i}.tsv", (1000 + i, 1000 + i))
+    kept.keep("browser-9", "pairs.tsv", b"x" * 1000)
+    assert sorted(p.name for p in tmp_path.glob("*.tsv")) == ["browser-4.tsv", "browser-9.tsv"]
+    assert kept.get("browser-0") is None and kept.get("browser-9") is not None
 
 
 def test_the_corpus_time_note_counts_the_passes_still_needed():

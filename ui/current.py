@@ -41,8 +41,13 @@ def set_model(new: sc.Seq2Seq, source: str | None = None, run_id: int | None = N
     st.session_state[RUN] = run_id
 
 
+class Busy(str):
+    """Why a run cannot be opened *now* (the server is at its job limit): try again later."""
+
+
 def open_run(run: int) -> str:
-    """Make a run's kept model the current one; returns why it cannot be opened, or ''.
+    """Make a run's kept model the current one; returns why it cannot be opened, or ''
+    (a `Busy` message when only the job limit is in the way).
 
     Only the run's owner (or the teacher) may open it; the file is loaded as untrusted,
     like an upload, under a job slot.
@@ -51,7 +56,9 @@ def open_run(run: int) -> str:
         data = get_history().model_file(int(run), by=identity.manager())
         with job_slot("loading a model"):
             loaded = sc.from_bytes(data, max_params=limits().max_params)
-    except (sc.InvalidInput, TrainingCapReached) as err:
+    except TrainingCapReached as err:
+        return Busy(str(err))
+    except sc.InvalidInput as err:
         return str(err)
     except Exception:  # noqa: BLE001 - a damaged file never crashes a page
         log.exception("could not open the model of run %s", run)

@@ -274,7 +274,7 @@ def corpus_widgets():
     # Not a `w_` key: Streamlit forbids re-assigning an uploader's value through session state.
     upload = st.file_uploader("Tab-separated pairs (English⇥French per line, UTF-8)",
                               type=["txt", "tsv", "csv"], key="upload_pairs")
-    cached = st.session_state.get("_corpus_cache") or kept_corpus()
+    cached = st.session_state.get("_corpus_cache") or (kept_corpus() if upload is None else None)
     if upload is None:
         if cached is None:
             return None, ""
@@ -332,8 +332,10 @@ def pairs_used_note(corpus) -> None:
                    "(*Longest sentence*)")
     if wanted < fitting:
         why.append(f"*Number of pairs* keeps the first {wanted:,}")
-    st.info(f"Training uses **{used:,} of the {len(corpus):,} pairs**: {'; '.join(why)}.",
-            icon=":material/filter_alt:")
+    held = int(round(used * float(s("w_translation_holdout"))))
+    split = f" ({used - held:,} to train on, {held:,} held out to score)" if held else ""
+    st.info(f"Training uses **{used:,} of the {len(corpus):,} pairs**{split}: "
+            f"{'; '.join(why)}.", icon=":material/filter_alt:")
     top_length = RANGES["w_translation_max_length"][1]
     every = sum(1 for a, b in corpus.pairs if max(len(a), len(b)) <= top_length)
     most = min(every, RANGES["w_translation_max_pairs"][1])

@@ -154,7 +154,10 @@ def models_section(choice: form.Choice) -> None:
         st.subheader("Model file")
         source = current.source()
         if model is not None:
-            what = f"uploaded from {md(source)}" if source else "trained in this tab"
+            trained = getattr(st.session_state.get("_published"), "model", None) is model
+            what = (f"uploaded from {md(source)}" if source else "trained in this tab"
+                    if trained or current.run_id() is None
+                    else f"run #{current.run_id()} from the history")
             st.markdown(f"**Current model** ({what}): {model.task.title} · "
                         f"{describe_model(model.config)} · "
                         f"{model.count_params():,} parameters")
