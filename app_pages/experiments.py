@@ -11,6 +11,7 @@ import streamlit as st
 
 from seq2seq_core.charts.experiments import overlay_chart
 from seq2seq_core.errors import InvalidInput
+from seq2seq_core.history import run_title
 from ui import current, identity
 from ui.history import get_history
 from ui.text import md
@@ -58,9 +59,8 @@ if runs.empty:
 
 def label(run_id: int) -> str:
     row = runs.loc[runs["id"] == run_id].iloc[0]
-    name = row["name"] if str(row["name"]).startswith("#") else f"#{run_id} {row['name']}"
     score = "" if pd.isna(row["exact_match"]) else f" — {row['exact_match']:.0%}"
-    return f"{name}{score}"
+    return f"{run_title(run_id, row['name'])}{score}"
 
 
 # ---- the table ---------------------------------------------------------------------------

@@ -369,6 +369,18 @@ class History:
         return deleted
 
     # ---- reading ------------------------------------------------------------------------
+    def kept_models(self, owner: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Runs whose model is kept (of `owner`; None: everyone's), newest first: id, name,
+        exact_match, model_bytes. It reads no curves, so pages may call it on every rerun."""
+        query = "SELECT id, name, exact_match, model_bytes FROM runs WHERE model_bytes IS NOT NULL"
+        args: tuple = ()
+        if owner is not None:
+            query, args = query + " AND owner=?", (owner,)
+        query += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        with self._connect() as db:
+            rows = [dict(r) for r in db.execute(query, args)]
+        return pd.DataFrame(rows, columns=["id", "name", "exact_match", "model_bytes"])
+
     def list_runs(self, sweep_id: str | None = None) -> pd.DataFrame:
         """One row per run, newest first (columns: RUN_COLUMNS)."""
         query = ("SELECT r.*, (SELECT COUNT(*) FROM chunks c WHERE c.run_id=r.id) AS chunks "
@@ -553,6 +565,12 @@ def _default_name(task: str, settings, model_config, train_config) -> str:
                         train_config if isinstance(train_config, TrainConfig) else None)
     model = _as_dict(model_config)
     return f"{task}: {model.get('arch')} {str(model.get('cell')).upper()} {model.get('units')}"
+
+
+def run_title(run_id: int, name) -> str:
+    """'#12 name': a run's name with its number (default names already start with it)."""
+    name = str(name)
+    return name if name.startswith("#") else f"#{int(run_id)} {name}"
 
 
 def _to_forget(kept, owner, keep: KeepModels) -> list[int]:

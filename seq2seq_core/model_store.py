@@ -41,17 +41,22 @@ class ModelStore:
 
     def read(self, run_id: int, max_bytes: int) -> bytes | None:
         """A run's model file, or None if none is kept (or it is larger than `max_bytes`)."""
-        path = self.path(run_id)
-        try:
-            if path.stat().st_size > max_bytes:
-                return None
-            with path.open("rb") as f:
-                return f.read(max_bytes + 1)[:max_bytes]
-        except FileNotFoundError:
-            return None
+        return read_bounded(self.path(run_id), max_bytes)
 
     def remove(self, run_id: int) -> None:
         self.path(run_id).unlink(missing_ok=True)
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes | None:
+    """The file's bytes, or None if it is missing or larger than `max_bytes`."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        return None
+    return data if len(data) <= max_bytes else None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

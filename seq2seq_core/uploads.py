@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from .corpus import MAX_BYTES as MAX_FILE_BYTES, clean_name
-from .model_store import write_atomic
+from .model_store import read_bounded, write_atomic
 
 OWNER = re.compile(r"browser-[A-Za-z0-9]{1,56}")
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
@@ -53,12 +53,11 @@ class KeptUploads:
         paths = self._paths(owner)
         if paths is None:
             return None
-        try:
-            if paths[0].stat().st_size > MAX_FILE_BYTES:
-                return None
-            return paths[1].read_text(errors="replace")[:300], paths[0].read_bytes()
-        except FileNotFoundError:
+        data = read_bounded(paths[0], MAX_FILE_BYTES)
+        name = read_bounded(paths[1], 1024)  # a clean_name: 80 characters at most
+        if data is None or name is None:
             return None
+        return name.decode(errors="replace"), data
 
     def forget(self, owner: str) -> None:
         if (paths := self._paths(owner)) is not None:

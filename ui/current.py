@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core.history import run_title
 
 from . import identity
 from .history import get_history
@@ -69,17 +70,12 @@ def open_run(run: int) -> str:
 
 def openable_runs(limit: int | None = None) -> pd.DataFrame:
     """History runs with a kept model that this session may open, newest first."""
-    runs = get_history().list_runs()
-    runs = runs[runs["model_bytes"].notna()]
-    if not identity.is_teacher():
-        runs = runs[runs["owner"] == identity.owner_id()]
-    return runs.head(limit) if limit else runs
+    return get_history().kept_models(owner=identity.manager(), limit=limit)
 
 
 def run_label(row) -> str:
     """'#12 name — 99% · 0.3 MB' for a list_runs row."""
-    name = str(row["name"])
-    name = name if name.startswith("#") else f"#{int(row['id'])} {name}"
+    name = run_title(row["id"], row["name"])
     score = "" if pd.isna(row["exact_match"]) else f" — {row['exact_match']:.0%} exact match"
     size = "" if pd.isna(row["model_bytes"]) else f" · {row['model_bytes'] / 1e6:.1f} MB"
     return f"{name}{score}{size}"

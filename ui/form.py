@@ -16,6 +16,7 @@ import seq2seq_core as sc
 from seq2seq_core.presets import Preset
 from seq2seq_core.tasks.dates import FORMATS
 from seq2seq_core.tasks.reverse import MODES
+from seq2seq_core.tasks.translation import held_out_count, pair_length
 from seq2seq_core.history import data_dir
 from seq2seq_core.uploads import KeptUploads
 
@@ -322,7 +323,8 @@ def kept_corpus():
 def pairs_used_note(corpus) -> None:
     """How many of the file's pairs the task trains on, and why; one click to use them all."""
     longest, wanted = int(s("w_translation_max_length")), int(s("w_translation_max_pairs"))
-    fitting = sum(1 for a, b in corpus.pairs if max(len(a), len(b)) <= longest)
+    lengths = [pair_length(p) for p in corpus.pairs]
+    fitting = sum(1 for n in lengths if n <= longest)
     used = min(fitting, wanted)
     if used >= len(corpus):
         return
@@ -332,13 +334,12 @@ def pairs_used_note(corpus) -> None:
                    "(*Longest sentence*)")
     if wanted < fitting:
         why.append(f"*Number of pairs* keeps the first {wanted:,}")
-    held = int(round(used * float(s("w_translation_holdout"))))
+    held = held_out_count(used, float(s("w_translation_holdout")))
     split = f" ({used - held:,} to train on, {held:,} held out to score)" if held else ""
     st.info(f"Training uses **{used:,} of the {len(corpus):,} pairs**{split}: "
             f"{'; '.join(why)}.", icon=":material/filter_alt:")
     top_length = RANGES["w_translation_max_length"][1]
-    every = sum(1 for a, b in corpus.pairs if max(len(a), len(b)) <= top_length)
-    most = min(every, RANGES["w_translation_max_pairs"][1])
+    most = min(sum(1 for n in lengths if n <= top_length), RANGES["w_translation_max_pairs"][1])
     if most > used:
         st.button(f"Use {'all ' if most == len(corpus) else ''}{most:,} pairs",
                   key="btn_use_all_pairs", on_click=use_all_pairs, args=(corpus,),
@@ -348,7 +349,7 @@ def pairs_used_note(corpus) -> None:
 
 def use_all_pairs(corpus) -> None:
     top_length = RANGES["w_translation_max_length"][1]
-    lengths = [max(len(a), len(b)) for a, b in corpus.pairs]
+    lengths = [pair_length(p) for p in corpus.pairs]
     st.session_state["w_translation_max_length"] = max(
         RANGES["w_translation_max_length"][0], min(top_length, max(lengths)))
     every = sum(1 for n in lengths if n <= top_length)

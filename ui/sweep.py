@@ -81,9 +81,8 @@ def past_sweeps() -> pd.DataFrame:
         seen.add(sweep_id)
         rows.append({"sweep_id": sweep_id, "label": _saved_label(r.tag, r.created, r.config),
                      "created": pd.Timestamp(r.created), "result_id": int(r.id)})
-    runs = history.list_runs()
-    tags = runs["sweep_id"]
-    runs = runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG) & ~tags.isin(seen)]
+    runs = _sweep_runs(history.list_runs())
+    runs = runs[~runs["sweep_id"].isin(seen)]
     for sweep_id, group in runs.groupby("sweep_id"):
         rows.append({"sweep_id": sweep_id, "label": _runs_label(group),
                      "created": group["created"].min(), "result_id": pd.NA})
@@ -96,11 +95,15 @@ def past_sweeps() -> pd.DataFrame:
 
 def latest_own_sweep() -> str | None:
     """The newest sweep this person ran, to show again after a reload (None: there is none)."""
-    runs = get_history().list_runs()
-    tags = runs["sweep_id"]
-    mine = runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG)
-                & (runs["owner"] == identity.owner_id())]
+    runs = _sweep_runs(get_history().list_runs())
+    mine = runs[runs["owner"] == identity.owner_id()]
     return None if mine.empty else str(mine.sort_values("id")["sweep_id"].iloc[-1])
+
+
+def _sweep_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs that are cells of a sweep (studies tag their runs too, with STUDY_TAG)."""
+    tags = runs["sweep_id"]
+    return runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG)]
 
 
 def _saved_label(tag: str, created, config: dict) -> str:

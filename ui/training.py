@@ -157,7 +157,7 @@ def replay_shown(t: sc.Trainer | None) -> int | None:
     if fraction >= 1.0:
         st.session_state.pop(REPLAY, None)
         return None
-    return max(1, math.ceil(fraction * len(t.snapshot().history)))
+    return max(1, math.ceil(fraction * len(t.history)))
 
 
 def skip_replay() -> None:

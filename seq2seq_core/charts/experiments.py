@@ -14,6 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..history import run_title
 from .sizing import (
     LEGEND_LINES,
     MISSING,
@@ -45,8 +46,7 @@ def overlay_chart(curves: pd.DataFrame, metric: str = "exact_match", x: str = "s
     """
     axis_title, chart_title, fmt, log = METRICS[metric]
     x_title, x_fmt = X_AXES[x]
-    data = curves.assign(run=[f"#{i} {n}" if not str(n).startswith("#") else str(n)
-                              for i, n in zip(curves["run_id"], curves["name"])])
+    data = curves.assign(run=[run_title(i, n) for i, n in zip(curves["run_id"], curves["name"])])
     data = data[["run", "run_id", x, metric]].dropna()
     if log:
         data = data[data[metric] > 0]

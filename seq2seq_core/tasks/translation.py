@@ -23,6 +23,16 @@ def _builtin_corpus(name: str) -> Corpus:
     return phrasebook()
 
 
+def pair_length(pair: tuple[str, str]) -> int:
+    """A pair's length for *Longest sentence*: its longer side, in characters."""
+    return max(len(pair[0]), len(pair[1]))
+
+
+def held_out_count(pairs: int, holdout: float) -> int:
+    """How many of `pairs` pairs a held-out share of `holdout` keeps for scoring."""
+    return int(round(pairs * holdout))
+
+
 @dataclass(frozen=True)
 class TranslationSettings:
     """Which corpus, how many of its pairs, and the share held out for evaluation.
@@ -57,7 +67,7 @@ class TranslationTask(Task):
         if corpus is not None and not isinstance(corpus, Corpus):
             raise InvalidInput("A translation task takes its sentence pairs as a Corpus.")
         self.corpus = corpus if corpus is not None else _builtin_corpus(s.corpus)
-        pairs = [p for p in self.corpus.pairs if max(len(p[0]), len(p[1])) <= s.max_length]
+        pairs = [p for p in self.corpus.pairs if pair_length(p) <= s.max_length]
         self._length_cut = len(pairs) < len(self.corpus.pairs)
         pairs = pairs[: s.max_pairs]
         if len(pairs) < 10:
@@ -72,7 +82,7 @@ class TranslationTask(Task):
         self.source_len = max(len(a) for a, _ in pairs)
         self.target_len = max(len(b) for _, b in pairs) + 1
         order = np.random.default_rng(0).permutation(len(pairs))
-        n_valid = int(round(len(pairs) * s.holdout))
+        n_valid = held_out_count(len(pairs), s.holdout)
         self._valid_idx = np.sort(order[:n_valid])
         self._train_idx = np.sort(order[n_valid:])
         self._lookup = dict(pairs)
