@@ -1,234 +1,19 @@
 """Why attention? Train small models with and without a trick (attention, or a reversed
-source) on longer and longer inputs, and plot exact match against input length.
-
-The study runs in the background (a `JobRunner` kept in `st.session_state`); a fragment polls
-it only while it runs. The finished results table stays in session state, so it survives
-reruns and page switches. Every key this page keeps in session state starts with "study_".
-"""
+source) on longer and longer inputs, and plot exact match against input length."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-import seq2seq_core as sc
-from seq2seq_core.budget import check_runs
-from seq2seq_core.charts.study import exact_match_chart
-from seq2seq_core.study import (
-    COMPARISONS,
-    StudyConfig,
-    load_study,
-    parse_lengths,
-    results_frame,
-    saved_studies,
-    study_name,
-    study_runner,
-    verdict,
-)
-from seq2seq_core.sweep import plural, when
-from ui import identity, widgets
-from ui.history import get_history
-from ui.session import limits, start_job
+from seq2seq_core.settings import spec
+from seq2seq_core.status import Status
+from seq2seq_core.study import StudyConfig
+from seq2seq_core.vocab import plural
+from ui import widgets
+from ui.study import (DEFAULTS, POLL_SECONDS, RESULTS, SAVED, collect_if_done,
+                      draw_results, earlier_studies, is_running, progress_view, settings_form,
+                      stopped_message, summary)
 from ui.text import md
-
-POLL_SECONDS = 1.5
-RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
-DONE = ("finished", "stopped", "failed")
-TASKS = {"reverse": "Reverse integers", "translation": "English → French"}
-COMPARISON_LABELS = {"attention": "without vs with attention",
-                     "reversal": "plain vs reversed source"}
-DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
-DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
-            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30}
-X_TITLES = {"reverse": "input length (integers)",
-            "translation": "source length (characters, up to)"}
-
-EXPLANATION = """
-**Why attention?** A plain encoder-decoder must squeeze the whole input into one
-fixed-size vector, the encoder's final state, before the decoder writes a single token.
-Short inputs fit; long ones do not, and exact match falls as the input grows.
-*Bahdanau, Cho & Bengio (2015)* called this the fixed-length bottleneck and let the decoder
-look back at **all** the encoder's states at every step (attention), so the input no longer
-has to fit in one vector: their translations stayed good on long sentences.
-
-**Why reverse the source?** *Sutskever, Vinyals & Le (2014)* found that simply feeding the
-source sentence backwards helped their LSTM: the first words of the input end up next to the
-first words of the output, so the network sees short-range links it can learn from early on.
-Attention removes most of the need for this trick.
-"""
-
-
-# ---- widgets that survive a page switch ---------------------------------------------------------
-def task_changed() -> None:
-    st.session_state["study_lengths"] = DEFAULT_LENGTHS[st.session_state["study_task"]]
-
-
-# ---- the study --------------------------------------------------------------------------------
-def open_history():
-    """The run history the study records into, or (None, why not)."""
-    try:
-        return get_history(), ""
-    except Exception as err:  # noqa: BLE001 - the study still runs without a history
-        return None, f"The run history is not available ({err}), so these runs are not recorded."
-
-
-def runner():
-    return st.session_state.get(RUNNER)
-
-
-def is_running() -> bool:
-    r = runner()
-    return r is not None and r.status not in DONE
-
-
-def start(cfg: StudyConfig) -> str:
-    """Start the study in the background; returns an error message or ''."""
-    if is_running():
-        return "A study is already running in this tab: stop it first."
-    try:
-        check_runs(cfg.runs(), cfg.train_config(), limits())
-    except sc.InvalidInput as err:
-        return str(err)
-    history, note = open_history()
-    job = study_runner(cfg, history, identity.owner_id())
-    message = start_job(job, "a study (Why attention? page)")
-    if message:
-        return message
-    st.session_state[RUNNER] = job
-    st.session_state[CONFIG] = cfg
-    st.session_state["study_history_note"] = note
-    st.session_state.pop(RESULTS, None)
-    return ""
-
-
-def stop() -> None:
-    if (r := runner()) is not None:
-        r.stop()
-
-
-def collect_if_done() -> None:
-    """Move a finished study's rows into the results kept in session state."""
-    r = runner()
-    if r is None or r.status not in DONE:
-        return
-    snap = r.snapshot()
-    st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
-                                 st.session_state.get(CONFIG), "status": snap.status,
-                                 "error": snap.error, "done": r.finished_models,
-                                 "total": snap.total, "cut_short": r.cut_short}
-    st.session_state[RUNNER] = None
-
-
-def earlier_studies() -> None:
-    """Finished studies saved in the run history (they survive a restart): show one again."""
-    history, _ = open_history()
-    if history is None:
-        return
-    saved = saved_studies(history)
-    if saved.empty:
-        return
-    with st.expander(f"Earlier studies ({len(saved)})"):
-        labels = {int(r["id"]): saved_label(r["tag"], r["config"], r["created"])
-                  for _, r in saved.iterrows()}
-        chosen = st.selectbox("A study saved in the run history", list(labels),
-                              format_func=labels.get, key="study_saved_pick")
-        if st.button("Show", key="study_show_saved",
-                       disabled=is_running()):
-            try:
-                cfg, frame = load_study(history, int(chosen))
-            except Exception as err:  # noqa: BLE001 - a damaged entry: say so, keep the page
-                st.error(f"Could not load that study: {md(err)}")
-                return
-            st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": "finished",
-                                         "error": "", "done": 0, "total": 0, "cut_short": ""}
-            st.rerun()
-
-
-def saved_label(tag: str, config: dict, created) -> str:
-    """ "1 Dec 09:08 · Reverse, lengths 8, 16, 24: no attention vs attention · 64 units, 30 s",
-    rebuilt from the config so that older entries read the same."""
-    try:
-        parts = [study_name(config)]
-    except (AttributeError, TypeError):
-        parts = [str(tag)]
-    if stamp := when(created):
-        parts.insert(0, stamp)
-    units, seconds = config.get("units"), config.get("max_seconds")
-    if isinstance(units, int) and isinstance(seconds, (int, float)):
-        parts.append(f"{plural(units, 'unit')}, {seconds:g} s")
-    return " · ".join(parts)
-
-
-def variants_of(cfg: StudyConfig) -> list[str]:
-    return [name for name, _ in COMPARISONS[cfg.comparison]]
-
-
-def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
-
-
-def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
-    """One sentence comparing the two variants at the longest length both reached."""
-    baseline, improved = variants_of(cfg)
-    table = frame.pivot_table(index="length", columns="variant", values="exact_match")
-    if baseline not in table or improved not in table:
-        return ""
-    both = table.dropna(subset=[baseline, improved])
-    if both.empty:
-        return ""
-    length = int(both.index.max())
-    a, b = both.loc[length, baseline], both.loc[length, improved]
-    unit = "integers" if cfg.task == "reverse" else "characters or fewer"
-    return (f"At {length} {unit}: **{improved}** {b:.0%} exact match vs **{baseline}** "
-            f"{a:.0%}: {verdict(baseline, improved, a, b)}.")
-
-
-def stopped_message(results: dict) -> str:
-    """ "Stopped: 3 of 8 models finished. The model cut short (…) is left out." """
-    done, total = results["done"], results["total"]
-    text = f"Stopped: {done} of {plural(total, 'model')} finished"
-    text += (": the chart shows only those." if done else ".")
-    if results.get("cut_short"):
-        text += f" The model cut short ({md(results['cut_short'])}) is left out."
-    return text
-
-
-def draw_results(frame: pd.DataFrame, cfg: StudyConfig, key: str) -> None:
-    st.altair_chart(exact_match_chart(frame, variants_of(cfg), X_TITLES[cfg.task]),
-                    width="stretch", key=f"study_chart_{key}")
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"study_table_{key}",
-                 column_config={
-                     "variant": st.column_config.TextColumn("variant"),
-                     "length": st.column_config.NumberColumn(
-                         "length", help="Input length (reverse) or the upper edge of the "
-                                        "source-length bucket (translation)."),
-                     "exact_match": st.column_config.NumberColumn("exact match",
-                                                                  format="percent"),
-                     "samples": st.column_config.NumberColumn("examples scored"),
-                     "train_seconds": st.column_config.NumberColumn("training time (s)",
-                                                                    format="%.1f"),
-                 })
-
-
-def progress_view(polling: bool) -> None:
-    """The running study's progress and the results so far; reruns itself while it runs."""
-    r = runner()
-    if r is None:
-        return
-    snap = r.snapshot()
-    if polling and snap.status in DONE:
-        st.rerun()  # a full rerun keeps the results and updates the buttons
-    cfg = st.session_state.get(CONFIG)
-    if snap.status in DONE:
-        return
-    current = (f"training model {min(snap.done + 1, snap.total)} of {snap.total}: "
-               f"{snap.current}" if snap.current else "starting")
-    if r.stopping:
-        current = "stopping: the model in training is cut short and left out"
-    st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
-    if snap.rows and cfg is not None:
-        st.caption("Results so far (the chart fills in as each model finishes):")
-        draw_results(results_frame(snap.rows), cfg, "live")
-
 
 # ---- page ---------------------------------------------------------------------------------------
 st.title("Why attention?")
@@ -238,65 +23,7 @@ widgets.restore(SAVED, DEFAULTS)
 collect_if_done()
 running = is_running()
 
-settings, about = st.columns([3, 2], gap="large")
-with about:
-    st.markdown(EXPLANATION)
-with settings:
-    with st.container(border=True):
-        c1, c2 = st.columns(2)
-        task = c1.radio("Task", list(TASKS), format_func=TASKS.get, key="study_task",
-                        on_change=task_changed, disabled=running,
-                        help="Reverse a list of integers, or translate English phrases to "
-                             "French (the phrasebook).")
-        comparison = c2.radio("Compare", list(COMPARISON_LABELS),
-                              format_func=COMPARISON_LABELS.get, key="study_comparison",
-                              disabled=running,
-                              help="Attention: the decoder looks back at every encoder state. "
-                                   "Reversed source: the input is fed backwards.")
-        lengths_help = ("One model per length and variant, trained on inputs of exactly "
-                        "that many integers." if task == "reverse" else
-                        "One model per variant, trained on the whole phrasebook; its pairs are "
-                        "then scored in buckets of source length up to each number.")
-        lengths_text = st.text_input("Input lengths", key="study_lengths", disabled=running,
-                                     help=lengths_help + " Up to 8 numbers, separated by commas.")
-        c3, c4 = st.columns(2)
-        units = c3.number_input("Units", 4, 256, step=4, key="study_units",
-                                disabled=running,
-                                help="The LSTM size, the same for both variants, so only the "
-                                     "trick differs.")
-        seconds = c4.number_input("Seconds each", 2, 600, step=5,
-                                  key="study_seconds", disabled=running,
-                                  help="Training time per model; a model stops early once it "
-                                       "gets 99.5% exact match. Give each model enough time "
-                                       "(20 s or more on a busy machine): with too little "
-                                       "training both variants fail on long inputs and the "
-                                       "comparison says little.")
-    cfg, error = None, ""
-    try:
-        cfg = StudyConfig(task=task, comparison=comparison, lengths=parse_lengths(lengths_text),
-                          units=int(units), max_seconds=float(seconds))
-    except sc.InvalidInput as err:
-        error = str(err)
-    if error:
-        st.error(md(error))
-    elif not running:
-        n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
-        st.caption(f"{plural(n_models, 'model')} × up to {cfg.max_seconds:.0f} s ≈ "
-                   f"{minutes(n_models * cfg.max_seconds)} of training, plus a few seconds each "
-                   "to build and score.")
-    buttons = st.container(horizontal=True)
-    start_clicked = buttons.button("Start", icon=":material/play_arrow:", type="primary",
-                                   disabled=running or cfg is None, key="study_start")
-    buttons.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
-                   key="study_stop")
-    if start_clicked and cfg is not None:
-        message = start(cfg)
-        widgets.save(SAVED, DEFAULTS)
-        if message:
-            st.error(md(message))
-        else:
-            st.rerun()  # redraw the buttons and widgets for a running study
-
+settings_form(running)
 widgets.save(SAVED, DEFAULTS)
 earlier_studies()
 st.divider()
@@ -309,13 +36,14 @@ elif results := st.session_state.get(RESULTS):
     rcfg: StudyConfig = results["config"]
     frame: pd.DataFrame = results["frame"]
     st.header("Results", anchor=False)
-    st.caption(f"{TASKS[rcfg.task]} · {COMPARISON_LABELS[rcfg.comparison]} · "
+    st.caption(f"{spec(StudyConfig, 'task').name_of(rcfg.task)} · "
+               f"{spec(StudyConfig, 'comparison').name_of(rcfg.comparison)} · "
                f"{plural(rcfg.units, 'unit')} · "
                f"up to {rcfg.max_seconds:.0f} s per model · lengths "
                f"{', '.join(map(str, rcfg.lengths))}")
-    if results["status"] == "failed":
+    if results["status"] == Status.FAILED:
         st.error(f"The study failed: {md(results['error'])}")
-    elif results["status"] == "stopped":
+    elif results["status"] == Status.STOPPED:
         st.warning(stopped_message(results))
     if frame.empty:
         st.info("No model finished, so there is nothing to draw yet.")

@@ -9,7 +9,7 @@ For each configuration this script runs, in one process:
    reverse with seed 001's `predict_sequence`, one `predict` call per output step per sample);
 2. this engine: the same network built by `seq2seq_core`, trained by its `Trainer` until
    exact match on 1,000 fresh samples reaches 99% (or a time budget runs out), then timed
-   on `decoder.trace(text)` (one input) and `decoder.predict_ids` (1,000 inputs, batched).
+   on `Decoder(model).trace(text)` (one input) and `.predict_ids` (1,000 inputs, batched).
 
 It prints a table per configuration, verdict lines, and the whole result as JSON on the
 last line. Run from the repository root:
@@ -40,6 +40,7 @@ from keras.models import Model, Sequential  # noqa: E402
 from keras.utils import to_categorical  # noqa: E402
 
 import seq2seq_core as sc  # noqa: E402
+from seq2seq_core.decoding import Decoder  # noqa: E402
 from seq2seq_core.presets import FAST_DEMOS  # noqa: E402
 
 SEED_PARAMS_ADDITION = 52_212          # seed 003's model summary: "Total params: 52,212"
@@ -347,14 +348,15 @@ def engine_run(name: str, max_seconds: float, trace_calls: int, seed: int) -> di
     check = sc.evaluate(model, 1000)
 
     texts = [task.source_text(row) for row in task.held_out(trace_calls, seed=seed + 99).source]
+    decoder = Decoder(model)
     for text in texts[:3]:                       # warm-up: compiles the decode and the encoder probe
-        model.decoder.trace(text)
+        decoder.trace(text)
     calls = iter(texts * 2)
-    trace_s, _ = median_time(lambda: model.decoder.trace(next(calls)), trace_calls)
+    trace_s, _ = median_time(lambda: decoder.trace(next(calls)), trace_calls)
 
     source = task.held_out(1000, seed=seed + 4242).source
-    model.decoder.predict_ids(source)            # warm-up
-    batch_s, _ = median_time(lambda: model.decoder.predict_ids(source), 5)
+    decoder.predict_ids(source)                  # warm-up
+    batch_s, _ = median_time(lambda: decoder.predict_ids(source), 5)
 
     reached = last is not None and last.exact_match >= TARGET
     return {

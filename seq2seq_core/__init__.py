@@ -9,11 +9,12 @@ from .errors import InvalidInput, ModelFileError
 from .evaluation import Evaluation, evaluate
 from .models import Seq2Seq
 from .persistence import from_bytes, load, save, to_bytes
+from .status import Status
 from .tasks import REGISTRY, Task, make_task, settings_for
 from .training import Snapshot, Trainer
 
 __all__ = [
     "Corpus", "Evaluation", "InvalidInput", "ModelConfig", "ModelFileError", "REGISTRY",
-    "Seq2Seq", "Snapshot", "Task", "TrainConfig", "Trainer", "evaluate", "from_bytes", "load",
-    "make_task", "parse_pairs", "phrasebook", "save", "settings_for", "to_bytes",
+    "Seq2Seq", "Snapshot", "Status", "Task", "TrainConfig", "Trainer", "evaluate", "from_bytes",
+    "load", "make_task", "parse_pairs", "phrasebook", "save", "settings_for", "to_bytes",
 ]

@@ -9,15 +9,19 @@ import json
 import os
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
+from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .models import Seq2Seq
 from .persistence import load, save
+from .status import Status
+from .settings import help_lines, kinds, spec
+from .study import (COMPARISONS, STUDY_TASKS, StudyConfig, parse_lengths, results_frame,
+                    study_runner)
 from .tasks import REGISTRY, make_task, settings_for
 
 
@@ -59,6 +63,12 @@ def bounded(kind, low, high):
             raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
         return value
     return convert
+
+
+def setting_type(cls, name: str):
+    """An argparse type for one setting of `cls`, bounded by its Spec."""
+    sp, (base, _) = spec(cls, name), kinds(cls)[name]
+    return bounded(base, sp.low, sp.high)
 
 
 def _save_target(path: str | None) -> Path | None:
@@ -118,7 +128,7 @@ def cmd_train(args) -> int:
               f"{r.samples_per_second:,.0f}/s", flush=True)
 
     reason = trainer.run(on_chunk=progress)
-    if trainer.status == "failed":
+    if trainer.status == Status.FAILED:
         print(f"error: {trainer.error}", file=sys.stderr)
         return 1
     began = time.perf_counter()
@@ -139,7 +149,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     model = load(args.model)
-    for line in model.decoder.predict(args.text):
+    for line in Decoder(model).predict(args.text):
         print(line)
     return 0
 
@@ -153,7 +163,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_study(args) -> int:
-    from .study import StudyConfig, parse_lengths, results_frame, study_runner
     cfg = StudyConfig(task=args.task, comparison=args.compare, lengths=parse_lengths(args.lengths),
                       units=args.units, max_seconds=args.seconds, seed=args.seed or 0)
     history = None
@@ -164,7 +173,7 @@ def cmd_study(args) -> int:
     for job in runner.jobs:
         print(f"training: {job.label}", flush=True)
     rows = results_frame(runner.run())
-    if runner.status == "failed":
+    if runner.status == Status.FAILED:
         print(f"error: {runner.error}", file=sys.stderr)
         return 1
     print(rows.to_string(index=False), flush=True)
@@ -186,21 +195,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a task, model or training setting, e.g. n_terms=4 units=64 batch_size=256")
     train.add_argument("--arch", choices=list(ARCHS))
-    train.add_argument("--until-accuracy", type=bounded(float, 0.0, 1.0), dest="until_accuracy")
-    train.add_argument("--max-seconds", type=bounded(float, 1.0, 86_400.0), dest="max_seconds")
-    train.add_argument("--max-samples", type=bounded(int, 1, 20_000_000), dest="max_samples")
-    train.add_argument("--seed", type=bounded(int, 0, 2**31 - 1))
-    train.add_argument("--eval-samples", type=bounded(int, 1, 100_000), default=1000,
-                       dest="eval_samples")
+    train.add_argument("--until-accuracy", type=setting_type(TrainConfig, "target_accuracy"),
+                       dest="until_accuracy")
+    train.add_argument("--max-seconds", type=setting_type(TrainConfig, "max_seconds"),
+                       dest="max_seconds")
+    train.add_argument("--max-samples", type=setting_type(TrainConfig, "max_samples"),
+                       dest="max_samples")
+    train.add_argument("--seed", type=setting_type(TrainConfig, "seed"))
+    train.add_argument("--eval-samples", type=setting_type(TrainConfig, "eval_samples"),
+                       default=1000, dest="eval_samples")
     train.add_argument("--save", metavar="PATH")
     train.set_defaults(func=cmd_train)
     study = sub.add_parser("study", help="exact match against input length, with/without attention")
-    study.add_argument("--task", choices=["reverse", "translation"], default="reverse")
-    study.add_argument("--compare", choices=["attention", "reversal"], default="attention")
+    study.add_argument("--task", choices=STUDY_TASKS, default="reverse")
+    study.add_argument("--compare", choices=tuple(COMPARISONS), default="attention")
     study.add_argument("--lengths", default="8,16,24",
                        help="reverse: input lengths; translation: length bucket edges")
-    study.add_argument("--units", type=bounded(int, 4, 256), default=64)
-    study.add_argument("--seconds", type=bounded(float, 2.0, 600.0), default=30.0,
+    study.add_argument("--units", type=setting_type(StudyConfig, "units"), default=64)
+    study.add_argument("--seconds", type=setting_type(StudyConfig, "max_seconds"), default=30.0,
                        help="training time per model")
     study.add_argument("--seed", type=bounded(int, 0, 2**31 - 1))
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
@@ -237,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def settings_help() -> str:
-    """Every setting name `--set` accepts, grouped by where it goes."""
-    groups = {name: [f.name for f in fields(cls)] for name, (cls, _) in REGISTRY.items()}
-    groups["model"] = [f.name for f in fields(ModelConfig)]
-    groups["training"] = [f.name for f in fields(TrainConfig)]
-    return "\n".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+    """Every setting `--set` accepts with its label and range, grouped by where it goes."""
+    groups = {f"task {name}": cls for name, (cls, _) in REGISTRY.items()}
+    groups |= {"model": ModelConfig, "training": TrainConfig}
+    return "\n".join(line for title, cls in groups.items()
+                     for line in [f"{title}:", *help_lines(cls)])

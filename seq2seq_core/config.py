@@ -4,11 +4,36 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from .errors import InvalidInput
-from .tasks.limits import check_bool, check_choice, check_float, check_int
+from .settings import check_fields, setting
 
-ARCHS = ("teacher", "repeat", "attention")
-CELLS = ("lstm", "gru")
-ATTENTIONS = ("bahdanau", "luong", "dot")
+ARCH_NAMES = {"teacher": "Teacher forcing (encoder states → decoder)",
+              "repeat": "Repeat (encoder output repeated for each output step)",
+              "attention": "Attention (teacher forcing + a look back at every input step)"}
+ATTENTION_NAMES = {"bahdanau": "Bahdanau (additive)", "luong": "Luong (general)",
+                   "dot": "Luong (dot product)"}
+ARCHS, CELLS, ATTENTIONS = tuple(ARCH_NAMES), ("lstm", "gru"), tuple(ATTENTION_NAMES)
+ARCH_SHORT = {"repeat": "Repeat", "teacher": "Teacher forcing", "attention": "Attention"}
+ARCH_WHAT = {
+    "repeat": "the encoder's last output is copied once per output step and fed to the decoder "
+              "(seeds 000/003).",
+    "teacher": "the encoder's final states start the decoder, which reads the previous target "
+               "token at each step (seeds 001/004, the Keras example).",
+    "attention": "teacher forcing, plus at every output step the decoder looks back at *all* "
+                 "the encoder's outputs and mixes them by learned weights, so the whole input "
+                 "no longer has to fit in one final state (Bahdanau et al. 2015; Luong et al. "
+                 "2015).",
+}
+ATTENTION_WHAT = {
+    "bahdanau": "a small feed-forward layer, v·tanh(W·decoder + U·encoder); the most weights, "
+                "works with any sizes.",
+    "luong": "a learned projection then a dot product, decoderᵀ·W·encoder.",
+    "dot": "the plain dot product decoderᵀ·encoder, no extra weights.",
+}
+
+
+def choices_help(names: dict, what: dict) -> str:
+    """One Markdown line per choice: "**Name**: what it does"."""
+    return "  \n".join(f"**{names[k]}**: {text}" for k, text in what.items())
 
 
 @dataclass(frozen=True)
@@ -18,39 +43,47 @@ class ModelConfig:
     `arch="repeat"` is seeds 000/003 (encoder -> RepeatVector -> decoder); "teacher" is seeds
     001/004 (encoder states seed the decoder, which reads the target shifted by one step);
     "attention" is "teacher" plus attention over the encoder's outputs at every decoder step,
-    scored as `attention`: "bahdanau" (additive, Bahdanau et al. 2015), "luong" (general,
-    a learned key projection) or "dot" (Luong's dot product).
-    `decoder_units` may differ from `units` only for "repeat". `embedding=0` means one-hot input.
+    scored as `attention`. `decoder_units` may differ from `units` only for "repeat".
     """
 
-    arch: str = "teacher"
-    cell: str = "lstm"
-    units: int = 128
-    decoder_units: int | None = None
-    layers: int = 1
-    bidirectional: bool = False
-    reverse_source: bool = False
-    embedding: int = 0
-    dropout: float = 0.0
-    attention: str = "bahdanau"
+    arch: str = setting("teacher", "Architecture", choices=ARCHS, names=ARCH_NAMES,
+                        help=choices_help(ARCH_SHORT, ARCH_WHAT))
+    cell: str = setting("lstm", "Cell", choices=CELLS, names={"lstm": "LSTM", "gru": "GRU"})
+    units: int = setting(128, "Units", low=1, high=1024, step=1,
+                         help="The size of the encoder's state (and the decoder's).")
+    decoder_units: int | None = setting(None, "Decoder units", low=1, high=2048, step=1,
+                                        unset=0, unset_means="the same as the encoder's units",
+                                        help="The repeat architecture's decoder may differ "
+                                             "in size from its encoder.")
+    layers: int = setting(1, "Layers", low=1, high=3, step=1,
+                          help="Recurrent layers stacked in the encoder and in the decoder.")
+    bidirectional: bool = setting(
+        False, "Bidirectional",
+        help="The encoder reads the input both left to right and right to left.")
+    reverse_source: bool = setting(
+        False, "Reversed source",
+        help="Feed the input backwards (Sutskever et al. 2014): its first tokens end up next "
+             "to the first tokens of the output.")
+    embedding: int = setting(
+        0, "Embedding", low=0, high=512, step=1,
+        help="Size of a learned vector per token. 0: one-hot input (a vector with a single 1 "
+             "per token), as in the seeds.")
+    dropout: float = setting(0.0, "Dropout", low=0.0, high=0.8, step=0.05, slider=True,
+                             help="The share of the recurrent layers' inputs dropped in "
+                                  "training, against overfitting.")
+    attention: str = setting(
+        "bahdanau", "Attention score", choices=ATTENTIONS, names=ATTENTION_NAMES,
+        help="How the decoder scores each input step against its own state before mixing "
+             "them:  \n" + choices_help(ATTENTION_NAMES, ATTENTION_WHAT))
 
     def __post_init__(self):
-        check_choice("Architecture", self.arch, ARCHS)
-        check_choice("Cell", self.cell, CELLS)
-        check_choice("Attention", self.attention, ATTENTIONS)
-        check_int("Encoder units", self.units, 1, 1024)
-        if self.decoder_units is not None:
-            check_int("Decoder units", self.decoder_units, 1, 2048)
-            if self.feeds_back and self.decoder_units != self.state_units:
-                raise InvalidInput(
-                    "With teacher forcing the encoder's final states become the decoder's "
-                    f"initial states, so the decoder has {self.state_units} units; "
-                    "different decoder units need the repeat architecture.")
-        check_int("Layers", self.layers, 1, 3)
-        check_bool("Bidirectional", self.bidirectional)
-        check_bool("Reverse the source", self.reverse_source)
-        check_int("Embedding size", self.embedding, 0, 512)
-        check_float("Dropout", self.dropout, 0.0, 0.8)
+        check_fields(self)
+        if self.decoder_units is not None and self.feeds_back \
+                and self.decoder_units != self.state_units:
+            raise InvalidInput(
+                "With teacher forcing the encoder's final states become the decoder's "
+                f"initial states, so the decoder has {self.state_units} units; "
+                "different decoder units need the repeat architecture.")
 
     @property
     def feeds_back(self) -> bool:
@@ -78,27 +111,34 @@ class TrainConfig:
     training, or once exact match reaches `target_accuracy` (if set).
     """
 
-    batch_size: int = 128
-    learning_rate: float = 0.01
-    max_samples: int = 200_000
-    max_seconds: float = 600.0
-    target_accuracy: float | None = None
-    seed: int = 0
-    chunk_batches: int = 25
-    eval_samples: int = 500
-    clipnorm: float = 1.0
+    batch_size: int = setting(128, "Batch size", low=1, high=4096, step=16,
+                              help="Examples per training step.")
+    learning_rate: float = setting(0.01, "Learning rate", low=1e-6, high=1.0, step=0.001,
+                                   fmt="%.4f", help="The Adam optimiser's step size.")
+    max_samples: int = setting(200_000, "Samples budget", low=1, high=20_000_000,
+                               step=10_000, help="The most training examples the run may see.")
+    max_seconds: float = setting(600.0, "Time budget (s)", low=1.0, high=24 * 3600.0,
+                                 step=10.0, fmt="%.0f",
+                                 help="The most seconds of training the run may take.")
+    target_accuracy: float | None = setting(
+        None, "Target", low=0.0, high=1.0, step=0.01, fmt="%.2f", unset=0.0,
+        unset_means="no target, train until a budget runs out",
+        help="Stop once this share of outputs is exactly right (0.99 = 99%).")
+    seed: int = setting(0, "Seed", low=0, high=2**31 - 1, step=1,
+                        help="Starts the weights and the training examples; the same seed "
+                             "and settings give the same run.")
+    chunk_batches: int = setting(25, "Batches per chunk", low=1, high=10_000, step=5,
+                                 help="The curves and live predictions update after each "
+                                      "chunk.")
+    eval_samples: int = setting(500, "Scored per chunk", low=1, high=100_000, step=100,
+                                help="Held-out examples scored after each chunk for the "
+                                     "metrics.")
+    clipnorm: float = setting(1.0, "Clip norm", low=0.0, high=1000.0, step=0.5, fmt="%.1f",
+                              help="Gradient clipping: scale each update down to this length "
+                                   "at most. 0: no clipping.")
 
     def __post_init__(self):
-        check_int("Batch size", self.batch_size, 1, 4096)
-        check_float("Learning rate", self.learning_rate, 1e-6, 1.0)
-        check_int("Samples", self.max_samples, 1, 20_000_000)
-        check_float("Time budget (s)", self.max_seconds, 1.0, 24 * 3600.0)
-        if self.target_accuracy is not None:
-            check_float("Target accuracy", self.target_accuracy, 0.0, 1.0)
-        check_int("Seed", self.seed, 0, 2**31 - 1)
-        check_int("Batches per chunk", self.chunk_batches, 1, 10_000)
-        check_int("Evaluation samples", self.eval_samples, 1, 100_000)
-        check_float("Gradient clip norm", self.clipnorm, 0.0, 1000.0)
+        check_fields(self)
 
 
 def from_json(values: dict) -> dict:

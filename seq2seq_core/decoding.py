@@ -1,19 +1,18 @@
-"""Greedy decoding, compiled: batched prediction and the per-step trace the inspector draws.
+"""Greedy decoding: batched prediction and the per-step trace the inspector draws.
 
-The whole decode loop runs inside one `tf.function`, so a traced decode costs a few
-milliseconds rather than one `model.predict` call (~80 ms) per output step.
+The decode loop itself is compiled in `compiled.ModelFunctions`; this module feeds it numpy
+batches and turns its tensors into plain results.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 
 from .budget import EVAL_BATCH as BATCH
-from .inspection import compiled_states, states_from
+from .inspection import states_from
 
 if TYPE_CHECKING:
     from .models import Seq2Seq
@@ -72,109 +71,29 @@ class Greedy:
     attention: np.ndarray | None = None
 
 
-class StepFunctions:
-    """The decoder as two TF functions: `begin(src)` and `step(token, states, memory)`.
-
-    `begin` encodes the source into the decoder's initial states and what attention reads
-    (empty without attention); `step` advances every row by one token and returns the
-    probabilities, new states, the top decoder output and the attention weights.
-    """
-
-    def __init__(self, model: Seq2Seq):
-        self.model = model
-        layers = model.layers
-        self.encoder = model.nets.encoder
-        self.attention = layers.attention
-        self.embed = layers.target_input
-        self.one_hot = not model.config.embedding
-        self.cells = [layer.cell for layer in layers.decoders]
-        self.dense = layers.output
-        self.per_layer = model.nets.n_states
-
-    def begin(self, src):
-        out = self.encoder(src, training=False)
-        memory = self.attention.memory(out[0], src) if self.attention is not None else ()
-        return list(out[1:]), memory
-
-    def step(self, token, states, memory):
-        x = tf.one_hot(token, self.embed.num_tokens) if self.one_hot else self.embed(token)
-        new_states, per = [], self.per_layer
-        for j, cell in enumerate(self.cells):
-            x, st = cell(x, states[j * per:(j + 1) * per], training=False)
-            new_states.extend(st if isinstance(st, (list, tuple)) else [st])
-        h, weights = x, tf.zeros([tf.shape(x)[0], 0])
-        if self.attention is not None:
-            context, w = self.attention.attend(h[:, None, :], memory)
-            x = self.attention.combine(tf.concat([context[:, 0], h], -1))
-            weights = w[:, 0]
-        return self.dense(x), new_states, h, weights
-
-
 class Decoder:
-    """Compiled greedy decoding for one Seq2Seq model."""
+    """Greedy decoding of one model in numpy terms: batches of source ids in, token ids,
+    texts or a per-step Trace out. Cheap to make: the compiled functions live on the model
+    (`model.functions`), so every Decoder of one model shares them."""
 
     def __init__(self, model: Seq2Seq):
         self.model = model
-        self._run = self._compile()
-
-    def _compile(self):
-        nets, task = self.model.nets, self.model.task
-        spec = [tf.TensorSpec([None, task.source_len], tf.int32)]
-        if not self.model.config.feeds_back:
-            probe = nets.probe
-
-            @tf.function(input_signature=spec)
-            def run_repeat(src):
-                probs, seq = probe(src, training=False)
-                empty = tf.zeros([tf.shape(src)[0], task.target_len, 0])
-                return tf.argmax(probs, -1, output_type=tf.int32), probs, seq, empty
-            return run_repeat
-
-        fns = self.steps
-        steps, start = task.target_len, self.model.start_id
-
-        @tf.function(input_signature=spec)
-        def run_feedback(src):
-            states, memory = fns.begin(src)
-            token = tf.fill([tf.shape(src)[0]], start)
-            arrays = [tf.TensorArray(dt, size=steps) for dt in (tf.int32, tf.float32, tf.float32, tf.float32)]
-            for t in tf.range(steps):
-                p, states, h, w = fns.step(token, states, memory)
-                token = tf.argmax(p, -1, output_type=tf.int32)
-                arrays = [a.write(t, v) for a, v in zip(arrays, (token, p, h, w))]
-            toks, probs, hs, ws = (a.stack() for a in arrays)
-            perm = [1, 0, 2]
-            return (tf.transpose(toks), tf.transpose(probs, perm), tf.transpose(hs, perm),
-                    tf.transpose(ws, perm))
-        return run_feedback
-
-    @cached_property
-    def steps(self) -> StepFunctions:
-        return StepFunctions(self.model)
-
-    @cached_property
-    def _trace_fn(self):
-        """Greedy decode and per-step encoder states in one compiled call."""
-        states_fn, run = compiled_states(self.model), self._run
-
-        @tf.function(input_signature=[tf.TensorSpec([None, self.model.task.source_len], tf.int32)])
-        def both(src):
-            return run(src), states_fn(src)
-        return both
+        self.functions = model.functions
 
     def greedy(self, source: np.ndarray) -> Greedy:
         """Decode raw (un-reversed) source ids in batches."""
         src = self.model.prepare_source(np.asarray(source, dtype=np.int32))
-        parts = [self._run(tf.constant(src[i:i + BATCH])) for i in range(0, len(src), BATCH)]
+        run = self.functions.greedy
+        parts = [run(tf.constant(src[i:i + BATCH])) for i in range(0, len(src), BATCH)]
         if not parts:
-            parts = [self._run(tf.zeros([0, self.model.task.source_len], tf.int32))]
+            parts = [run(tf.zeros([0, self.model.task.source_len], tf.int32))]
         return _greedy_from([[t.numpy() for t in p] for p in parts])
 
     def predict_ids(self, source: np.ndarray) -> np.ndarray:
         """Greedy token ids (n, T); keeps only the tokens of each batch, so memory stays
         one batch's probabilities whatever n is."""
         src = self.model.prepare_source(np.asarray(source, dtype=np.int32))
-        parts = [self._run(tf.constant(src[i:i + BATCH]))[0].numpy()
+        parts = [self.functions.greedy(tf.constant(src[i:i + BATCH]))[0].numpy()
                  for i in range(0, len(src), BATCH)]
         if not parts:
             return np.zeros((0, self.model.task.target_len), dtype=np.int32)
@@ -192,7 +111,7 @@ class Decoder:
         clean = task.validate(text)
         source = task.encode_inputs([clean])
         read = self.model.prepare_source(source)
-        decoded, enc_arrays = self._trace_fn(tf.constant(read))
+        decoded, enc_arrays = self.functions.trace(tf.constant(read))
         out = _greedy_from([[t.numpy() for t in decoded]])
         enc = states_from([t.numpy() for t in enc_arrays])
         vocab = task.target_vocab

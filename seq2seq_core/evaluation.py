@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .decoding import Decoder
 from .models import Seq2Seq
 from .tasks import Pairs
 
@@ -42,7 +43,7 @@ def evaluate(model: Seq2Seq, samples: int = 1000, seed: int = 12345,
 def score(model: Seq2Seq, pairs: Pairs, max_mistakes: int = 50) -> Evaluation:
     """Score greedy predictions for given pairs."""
     task = model.task
-    predicted = model.decoder.predict_ids(pairs.source)
+    predicted = Decoder(model).predict_ids(pairs.source)
     right, mask = correct_tokens(model, pairs, predicted)
     exact = (right | ~mask).all(axis=1)
     counts = mask.sum(axis=0)

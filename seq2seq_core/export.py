@@ -11,13 +11,11 @@ from __future__ import annotations
 import textwrap
 from dataclasses import asdict, is_dataclass
 
-from .config import ModelConfig, TrainConfig
+from .config import ATTENTION_NAMES, ModelConfig, TrainConfig
 from .errors import InvalidInput
 from .tasks import REGISTRY, make_task, settings_for
 
 PAIRS_FILE = "pairs.tsv"
-ATTENTION_NAMES = {"bahdanau": "Bahdanau (additive)", "luong": "Luong (general)",
-                   "dot": "Luong (dot product)"}
 
 
 def script_filename(task_name: str) -> str:

@@ -1,5 +1,5 @@
 """Token ids into the vectors a recurrent layer reads: one home for the network builder
-(`models`) and the state inspector (`inspection`), so neither imports the other for it."""
+(`models`) and the compiled state inspector (`compiled`), so neither imports the other for it."""
 from __future__ import annotations
 
 import keras

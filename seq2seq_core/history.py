@@ -25,7 +25,8 @@ from .config import ModelConfig, TrainConfig, from_json
 from .errors import InvalidInput
 from .explain import run_name
 from .model_store import MAX_BYTES as MAX_MODEL_BYTES, KeepModels, ModelStore
-from .tasks import settings_for
+from .status import ACTIVE, ENDED, KEEPS_MODEL, Status
+from .tasks import TaskSettings, settings_for
 
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
@@ -33,9 +34,6 @@ MODELS_DIR = "models"
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
-DONE = ("finished", "stopped", "failed")
-KEEPS = ("finished", "stopped")  # runs that end with a usable model
-ACTIVE = ("running", "paused")
 # A running run that no process has written for this long is taken to be abandoned (its
 # server stopped), so its owner or the teacher may delete it.
 STALE_SECONDS = 15 * 60
@@ -131,7 +129,7 @@ class RunInfo:
     id: int
     name: str
     task: str
-    settings: object
+    settings: TaskSettings
     model_config: ModelConfig
     train_config: TrainConfig
     params: int | None
@@ -197,7 +195,7 @@ class History:
     def start_run(self, task_name: str, settings, model_config: ModelConfig,
                   train_config: TrainConfig, name: str | None = None, params: int | None = None,
                   sweep_id: str | None = None, owner: str | None = None) -> int:
-        """Add a run with status "running" (visible at once) and return its id.
+        """Add a run with status RUNNING (visible at once) and return its id.
 
         `owner` identifies who may rename or delete it (a browser, see ui.identity); a run
         without an owner (command line, older databases) is managed by the teacher only.
@@ -206,7 +204,7 @@ class History:
         row = {"name": "", "task": task_name, "settings": json.dumps(_as_dict(settings)),
                "model_config": json.dumps(model), "train_config": json.dumps(_as_dict(train_config)),
                "arch": model.get("arch"), "cell": model.get("cell"), "units": model.get("units"),
-               "layers": model.get("layers"), "params": params, "status": "running",
+               "layers": model.get("layers"), "params": params, "status": Status.RUNNING,
                "sweep_id": sweep_id, "created": _now(), "owner": owner, "updated": _now()}
         with self._connect() as db, self._write(db):
             cur = db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES "
@@ -243,15 +241,17 @@ class History:
         with self._connect() as db, self._write(db):
             db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, run_id))
 
-    def finish_run(self, run_id: int, status: str = "finished", reason: str = "", error: str = "",
-                   exact_match: float | None = None, token_accuracy: float | None = None) -> None:
-        """Mark a run as ended ("finished", "stopped" or "failed")."""
-        if status not in DONE:
-            raise InvalidInput(f"A run ends as one of {', '.join(DONE)}; got {status!r}.")
+    def finish_run(self, run_id: int, status: str = Status.FINISHED, reason: str = "",
+                   error: str = "", exact_match: float | None = None,
+                   token_accuracy: float | None = None) -> None:
+        """Mark a run as ended (one of ENDED: finished, stopped or failed)."""
+        if status not in ENDED:
+            ends = ", ".join(s for s in Status if s in ENDED)
+            raise InvalidInput(f"A run ends as one of {ends}; got {status!r}.")
         self.set_status(run_id, status, reason, error, exact_match, token_accuracy)
 
     def record_run(self, task_name: str, settings, model_config: ModelConfig,
-                   train_config: TrainConfig, chunks=(), status: str = "finished",
+                   train_config: TrainConfig, chunks=(), status: str = Status.FINISHED,
                    reason: str = "", name: str | None = None, params: int | None = None,
                    sweep_id: str | None = None, owner: str | None = None) -> int:
         """Store a whole, already finished run at once; returns its id."""
@@ -435,6 +435,12 @@ class History:
                              "VALUES (?, ?, ?, ?, ?)", row)
             return int(cur.lastrowid)
 
+    def update_results(self, result_id: int, config, rows) -> None:
+        """Replace the configuration and rows of saved results (a sweep's, as it ends)."""
+        with self._connect() as db, self._write(db):
+            db.execute("UPDATE results SET config=?, rows=? WHERE id=?",
+                       (json.dumps(_as_dict(config)), json.dumps(list(rows)), result_id))
+
     def list_results(self, kind: str) -> pd.DataFrame:
         """Saved tables of one kind, newest first: id, tag, created, config (a dict)."""
         with self._connect() as db:
@@ -483,7 +489,7 @@ class RunRecorder:
                                         owner)
         history._set_live(self.run_id, True)
         self._last_chunk = 0
-        self._status = "running"
+        self._status = Status.RUNNING
         self._lock = threading.Lock()
         self.lost = ""  # why the run is no longer recorded, if it is not
         self.keep = keep
@@ -518,9 +524,9 @@ class RunRecorder:
         with self._lock:
             for record in snap.history:
                 self._add(record)
-            if snap.status in DONE:
+            if snap.status in ENDED:
                 self._end(snap.status, snap.reason, snap.error)
-            elif snap.status != self._status and self._status not in DONE:
+            elif snap.status != self._status and self._status not in ENDED:
                 self._status = snap.status
                 self._guarded(lambda: self.history.set_status(self.run_id, snap.status))
         return snap.status
@@ -529,16 +535,16 @@ class RunRecorder:
         """Record the trainer's remaining chunks and how it ended (after run() returned)."""
         self.sync()
         with self._lock:
-            if self._status not in DONE:  # run() returned but status says otherwise
-                self._end("stopped", self.trainer.reason or "stopped", self.trainer.error)
+            if self._status not in ENDED:  # run() returned but status says otherwise
+                self._end(Status.STOPPED, self.trainer.reason or "stopped", self.trainer.error)
 
     def _end(self, status: str, reason: str, error: str) -> None:
-        if self._status in DONE:
+        if self._status in ENDED:
             return
         self._status = status
         self._guarded(lambda: self.history.finish_run(self.run_id, status, reason, error))
         self.history._set_live(self.run_id, False)
-        if self.keep is not None and status in KEEPS and not self.lost:
+        if self.keep is not None and status in KEEPS_MODEL and not self.lost:
             self._keep_model()
 
     def _keep_model(self) -> None:
@@ -556,7 +562,7 @@ class RunRecorder:
 
     @property
     def ended(self) -> bool:
-        return self._status in DONE
+        return self._status in ENDED
 
 
 def _default_name(task: str, settings, model_config, train_config) -> str:

@@ -11,6 +11,7 @@ from typing import Callable
 
 from .config import ModelConfig, TrainConfig
 from .models import Seq2Seq
+from .status import Status
 from .training import Background, Trainer
 
 
@@ -24,7 +25,7 @@ class Job:
 
 @dataclass(frozen=True)
 class JobProgress:
-    status: str
+    status: Status
     done: int
     total: int
     current: str
@@ -49,7 +50,7 @@ class JobRunner(Background):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._trainer: Trainer | None = None
-        self.done, self.current, self.status, self.error = 0, "", "ready", ""
+        self.done, self.current, self.status, self.error = 0, "", Status.READY, ""
         self.owner: str | None = None  # recorded as the owner of every run it trains
 
     @property
@@ -75,7 +76,7 @@ class JobRunner(Background):
         return self._stop.is_set()
 
     def run(self) -> list[dict]:
-        self.status = "running"
+        self.status = Status.RUNNING
         try:
             for job in self.jobs:
                 if self._stop.is_set():
@@ -85,17 +86,17 @@ class JobRunner(Background):
                 with self._lock:
                     self._rows.extend(rows)
                     self.done += 1
-            self.status = "stopped" if self._stop.is_set() else "finished"
-            if self.status == "finished" and self.on_finish is not None:
+            self.status = Status.STOPPED if self._stop.is_set() else Status.FINISHED
+            if self.status == Status.FINISHED and self.on_finish is not None:
                 self.on_finish(list(self._rows))
         except Exception as err:  # noqa: BLE001 - reported through snapshot()
-            self.status, self.error = "failed", f"{type(err).__name__}: {err}"
+            self.status, self.error = Status.FAILED, f"{type(err).__name__}: {err}"
         self.current = ""
         return list(self._rows)
 
     def start(self) -> None:
         if not self.is_alive:
-            self.status = "running"
+            self.status = Status.RUNNING
             self._launch(self.run, "seq2seq-jobs")
 
     def stop(self) -> None:

@@ -7,7 +7,6 @@ network from its description and loads the saved weights into it (see `persisten
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -17,9 +16,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .budget import decoder_input_size  # noqa: E402
+from .compiled import ModelFunctions  # noqa: E402
 from .config import ModelConfig  # noqa: E402
-from .decoding import Decoder  # noqa: E402
 from .features import token_features  # noqa: E402
+from .layers import AttentionLayers, Layers, Networks  # noqa: E402
 from .tasks import Task  # noqa: E402
 
 RNN = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -41,41 +41,6 @@ class NotEqual(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "value": self.value}
-
-
-@dataclass
-class AttentionLayers:
-    """Attention over the encoder outputs: scoring, projections and the combining layer."""
-
-    score: object
-    query: object | None
-    key: object | None
-    combine: object
-    mask: object
-
-    def memory(self, values, source):
-        """What every decoder step attends over: values, projected keys and the pad mask."""
-        keys = self.key(values) if self.key is not None else values
-        return values, keys, self.mask(source)
-
-    def attend(self, query, memory):
-        """Context vectors and attention weights for queries (batch, steps, units)."""
-        values, keys, mask = memory
-        q = self.query(query) if self.query is not None else query
-        return self.score([q, values, keys], mask=[None, mask], return_attention_scores=True)
-
-
-@dataclass
-class Layers:
-    """The named layers of one network."""
-
-    source_input: object
-    target_input: object
-    encoders: list
-    decoders: list
-    output: object
-    concat_states: list = field(default_factory=list)
-    attention: AttentionLayers | None = None
 
 
 UNROLL_MAX_STEPS = 16
@@ -162,23 +127,6 @@ def _encode(layers: Layers, config: ModelConfig, source):
     return x, all_states
 
 
-@dataclass
-class Networks:
-    """The training model and the inference models that share its weights.
-
-    `probe` returns internals for drawing: for "repeat", the probabilities and the decoder's
-    output sequence; for "attention", the probabilities and the attention weights under
-    teacher forcing. The one-step `step` model is the seeds' inference decoder; the compiled
-    decoding loop steps the same layers' cells directly.
-    """
-
-    train: keras.Model
-    encoder: keras.Model
-    step: keras.Model | None
-    probe: keras.Model | None
-    n_states: int
-
-
 def assemble(task: Task, config: ModelConfig, layers: Layers) -> Networks:
     source = keras.Input((task.source_len,), dtype="int32", name="source")
     top_seq, enc_states = _encode(layers, config, source)
@@ -245,9 +193,11 @@ class Seq2Seq:
         return cls(task, config, build_layers(task, config, seed), seed)
 
     @cached_property
-    def decoder(self) -> Decoder:
-        """The compiled greedy decoder for this model, built on first use."""
-        return Decoder(self)
+    def functions(self) -> ModelFunctions:
+        """Every compiled function of this model (greedy, trace, encoder states, strategy
+        steps), each traced on first use."""
+        return ModelFunctions(self.layers, self.nets, self.config, self.task.source_len,
+                              self.task.target_len, self.start_id)
 
     @property
     def train_model(self) -> keras.Model:

@@ -30,7 +30,7 @@ from .errors import InvalidInput, ModelFileError
 from .model_store import MAX_BYTES, SUFFIX  # noqa: F401 - SUFFIX is part of this API
 from .models import Seq2Seq
 from .tasks import REGISTRY, make_task, settings_for
-from .tasks.limits import check_int
+from .limits import check_int
 
 log = logging.getLogger(__name__)
 

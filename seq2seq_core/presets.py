@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import ModelConfig, TrainConfig
-from .tasks import AdditionSettings, DateSettings, ReverseSettings, TranslationSettings
+from .tasks import (AdditionSettings, DateSettings, ReverseSettings, TaskSettings,
+                    TranslationSettings)
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Preset:
     name: str
     description: str
     task: str
-    settings: object
+    settings: TaskSettings
     model: ModelConfig
     train: TrainConfig
     fast: bool = False

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from .decoding import Decoder, Trace
 from .models import Seq2Seq
+from .vocab import START_LABEL
 
 
 class Stepper:
@@ -140,13 +142,13 @@ class ModelStepper(Stepper):
         task = model.task
         self.source = model.prepare_source(task.encode_inputs([text]))
         self.start, self.end, self.max_steps = model.start_id, task.target_vocab.end, task.target_len
-        fns = _compiled(model)
+        fns = model.functions
         if model.config.feeds_back:
-            states, memory = fns["begin"](tf.constant(self.source))
+            states, memory = fns.begin(tf.constant(self.source))
             self._states = [s.numpy() for s in states]
             self._memory = [m.numpy() for m in memory]
         else:
-            self._table = fns["table"](tf.constant(self.source)).numpy()[0]
+            self._table = fns.table(tf.constant(self.source)).numpy()[0]
 
     def initial(self):
         if not self.model.config.feeds_back:
@@ -159,26 +161,10 @@ class ModelStepper(Stepper):
             return self._table[np.minimum(t, self.max_steps - 1)], [t + 1]
         n = len(tokens)
         memory = [np.repeat(m, n, axis=0) for m in self._memory]
-        probs, new = _compiled(self.model)["step"](
+        probs, new = self.model.functions.step(
             tf.constant(tokens, tf.int32), [tf.constant(s) for s in state],
             [tf.constant(m) for m in memory])
         return probs.numpy(), [s.numpy() for s in new]
-
-
-def _compiled(model: Seq2Seq) -> dict:
-    """Compiled begin/step functions (or the repeat model's probability table), per model."""
-    fns = getattr(model, "_strategy_fns", None)
-    if fns is None:
-        steps = model.decoder.steps
-        if model.config.feeds_back:
-            fns = {"begin": tf.function(steps.begin, reduce_retracing=True),
-                   "step": tf.function(lambda tok, st, mem: steps.step(tok, st, tuple(mem))[:2],
-                                       reduce_retracing=True)}
-        else:
-            probe = model.nets.probe
-            fns = {"table": tf.function(lambda src: probe(src, training=False)[0])}
-        model._strategy_fns = fns
-    return fns
 
 
 @dataclass(frozen=True)
@@ -196,9 +182,8 @@ def _text(model: Seq2Seq, tokens) -> str:
     return model.task.target_text(np.array(tokens, dtype=int))
 
 
-def _probs_of(model: Seq2Seq, text: str, tokens) -> tuple[float, ...]:
+def _probs_of(stepper: Stepper, tokens) -> tuple[float, ...]:
     """The model's probability of each token of a given continuation, step by step."""
-    stepper = ModelStepper(model, text)
     state, prev, out = stepper.initial(), stepper.start, []
     for tok in tokens:
         p, state = stepper.advance(np.array([prev]), state)
@@ -207,62 +192,104 @@ def _probs_of(model: Seq2Seq, text: str, tokens) -> tuple[float, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Greedy, beam search and sampling on one input (`decoded`, in that order), and the
+    beam search itself, every step's beams, so nobody has to run it again to show them."""
+
+    decoded: tuple[Decoded, ...]
+    beam: BeamSearch
+
+
 def compare_strategies(model: Seq2Seq, text: str, width: int = 3, temperature: float = 1.0,
-                       seed: int = 0, alpha: float = 0.7) -> list[Decoded]:
-    """Greedy, beam search and sampling on the same input, with their probabilities."""
-    greedy = model.decoder.trace(text)
+                       seed: int = 0, alpha: float = 0.7,
+                       greedy: Trace | None = None) -> Comparison:
+    """Greedy, beam search and sampling on the same input, with their probabilities.
+
+    `greedy` is a trace of `text` already decoded, if there is one, so it is not decoded again.
+    """
+    greedy = Decoder(model).trace(text) if greedy is None else greedy
     g_tokens = [s.token_id for s in greedy.steps]
     g_probs = tuple(s.probability for s in greedy.steps)
-    beam = beam_search(ModelStepper(model, text), width, alpha).best
-    drawn = sample(ModelStepper(model, text), temperature, seed)
+    stepper = ModelStepper(model, text)  # advancing leaves it as it was: one serves all three
+    beam = beam_search(stepper, width, alpha)
+    best = beam.best
+    drawn = sample(stepper, temperature, seed)
     rows = [("greedy", g_tokens, g_probs),
-            (f"beam search (width {width})", beam.tokens, _probs_of(model, text, beam.tokens)),
+            (f"beam search (width {width})", best.tokens, _probs_of(stepper, best.tokens)),
             (f"sampling (T={temperature:g}, seed {seed})", drawn.tokens, drawn.probabilities)]
     out = []
     for name, tokens, probs in rows:
         logp = float(np.sum(np.log(np.maximum(probs, 1e-12))))
         out.append(Decoded(name, _text(model, tokens), float(np.exp(logp)), logp, tuple(probs)))
-    return out
+    return Comparison(tuple(out), beam)
+
+
+@dataclass(frozen=True)
+class ForcingRow:
+    """One output step under teacher forcing (fed the expected previous token) and free
+    running (fed its own): the token label fed, the one predicted and its probability.
+
+    `expected` is "" past the expected output's end; the free_ fields are "" (probability
+    NaN) past the end of free running's own output.
+    """
+
+    step: int
+    expected: str
+    forced_input: str
+    forced_prediction: str
+    forced_probability: float
+    free_input: str
+    free_prediction: str
+    free_probability: float
+
+    def modes(self) -> dict[str, tuple[str, str, float]]:
+        """(fed, prediction, probability) of "teacher forcing" and of "free running"."""
+        return {"teacher forcing": (self.forced_input, self.forced_prediction,
+                                    self.forced_probability),
+                "free running": (self.free_input, self.free_prediction, self.free_probability)}
 
 
 @dataclass(frozen=True)
 class ForcingComparison:
     """Per-step predictions fed the true previous token vs the model's own.
 
-    `rows` are dicts with: step, expected, forced_input, forced_prediction, forced_probability,
-    free_input, free_prediction, free_probability. `diverges_at` is the first step where the
-    free-running output leaves the expected one (None if it never does).
+    `diverges_at` is the first step where the free-running output leaves the expected one
+    (None if it never does).
     """
 
-    rows: tuple[dict, ...]
+    rows: tuple[ForcingRow, ...]
     diverges_at: int | None
     feeds_back: bool
 
 
-def forcing_comparison(model: Seq2Seq, text: str, expected: str) -> ForcingComparison:
+def forcing_comparison(model: Seq2Seq, text: str, expected: str,
+                       free: Trace | None = None) -> ForcingComparison:
+    """Teacher forcing vs free running on `text`; `free` is a trace of `text` already decoded,
+    if there is one, so it is not decoded again."""
     task, vocab = model.task, model.task.target_vocab
     target = task.encode_targets([expected])
     source = task.encode_inputs([text])
     forced = np.asarray(model.train_model(model.model_inputs(source, target), training=False))[0]
-    free = model.decoder.trace(text)
+    free = Decoder(model).trace(text) if free is None else free
     mask = task.target_mask(target)[0].astype(bool)
     steps = max(int(mask.sum()), len(free.steps))
     prev_true, prev_free, rows, diverges = model.start_id, model.start_id, [], None
 
-    def label(token: int) -> str:
-        return "⟨start⟩" if token == model.start_id and t == 0 else vocab.label(token)
+    def fed(token: int) -> str:
+        return START_LABEL if t == 0 else vocab.label(token)
     for t in range(min(steps, task.target_len)):
         f_tok = int(forced[t].argmax())
         step = free.steps[t] if t < len(free.steps) else None
-        rows.append({
-            "step": t + 1,
-            "expected": vocab.label(target[0, t]) if mask[t] else "",
-            "forced_input": label(prev_true),
-            "forced_prediction": vocab.label(f_tok), "forced_probability": float(forced[t, f_tok]),
-            "free_input": label(prev_free) if step else "",
-            "free_prediction": step.token if step else "",
-            "free_probability": step.probability if step else float("nan"),
-        })
+        rows.append(ForcingRow(
+            step=t + 1,
+            expected=vocab.label(target[0, t]) if mask[t] else "",
+            forced_input=fed(prev_true),
+            forced_prediction=vocab.label(f_tok), forced_probability=float(forced[t, f_tok]),
+            free_input=fed(prev_free) if step else "",
+            free_prediction=step.token if step else "",
+            free_probability=step.probability if step else float("nan"),
+        ))
         if diverges is None and mask[t] and (step is None or step.token_id != target[0, t]):
             diverges = t + 1
         prev_true = int(target[0, t])
@@ -270,6 +297,6 @@ def forcing_comparison(model: Seq2Seq, text: str, expected: str) -> ForcingCompa
     return ForcingComparison(tuple(rows), diverges, model.config.feeds_back)
 
 
-__all__ = ["BeamSearch", "Decoded", "ForcingComparison", "Hypothesis", "ModelStepper",
-           "Sampled", "Stepper", "beam_search", "beam_table", "compare_strategies", "forcing_comparison",
-           "sample"]
+__all__ = ["BeamSearch", "Comparison", "Decoded", "ForcingComparison", "ForcingRow", "Hypothesis",
+           "ModelStepper", "Sampled", "Stepper", "beam_search", "beam_table", "compare_strategies",
+           "forcing_comparison", "sample"]

@@ -13,20 +13,25 @@ results.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
 
-from .config import ModelConfig, TrainConfig
+from .config import CELLS, ModelConfig, TrainConfig
 from .errors import InvalidInput
 from .evaluation import score
 from .jobs import Job, JobRunner, train_recorded
-from .tasks import make_task
-from .tasks.limits import check_choice, check_float, check_int
+from .status import Status
+from .tasks import REGISTRY, make_task
+from .limits import check_int
+from .settings import check_fields, parse_numbers, setting, spec
 
+STUDY_TASKS = ("reverse", "translation")
+TASK_LABELS = {name: REGISTRY[name][1].label for name in STUDY_TASKS}
+COMPARISON_LABELS = {"attention": "without vs with attention",
+                     "reversal": "plain vs reversed source"}
 COMPARISONS = {
     "attention": (("no attention", {"arch": "teacher"}), ("attention", {"arch": "attention"})),
     "reversal": (("source as written", {"reverse_source": False}),
@@ -42,31 +47,39 @@ class StudyConfig:
     edges of the source-length buckets scored.
     """
 
-    task: str = "reverse"
-    comparison: str = "attention"
-    lengths: tuple[int, ...] = (8, 16, 24)
-    units: int = 64
-    cell: str = "lstm"
-    cardinality: int = 10
-    max_seconds: float = 30.0
-    batch_size: int = 128
-    learning_rate: float = 0.01
-    eval_samples: int = 500
-    seed: int = 0
+    task: str = setting("reverse", "Task", choices=STUDY_TASKS, names=TASK_LABELS,
+                        help="Reverse a list of integers, or translate English phrases to "
+                             "French (the phrasebook).")
+    comparison: str = setting(
+        "attention", "Compare", choices=tuple(COMPARISONS), names=COMPARISON_LABELS,
+        help="Attention: the decoder looks back at every encoder state. Reversed source: the "
+             "input is fed backwards.")
+    lengths: tuple[int, ...] = setting((8, 16, 24), "Input lengths", low=2, high=80,
+                                       help="Up to 8 numbers, separated by commas.")
+    units: int = setting(64, "Units", low=4, high=256, step=4,
+                         help="The LSTM size, the same for both variants, so only the trick "
+                              "differs.")
+    cell: str = setting("lstm", "Cell", choices=CELLS)
+    cardinality: int = setting(10, "Cardinality (values 1..n)", low=2, high=100)
+    max_seconds: float = setting(
+        30.0, "Seconds each", low=2.0, high=600.0, step=5.0, fmt="%.0f",
+        help="Training time per model; a model stops early once it gets 99.5% exact match. "
+             "Give each model enough time (20 s or more on a busy machine): with too little "
+             "training both variants fail on long inputs and the comparison says little.")
+    batch_size: int = setting(128, "Batch size", low=1, high=4096)
+    learning_rate: float = setting(0.01, "Learning rate", low=1e-6, high=1.0)
+    eval_samples: int = setting(500, "Evaluation samples", low=50, high=5000)
+    seed: int = setting(0, "Seed", low=0, high=2**31 - 1)
 
     def __post_init__(self):
-        check_choice("Study task", self.task, ("reverse", "translation"))
-        check_choice("Comparison", self.comparison, tuple(COMPARISONS))
+        check_fields(self)
         lengths = tuple(sorted(set(int(x) for x in self.lengths)))
         object.__setattr__(self, "lengths", lengths)
         if not 1 <= len(lengths) <= 8:
             raise InvalidInput("Choose between 1 and 8 lengths.")
+        longest = 40 if self.task == "reverse" else spec(StudyConfig, "lengths").high
         for length in lengths:
-            check_int("Length", length, 2, 40 if self.task == "reverse" else 80)
-        check_int("Units", self.units, 4, 256)
-        check_int("Cardinality", self.cardinality, 2, 100)
-        check_float("Seconds per model", self.max_seconds, 2.0, 600.0)
-        check_int("Evaluation samples", self.eval_samples, 50, 5000)
+            check_int("Length", length, spec(StudyConfig, "lengths").low, longest)
 
     def model_config(self, variant: dict) -> ModelConfig:
         base = ModelConfig(arch="teacher", cell=self.cell, units=self.units)
@@ -88,18 +101,17 @@ class StudyConfig:
                            seed=self.seed)
 
 
-TASK_TITLES = {"reverse": "Reverse", "translation": "Translation"}
 
 
 def study_name(cfg) -> str:
     """A human name for a study (a StudyConfig or its saved dict):
-    "Reverse, lengths 8, 16, 24: no attention vs attention"."""
+    "Reverse integers, lengths 8, 16, 24: no attention vs attention"."""
     get = cfg.get if isinstance(cfg, dict) else lambda k, d=None: getattr(cfg, k, d)
     task, comparison = get("task", "reverse"), get("comparison", "attention")
     lengths = ", ".join(map(str, get("lengths", ()) or ()))
     where = "lengths" if task == "reverse" else "source lengths up to"
     names = " vs ".join(n for n, _ in COMPARISONS.get(comparison, ())) or str(comparison)
-    return f"{TASK_TITLES.get(task, str(task).capitalize())}, {where} {lengths}: {names}"
+    return f"{TASK_LABELS.get(task, str(task).capitalize())}, {where} {lengths}: {names}"
 
 
 def verdict(baseline: str, improved: str, a: float, b: float) -> str:
@@ -125,14 +137,8 @@ def new_tag(cfg: StudyConfig) -> str:
 
 
 def parse_lengths(text: str) -> tuple[int, ...]:
-    """ "4, 8 12" -> (4, 8, 12): the study's lengths as typed (page) or given (CLI);
-    raises InvalidInput for anything but whole numbers."""
-    parts = [p for p in re.split(r"[,;\s]+", text or "") if p]
-    bad = [p for p in parts if not p.isdigit()]
-    if bad:
-        raise InvalidInput(f"Lengths must be whole numbers separated by commas, e.g. "
-                           f"4, 8, 12 (not {bad[0]!r}).")
-    return tuple(int(p) for p in parts)
+    """ "4, 8 12" -> (4, 8, 12): the study's lengths as typed (page) or given (CLI)."""
+    return parse_numbers(text, "lengths")
 
 
 def _reverse_task(cfg: StudyConfig, length: int):
@@ -164,9 +170,9 @@ def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, hi
     """Train one model; None if Stop cut it short (the runner remembers which)."""
     model, trainer, _ = train_recorded(runner, task, model_cfg, cfg.train_config(), history,
                                        name, getattr(runner, "tag", None))
-    if trainer.status == "failed":
+    if trainer.status == Status.FAILED:
         raise RuntimeError(f"training {label} failed: {trainer.error}")
-    if trainer.status == "stopped":
+    if trainer.status == Status.STOPPED:
         if isinstance(runner, StudyRunner):
             runner.cut_short = label
         return None

@@ -11,7 +11,6 @@ SweepConfig and results are saved as results of kind "sweep" (`saved_sweeps`,
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -22,26 +21,88 @@ import pandas as pd
 from .config import ModelConfig, TrainConfig, from_json
 from .errors import InvalidInput
 from .jobs import Job, JobRunner, train_recorded
-from .tasks import REGISTRY, settings_for
+from .status import CellStatus, Status
+from .settings import spec
+from .tasks import REGISTRY, TaskSettings, settings_for
+from .vocab import plural
 
 MAX_VALUES = 5
 MAX_TOTAL_SECONDS = 2 * 3600.0
-# task -> complexity key -> what it means (for labels)
-COMPLEXITY = {
-    "addition": {"n_terms": "number of terms", "largest": "largest number",
-                 "digits": "digits per number"},
-    "reverse": {"n_in": "input length", "n_out": "output length",
-                "cardinality": "distinct values"},
-}
-# complexity key -> its short name in run names ("sweep: addition terms=3, 50 units")
-SHORT = {"n_terms": "terms", "largest": "largest", "digits": "digits", "n_in": "length",
-         "n_out": "output", "cardinality": "values"}
-TASK_TITLES = {"addition": "Addition", "reverse": "Reverse"}
 KIND = "sweep"
-TRAINED = "finished"
+TRAINED = CellStatus.FINISHED
 METRICS = ["params", "exact_match", "token_accuracy", "train_seconds", "samples_seen"]
 RESULT_COLUMNS = ["cell", "complexity", "units", "params", "exact_match", "token_accuracy",
                   "train_seconds", "samples_seen", "reached", "status", "reason", "run_id"]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A task setting a sweep varies, one grid row per value.
+
+    Its label and range come from the setting's Spec; `digits` (d digits per number) is the
+    one derived axis: it sets `largest` to 10**d - 1. With `n_in` the output length shrinks
+    to fit a shorter input.
+    """
+
+    task: str
+    key: str
+    short: str  # its word in run names: "sweep: addition terms=3, 50 units"
+    examples: tuple[int, ...]  # the values the Sweep page proposes
+    field: str = ""  # the settings field it sets, when it is not `key`
+
+    @property
+    def spec(self):
+        return spec(REGISTRY[self.task][0], self.field or self.key)
+
+    @property
+    def label(self) -> str:
+        return "digits per number" if self.key == "digits" else self.spec.label.lower()
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        if self.key == "digits":
+            return 1, len(str(self.spec.high))
+        return int(self.spec.low), int(self.spec.high)
+
+    def settings(self, base, value: int):
+        """The task settings for one value (InvalidInput if they make no sense)."""
+        if self.key == "digits":
+            values = {"largest": 10 ** value - 1}
+        elif self.key == "n_in" and base.mode != "reverse_all":
+            values = {"n_in": value, "n_out": min(base.n_out, value)}
+        else:
+            values = {self.key: value}
+        try:
+            return replace(base, **values)
+        except InvalidInput as err:
+            raise InvalidInput(f"With {self.label} {value}: {err}") from None
+
+    def value_of(self, settings) -> int:
+        """The axis value that task settings stand for (the inverse of `settings`)."""
+        value = getattr(settings, self.field or self.key)
+        return len(str(value)) if self.key == "digits" else int(value)
+
+
+AXES = {
+    "addition": {a.key: a for a in (
+        Axis("addition", "n_terms", "terms", (2, 3, 4)),
+        Axis("addition", "largest", "largest", (10, 50, 100)),
+        Axis("addition", "digits", "digits", (1, 2, 3), field="largest"))},
+    "reverse": {a.key: a for a in (
+        Axis("reverse", "n_in", "length", (4, 6, 8)),
+        Axis("reverse", "n_out", "output", (1, 2, 3)),
+        Axis("reverse", "cardinality", "values", (10, 50, 100)))},
+}
+
+
+def axis(task: str, key: str) -> Axis:
+    """The axis `key` of a task; InvalidInput naming the ones there are."""
+    if task not in AXES:
+        raise InvalidInput(f"A sweep varies a generated task's complexity; choose from: "
+                           f"{', '.join(AXES)} (got {task!r}).")
+    if key not in AXES[task]:
+        raise InvalidInput(f"For {task}, vary one of: {', '.join(AXES[task])} (got {key!r}).")
+    return AXES[task][key]
 
 
 def _check_values(label: str, values, low: int, high: int) -> tuple[int, ...]:
@@ -57,20 +118,6 @@ def _check_values(label: str, values, low: int, high: int) -> tuple[int, ...]:
     return values
 
 
-def cell_settings(task: str, base, key: str, value: int):
-    """The task settings for one complexity value (InvalidInput if they make no sense)."""
-    if key == "digits":
-        values = {"largest": 10 ** value - 1}
-    elif key == "n_in" and base.mode != "reverse_all":
-        values = {"n_in": value, "n_out": min(base.n_out, value)}  # n_out follows a shorter n_in
-    else:
-        values = {key: value}
-    try:
-        return replace(base, **values)
-    except InvalidInput as err:
-        raise InvalidInput(f"With {key} = {value}: {err}") from None
-
-
 def cell_model(base: ModelConfig, units: int) -> ModelConfig:
     """The network for one units value; a repeat decoder keeps its ratio to the encoder."""
     decoder = base.decoder_units
@@ -80,11 +127,6 @@ def cell_model(base: ModelConfig, units: int) -> ModelConfig:
         return replace(base, units=units, decoder_units=decoder)
     except InvalidInput as err:
         raise InvalidInput(f"With {units} units: {err}") from None
-
-
-def plural(n: int, word: str) -> str:
-    """ "1 cell", "2 cells". """
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def when(stamp) -> str:
@@ -103,25 +145,14 @@ def when(stamp) -> str:
 
 def sweep_title(task: str, key: str, complexity_values, units_values) -> str:
     """ "Addition: number of terms 2, 3, 4 × units 25, 50, 100". """
-    label = COMPLEXITY.get(task, {}).get(key, key)
-    return (f"{TASK_TITLES.get(task, str(task).capitalize())}: {label} "
+    return (f"{REGISTRY[task][1].label}: {axis(task, key).label} "
             f"{', '.join(map(str, complexity_values))} × units "
             f"{', '.join(map(str, units_values))}")
 
 
 def cell_name(task: str, key: str, complexity: int, units: int) -> str:
     """A cell's run name in the History: "sweep: addition terms=3, 50 units"."""
-    return f"sweep: {task} {SHORT.get(key, key)}={complexity}, {plural(units, 'unit')}"
-
-
-def parse_cell_name(name: str) -> tuple[str, int] | None:
-    """(complexity key, value) from a cell's run name, new or old style
-    ("sweep 2026...-85da: n_terms=3, units=50"); None if the name says neither."""
-    keys = {k for ks in COMPLEXITY.values() for k in ks} | set(SHORT.values())
-    for word, value in re.findall(r"(\w+)=(\d+)", str(name)):
-        if word in keys:
-            return next((k for k, v in SHORT.items() if v == word), word), int(value)
-    return None
+    return f"sweep: {task} {axis(task, key).short}={complexity}, {plural(units, 'unit')}"
 
 
 @dataclass(frozen=True)
@@ -129,7 +160,7 @@ class Cell:
     index: int
     complexity: int
     units: int
-    settings: object
+    settings: TaskSettings
     model_config: ModelConfig
 
 
@@ -143,7 +174,7 @@ class SweepConfig:
     """
 
     task: str = "addition"
-    settings: object = None
+    settings: TaskSettings | None = None
     complexity_key: str = "n_terms"
     complexity_values: tuple[int, ...] = (2, 3, 4)
     units_values: tuple[int, ...] = (25, 50, 100)
@@ -154,20 +185,16 @@ class SweepConfig:
                                             target_accuracy=0.99))
 
     def __post_init__(self):
-        if self.task not in COMPLEXITY:
-            raise InvalidInput(f"A sweep varies a generated task's complexity; choose from: "
-                               f"{', '.join(COMPLEXITY)} (got {self.task!r}).")
-        keys = COMPLEXITY[self.task]
-        if self.complexity_key not in keys:
-            raise InvalidInput(f"For {self.task}, vary one of: {', '.join(keys)} "
-                               f"(got {self.complexity_key!r}).")
+        varied = axis(self.task, self.complexity_key)
         settings = self.settings if self.settings is not None else settings_for(self.task)
         if not isinstance(settings, REGISTRY[self.task][0]):
             raise InvalidInput(f"The base settings are not {self.task} settings.")
         object.__setattr__(self, "settings", settings)
         object.__setattr__(self, "complexity_values", _check_values(
-            "complexity", self.complexity_values, 1, 99_999))
-        object.__setattr__(self, "units_values", _check_values("units", self.units_values, 1, 1024))
+            varied.label, self.complexity_values, *varied.bounds))
+        units = spec(ModelConfig, "units")
+        object.__setattr__(self, "units_values", _check_values("units", self.units_values,
+                                                               units.low, units.high))
         if not isinstance(self.model_config, ModelConfig) or \
                 not isinstance(self.train_config, TrainConfig):
             raise InvalidInput("A sweep needs a ModelConfig and a TrainConfig.")
@@ -184,8 +211,12 @@ class SweepConfig:
         return len(self.complexity_values) * len(self.units_values)
 
     @property
+    def axis(self) -> Axis:
+        return axis(self.task, self.complexity_key)
+
+    @property
     def complexity_label(self) -> str:
-        return COMPLEXITY[self.task][self.complexity_key]
+        return self.axis.label
 
     @property
     def name(self) -> str:
@@ -218,7 +249,7 @@ class SweepConfig:
         """The grid in training order: simplest problem first, smallest model first."""
         out = []
         for value in self.complexity_values:
-            settings = cell_settings(self.task, self.settings, self.complexity_key, value)
+            settings = self.axis.settings(self.settings, value)
             for units in self.units_values:
                 out.append(Cell(len(out), value, units, settings,
                                 cell_model(self.model_config, units)))
@@ -233,7 +264,7 @@ class SweepProgress:
     the cell Stop interrupted, if any (its run is in the History, its metrics are left out).
     """
 
-    status: str
+    status: Status
     done: int
     total: int
     current: Cell | None
@@ -252,15 +283,17 @@ def new_sweep_id() -> str:
 
 
 class _SweepRunner(JobRunner):
-    """A JobRunner that calls `on_end()` however it ended (finished, stopped or failed)."""
+    """A JobRunner that calls `save()` before its first job and again however it ended
+    (finished, stopped or failed)."""
 
-    def __init__(self, jobs, on_end):
+    def __init__(self, jobs, save):
         super().__init__(jobs)
-        self.on_end = on_end
+        self.save = save
 
     def run(self) -> list[dict]:
+        self.save()
         rows = super().run()
-        self.on_end()
+        self.save()
         return rows
 
 
@@ -273,7 +306,7 @@ class Sweep:
         self.history = history
         self.sweep_id = sweep_id or new_sweep_id()
         self.cells = config.cells()
-        self.result_id: int | None = None  # the saved results, once the sweep has ended
+        self.result_id: int | None = None  # its saved config and results, once it started
         self.save_error = ""
         self.runner = _SweepRunner(
             [Job(f"{config.complexity_key}={c.complexity}, units={c.units}",
@@ -297,10 +330,10 @@ class Sweep:
         return self.runner.is_alive
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return self.runner.status
 
-    def run(self) -> str:
+    def run(self) -> Status:
         """Train every cell in this thread (until stop()); returns the final status."""
         self.runner.run()
         return self.runner.status
@@ -316,42 +349,40 @@ class Sweep:
         return [self._row(cell, trainer, model.count_params(), run_id)]
 
     def _row(self, cell: Cell, trainer, params: int, run_id) -> dict:
-        snap = trainer.snapshot()
-        if snap.status != TRAINED:
-            status = "cut short" if snap.status == "stopped" else snap.status
-            return empty_row(cell.index, cell.complexity, cell.units, status,
-                             snap.reason or snap.error, run_id)
-        last = snap.latest
-        exact = last.exact_match if last else math.nan
-        target = self.config.train_config.target_accuracy
-        return {"cell": cell.index, "complexity": cell.complexity, "units": cell.units,
-                "params": params, "exact_match": exact,
-                "token_accuracy": last.val_token_accuracy if last else math.nan,
-                "train_seconds": snap.train_seconds, "samples_seen": snap.samples_seen,
-                "reached": bool(target is not None and last and exact >= target),
-                "status": TRAINED, "reason": snap.reason, "run_id": run_id}
+        snap, last = trainer.snapshot(), trainer.snapshot().latest
+        return result_row(
+            cell.index, cell.complexity, cell.units, CellStatus.of(snap.status),
+            snap.reason or snap.error, run_id, self.config.train_config.target_accuracy,
+            params=params, exact_match=last.exact_match if last else None,
+            token_accuracy=last.val_token_accuracy if last else None,
+            train_seconds=snap.train_seconds, samples_seen=snap.samples_seen)
 
     def _save(self) -> None:
-        """Keep the config and results in the History (in the sweep's thread, at its end)."""
+        """Keep the config and the results so far in the History: once when the sweep
+        starts (so another session knows what it varies) and again when it ends."""
         if self.history is None:
             return
         try:
             results = self.results()
-            self.result_id = self.history.save_results(KIND, self.config.name, {
-                "sweep_id": self.sweep_id, "status": self.runner.status,
-                "trained": int((results["status"] == TRAINED).sum()), "cells": len(results),
-                "sweep": self.config.to_dict()}, rows_for_json(results))
+            config = {"sweep_id": self.sweep_id, "status": self.runner.status,
+                      "trained": int((results["status"] == TRAINED).sum()),
+                      "cells": len(results), "sweep": self.config.to_dict()}
+            if self.result_id is None:
+                self.result_id = self.history.save_results(KIND, self.config.name, config,
+                                                           rows_for_json(results))
+            else:
+                self.history.update_results(self.result_id, config, rows_for_json(results))
         except Exception as err:  # noqa: BLE001 - the runs are recorded anyway
             self.save_error = f"The sweep's results could not be saved ({err})."
 
     # ---- reading ------------------------------------------------------------------------
     def progress(self) -> SweepProgress:
         snap, trainer = self.runner.snapshot(), self.runner.trainer
-        running = snap.status == "running" and snap.done < len(self.cells)
+        running = snap.status == Status.RUNNING and snap.done < len(self.cells)
         current = self.cells[snap.done] if running else None
         cell_progress = trainer.snapshot().progress if running and trainer is not None else 0.0
-        cut = next((self.cells[r["cell"]] for r in snap.rows if r["status"] == "cut short"),
-                   None)
+        cut = next((self.cells[r["cell"]] for r in snap.rows
+                    if r["status"] == CellStatus.CUT_SHORT), None)
         trained = sum(r["status"] == TRAINED for r in snap.rows)
         return SweepProgress(snap.status, snap.done, len(self.cells), current, cell_progress,
                              snap.error, trained, cut)
@@ -364,18 +395,23 @@ class Sweep:
         """
         snap = self.runner.snapshot()
         done = {r["cell"]: r for r in snap.rows}
-        waiting = "pending" if snap.status in ("ready", "running") else "not run"
-        rows = [done.get(c.index) or empty_row(c.index, c.complexity, c.units, waiting)
+        waiting = CellStatus.NOT_RUN if snap.status.ended else CellStatus.PENDING
+        rows = [done.get(c.index) or result_row(c.index, c.complexity, c.units, waiting)
                 for c in self.cells]
         return _frame(rows, self.config, self.sweep_id)
 
 
-def empty_row(index: int, complexity: int, units: int, status: str, reason: str = "",
-              run_id=None) -> dict:
-    """A cell without results: NaN metrics, never reached."""
-    return {"cell": index, "complexity": complexity, "units": units,
-            **{m: math.nan for m in METRICS}, "reached": False, "status": status,
-            "reason": reason, "run_id": run_id}
+def result_row(index: int, complexity: int, units: int, status: CellStatus, reason: str = "",
+               run_id=None, target: float | None = None, **metrics) -> dict:
+    """One cell of the results (RESULT_COLUMNS). Only a finished cell keeps its metrics
+    (missing ones NaN) and can have reached the target; any other has NaN metrics."""
+    finished = status == TRAINED
+    values = {m: math.nan if not finished or metrics.get(m) is None else metrics[m]
+              for m in METRICS}
+    exact = values["exact_match"]
+    return {"cell": index, "complexity": complexity, "units": units, **values,
+            "reached": bool(finished and target is not None and exact >= target),
+            "status": status, "reason": reason, "run_id": run_id}
 
 
 def _typed(rows, **attrs) -> pd.DataFrame:
@@ -436,44 +472,30 @@ def pivot(results: pd.DataFrame, metric: str = "train_seconds") -> pd.DataFrame:
     return grid
 
 
-def results_from_history(history, sweep_id: str, complexity_key: str) -> pd.DataFrame:
-    """A sweep's results rebuilt from its runs in the History: the fallback for sweeps saved
-    before sweeps kept their config (or still running, or cut off by a restart).
+def results_from_history(history, sweep_id: str, task: str, key: str) -> pd.DataFrame:
+    """A sweep's results rebuilt from its runs in the History: for a sweep still running in
+    another session (or cut off by a restart), and sweeps saved before sweeps kept their
+    config.
 
     The grid is every complexity value x every units value seen; cells without a run are
     "not run", runs that did not finish have NaN metrics ("cut short" for a stopped run).
     """
-    cells = {}
-    task = "addition"
+    varied, cells = axis(task, key), {}
     for run_id in sorted(history.list_runs(sweep_id)["id"]):
         info = history.get(int(run_id))
-        task = info.task
-        value = getattr(info.settings, "largest" if complexity_key == "digits" else complexity_key)
-        if complexity_key == "digits":
-            value = len(str(value))
-        key = (int(value), int(info.model_config.units))
-        if info.status != TRAINED:
-            status = {"stopped": "cut short", "running": "pending"}.get(info.status, info.status)
-            cells[key] = empty_row(0, *key, status, info.reason or info.error, info.id)
-            continue
-        target = info.train_config.target_accuracy
-        exact = math.nan if info.exact_match is None else info.exact_match
-        cells[key] = {"cell": 0, "complexity": key[0], "units": key[1], "params": info.params,
-                      "exact_match": exact,
-                      "token_accuracy": (math.nan if info.token_accuracy is None
-                                         else info.token_accuracy),
-                      "train_seconds": info.train_seconds, "samples_seen": info.samples_seen,
-                      "reached": bool(target is not None and exact >= target),
-                      "status": TRAINED, "reason": info.reason, "run_id": info.id}
+        cell = (varied.value_of(info.settings), int(info.model_config.units))
+        cells[cell] = result_row(
+            0, *cell, CellStatus.of(info.status), info.reason or info.error, info.id,
+            info.train_config.target_accuracy, params=info.params,
+            exact_match=info.exact_match, token_accuracy=info.token_accuracy,
+            train_seconds=info.train_seconds, samples_seen=info.samples_seen)
     values = sorted({c for c, _ in cells})
     units = sorted({u for _, u in cells})
     rows = []
     for c in values:
         for u in units:
-            row = cells.get((c, u)) or empty_row(0, c, u, "not run")
+            row = cells.get((c, u)) or result_row(0, c, u, CellStatus.NOT_RUN)
             rows.append({**row, "cell": len(rows)})
-    return _typed(rows, complexity_key=complexity_key,
-                  complexity_label=COMPLEXITY.get(task, {}).get(complexity_key, complexity_key),
-                  task=task, name=sweep_title(task, complexity_key, values, units),
-                  sweep_id=sweep_id, status="", complexity_values=tuple(values),
-                  units_values=tuple(units))
+    return _typed(rows, complexity_key=key, complexity_label=varied.label, task=task,
+                  name=sweep_title(task, key, values, units), sweep_id=sweep_id, status="",
+                  complexity_values=tuple(values), units_values=tuple(units))

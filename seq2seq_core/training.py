@@ -16,6 +16,7 @@ from .budget import DRAW_ROWS, EVAL_BATCH
 from .config import TrainConfig
 from .evaluation import score
 from .models import Seq2Seq
+from .status import Status
 
 LIVE_SAMPLES = 8
 
@@ -49,7 +50,7 @@ class LivePrediction:
 class Snapshot:
     """A consistent copy of the trainer's state for a page to draw."""
 
-    status: str
+    status: Status
     reason: str
     history: tuple[ChunkRecord, ...]
     live: tuple[LivePrediction, ...]
@@ -115,7 +116,7 @@ class Trainer(Background):
         self.live: list[LivePrediction] = []
         self.samples_seen = 0
         self.train_seconds = 0.0
-        self.status = "ready"
+        self.status = Status.READY
         self.reason = ""
         self.error = ""
 
@@ -236,24 +237,25 @@ class Trainer(Background):
 
     def run(self, on_chunk=None) -> str:
         """Train in this thread until a budget, the target or stop(); returns why it ended."""
-        self.status = "running"
+        self.status = Status.RUNNING
         try:
             while True:
                 self._ctl.running.wait()
                 if self._ctl.stop.is_set():
-                    self.status, self.reason = "stopped", "stopped by the user"
+                    self.status, self.reason = Status.STOPPED, "stopped by the user"
                     break
                 reason = self._done_reason()
                 if reason:
-                    self.status, self.reason = "finished", reason
+                    self.status, self.reason = Status.FINISHED, reason
                     break
-                if self.status == "paused":
-                    self.status = "running"
+                if self.status == Status.PAUSED:
+                    self.status = Status.RUNNING
                 record = self.run_chunk()
                 if on_chunk:
                     on_chunk(record)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
-            self.status, self.reason, self.error = "failed", "training failed", f"{type(err).__name__}: {err}"
+            self.status, self.reason = Status.FAILED, "training failed"
+            self.error = f"{type(err).__name__}: {err}"
         return self.reason
 
     def start(self, on_chunk=None, on_end=None) -> None:
@@ -265,7 +267,7 @@ class Trainer(Background):
             return
         self._ctl.stop.clear()
         self._ctl.running.set()
-        self.status = "running"
+        self.status = Status.RUNNING
 
         def work():
             self.run(on_chunk)
@@ -276,11 +278,11 @@ class Trainer(Background):
     def pause(self) -> None:
         if self.is_alive:
             self._ctl.running.clear()
-            self.status = "paused"
+            self.status = Status.PAUSED
 
     def resume(self) -> None:
-        if self.status == "paused":
-            self.status = "running"
+        if self.status == Status.PAUSED:
+            self.status = Status.RUNNING
         self._ctl.running.set()
 
     def stop(self) -> None:
@@ -297,7 +299,7 @@ class Trainer(Background):
         if history and seen:
             rate = seen / max(secs, 1e-9)
             left = max(0.0, min((cfg.max_samples - seen) / rate, cfg.max_seconds - secs))
-        if self.status in ("finished", "stopped"):
-            progress = 1.0 if self.status == "finished" else progress
+        if self.status in (Status.FINISHED, Status.STOPPED):
+            progress = 1.0 if self.status == Status.FINISHED else progress
             left = 0.0
         return Snapshot(self.status, self.reason, history, live, seen, secs, progress, left, self.error)

@@ -10,6 +10,14 @@ from .errors import InvalidInput
 
 PAD, START, END = "<pad>", "<start>", "<end>"
 _SPECIAL_LABELS = {PAD: "⟨pad⟩", START: "⟨start⟩", END: "⟨end⟩", " ": "␣"}
+PAD_LABEL, START_LABEL = _SPECIAL_LABELS[PAD], _SPECIAL_LABELS[START]
+SPACE_LABEL = _SPECIAL_LABELS[" "]
+PAD_MARK = "·"  # padding where a label must be one character wide: chart axes, heatmap rows
+
+
+def short_label(label: str) -> str:
+    """A token's label for a chart axis or heatmap row: padding as PAD_MARK."""
+    return PAD_MARK if label == PAD_LABEL else label
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -59,6 +67,11 @@ class Vocabulary:
         """A readable label for one id, with special tokens and space made visible."""
         tok = self.tokens[int(token_id)]
         return _SPECIAL_LABELS.get(tok, tok)
+
+    @property
+    def pads_with_space(self) -> bool:
+        """Whether padding is the space character, so it shows as SPACE_LABEL, not PAD_LABEL."""
+        return not self.separator and self.tokens[self.pad] == " "
 
     def split(self, text: str) -> list[str]:
         return text.split() if self.separator else list(text)

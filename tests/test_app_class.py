@@ -62,7 +62,7 @@ def test_two_students_cannot_touch_each_others_work(app_test):
 
     # Alice may not take a second slot: a sweep while she trains.
     alice.switch_page("app_pages/sweep.py").run()
-    alice.session_state["sweep_seconds"] = 5
+    alice.session_state["sweep_seconds"] = 5.0
     alice.run()
     alice.button(key="sweep_start").click().run()
     assert "You are already running a training (Train page)" in errors(alice)

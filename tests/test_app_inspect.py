@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 from seq2seq_core.strategies import forcing_comparison
 
 from conftest import shown
@@ -206,7 +207,7 @@ def test_attention_view_shows_the_weights_and_follows_the_step(attention_model):
     heat = [tables for spec, tables in chart_data(at) if is_attention_heatmap(spec)]
     assert len(heat) == 1, "no attention heatmap"
     rows = heat[0][0]
-    trace = attention_model.decoder.trace("1 2 3 4 5")
+    trace = Decoder(attention_model).trace("1 2 3 4 5")
     assert len(rows) == trace.attention.size
     assert set(rows.loc[rows["current"], "out_step"]) == {0}
     assert rows["weight"].to_numpy() == pytest.approx(trace.attention.reshape(-1), abs=1e-6)

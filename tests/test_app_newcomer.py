@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 from seq2seq_core.history import History
 from seq2seq_core.training import ChunkRecord
 
@@ -51,7 +52,7 @@ def test_a_reload_on_inspect_reopens_the_run_just_trained(app_test, lab_data):
     reopened = again.session_state["model"]
     assert reopened is not trainer.model and reopened.config == trainer.model.config
     text = again.text_input(key="inspect_input").value
-    assert reopened.decoder.predict([text]) == trainer.model.decoder.predict([text])
+    assert Decoder(reopened).predict([text]) == Decoder(trainer.model).predict([text])
     assert "There is no model" not in texts(again.info)
 
 

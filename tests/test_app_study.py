@@ -82,7 +82,7 @@ def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir
     at = page()
     at.text_input(key="study_lengths").input("3").run()
     at.number_input(key="study_units").set_value(16).run()
-    at.number_input(key="study_seconds").set_value(3).run()
+    at.number_input(key="study_seconds").set_value(3.0).run()
     at.button(key="study_start").click().run()
     assert not at.exception and not at.error
     runner = at.session_state["study_runner"]
@@ -125,7 +125,7 @@ def test_stop_counts_finished_models_and_leaves_out_the_one_cut_short(page):
     at = page()
     at.text_input(key="study_lengths").input("3, 20").run()
     at.number_input(key="study_units").set_value(8).run()
-    at.number_input(key="study_seconds").set_value(3).run()
+    at.number_input(key="study_seconds").set_value(3.0).run()
     at.button(key="study_start").click().run()
     runner = at.session_state["study_runner"]
     deadline = time.monotonic() + TIMEOUT
@@ -163,8 +163,8 @@ def test_two_saved_studies_are_two_entries_with_human_names(page):
     labels = at.selectbox(key="study_saved_pick").options
     assert len(labels) == 2 and labels[0] != labels[1]
     assert [label.split(" · ", 1)[1] for label in labels] == [  # after the date, newest first
-        "Reverse, lengths 8: no attention vs attention · 32 units, 30 s",
-        "Reverse, lengths 8: no attention vs attention · 16 units, 30 s"]
+        "Reverse integers, lengths 8: no attention vs attention · 32 units, 30 s",
+        "Reverse integers, lengths 8: no attention vs attention · 16 units, 30 s"]
 
 
 def test_a_study_saved_in_the_history_can_be_shown_again(page):

@@ -11,7 +11,7 @@ from seq2seq_core.history import History
 from seq2seq_core.sweep import Sweep, SweepConfig
 
 SWEEP = {"sweep_values": "2, 3", "sweep_units": "4, 8", "sweep_batch": 8, "sweep_lr": 0.01,
-         "sweep_samples": 10_000_000, "sweep_seconds": 2, "sweep_target": 0.0}
+         "sweep_samples": 10_000_000, "sweep_seconds": 2.0, "sweep_target": 0.0}
 TINY = sc.TrainConfig(batch_size=16, learning_rate=0.01, max_samples=64, chunk_batches=2,
                       eval_samples=16, target_accuracy=0.99)
 
@@ -104,7 +104,8 @@ def test_past_sweeps_have_readable_names_and_studies_stay_out(app_test):
     labels = at.selectbox(key="sweep_past").options
     assert len(labels) == 2, labels  # the studies' runs are no sweep
     assert {label.split(" · ")[0] for label in labels} == {
-        "Reverse: input length 2, 3 × units 4, 8", "Addition: number of terms 2, 3 × units 25"}
+        "Reverse integers: input length (integers) 2, 3 × units 4, 8",
+        "Addition: number of terms 2, 3 × units 25"}
     assert all(len(label.split(" · ")) == 2 and "85da" not in label for label in labels)
     assert sweep.sweep_id in [at.selectbox(key="sweep_past").set_value(sweep.sweep_id).value]
 
@@ -121,9 +122,10 @@ def test_a_reloaded_sweep_takes_its_axis_from_the_saved_config(app_test):
     loaded = at.session_state["sweep_results"]
     assert loaded.attrs["complexity_key"] == "cardinality"
     assert sorted(zip(loaded["complexity"], loaded["units"])) == [(5, 4), (5, 8)]
-    assert any("Reverse: distinct values 5 × units 4, 8" in shown(m.value) for m in at.markdown)
+    assert any("Reverse integers: cardinality (values 1..n) 5 × units 4, 8" in shown(m.value)
+               for m in at.markdown)
     specs = [c.proto.spec for c in charts(at)]
-    assert len(specs) == 2 and all('"distinct values"' in s for s in specs)
+    assert len(specs) == 2 and all('"cardinality (values 1..n)"' in s for s in specs)
 
 
 def test_after_a_reload_the_page_shows_your_last_sweep(app_test):

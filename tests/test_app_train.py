@@ -89,7 +89,7 @@ def test_pause_resume_stop(app_test):
 @pytest.mark.parametrize("values, message", [
     ({"w_reverse_n_out": 5}, "cannot exceed"),
     ({"w_task": "dates", "w_dates_first_year": 2000, "w_dates_last_year": 1990}, "first year"),
-    ({"w_task": "dates", "w_dates_formats": []}, "Unknown date formats"),
+    ({"w_task": "dates", "w_dates_formats": []}, "Formats must be one or more of"),
     ({"w_task": "addition", "w_addition_operators": []}, "Operators must be"),
     ({"w_task": "addition", "w_addition_n_terms": 1, "w_addition_variable_terms": True},
      "at least 2 terms"),
@@ -157,5 +157,30 @@ def test_sweep_stops_trainings_of_closed_sessions():
     assert reg.active() == 1
 
 
-def test_session_is_open_falls_back_outside_streamlit():
-    assert session.session_is_open(None) is None
+def test_session_is_open_asks_the_runtime_and_falls_back_outside_it(monkeypatch):
+    """Outside a Streamlit server nobody can tell, so the sweeper never stops that job;
+    inside one, the runtime's answer decides."""
+    from streamlit import runtime
+
+    class Job:
+        is_alive, stopped = True, False
+        def start(self): pass
+        def stop(self): self.stopped = True
+
+    reg = session.Registry(sweep_seconds=3600, grace_seconds=5)  # the real session_is_open
+    job = Job()
+    reg.register(job, "a closed tab", limit=4)
+    assert session.session_is_open("a closed tab") is None
+    assert reg.sweep(now=1000.0) == [] and reg.sweep(now=2000.0) == [] and not job.stopped
+
+    class Runtime:
+        def is_active_session(self, session_id): return session_id == "an open tab"
+
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", Runtime)
+    assert session.session_is_open("an open tab") is True
+    assert session.session_is_open("a closed tab") is False
+    assert reg.sweep(now=3000.0) == [] and not job.stopped  # closed: the grace period starts
+    assert len(reg.sweep(now=3006.0)) == 1 and job.stopped
+    monkeypatch.setattr(runtime, "get_instance", lambda: 1 / 0)  # internals changed
+    assert session.session_is_open("an open tab") is None

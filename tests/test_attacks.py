@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 from seq2seq_core.persistence import UNREADABLE
 
 import hostile
@@ -187,10 +188,10 @@ def test_truncated_and_odd_archives(reverse_file):
     (lambda m: m.update(seed="7"), "Seed must be a whole number"),
     (lambda m: m.update(task="../../bin/sh"), "unknown task"),
     (lambda m: m.update(format="seq2seq-lab/999"), "Unsupported model file format"),
-    (lambda m: m["settings"].update(cardinality=1e308), "Cardinality must be a whole number"),
+    (lambda m: m["settings"].update(cardinality=1e308), r"Cardinality \(values 1..n\) must be a whole number"),
     (lambda m: m["settings"].update(mode=["reverse"]), "Mode must be one of"),
     (lambda m: m["settings"].update(colour="blue"), "unknown keys: 'colour'"),
-    (lambda m: m["model"].update(units=10**9), "Encoder units must be between"),
+    (lambda m: m["model"].update(units=10**9), "Units must be between"),
     (lambda m: m["model"].update(bidirectional="yes"), "Bidirectional must be true or false"),
     (lambda m: m["model"].update(__class__="os.system"), "unknown keys"),
 ])
@@ -218,7 +219,7 @@ def test_odd_addition_and_dates_settings_in_a_file():
     meta["settings"]["operators"] = 5
     refused(hostile.with_lab(data, meta), "Operators must be text")
     meta["settings"]["operators"] = "+/"
-    refused(hostile.with_lab(data, meta), "Operators must be a non-empty subset")
+    refused(hostile.with_lab(data, meta), "Operators must be one or more of")
 
 
 # ---- safe_mode's job: no code or foreign objects through the Keras config ----------------------
@@ -293,7 +294,7 @@ def test_other_lengths_are_refused_or_exact():
     meta["settings"].update(n_in=7)
     model = sc.from_bytes(hostile.with_lab(data, meta))
     assert model.task.source_len == 7 and model.nets.train.inputs[0].shape[1] == 7
-    assert len(model.decoder.predict(["1 2 3 4 5 6 7"])[0].split()) == 3
+    assert len(Decoder(model).predict(["1 2 3 4 5 6 7"])[0].split()) == 3
 
 
 def test_a_server_refuses_models_larger_than_it_allows(reverse_file):
@@ -351,8 +352,8 @@ def cli(*args, timeout=120):
     (["evaluate", "--model", "x.s2s", "--samples", "-3"], "outside 1..100000"),
     (["train", "--task", "addition", "--set", "operators=5"], "Operators must be text"),
     (["train", "--task", "reverse", "--save", "/no/such/folder/m.s2s"], "does not exist"),
-    (["train", "--task", "reverse", "--set", "units=1e999"], "Encoder units must be"),
-    (["train", "--task", "dates", "--set", "formats=5"], "Date formats must be a list"),
+    (["train", "--task", "reverse", "--set", "units=1e999"], "Units must be"),
+    (["train", "--task", "dates", "--set", "formats=5"], "Formats must be a list"),
     (["predict", "--model", "/etc/passwd", "1 2 3"], "not a zip archive"),
     (["train", "--task", "translation", "--set", "corpus=/no/such.tsv"], "No pairs file"),
     (["predict", "--model", "{bigint}", "1 2 3"], "not valid JSON"),

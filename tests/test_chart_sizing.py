@@ -21,6 +21,7 @@ from seq2seq_core.charts.sizing import (
 )
 from seq2seq_core.decoding import Step, Trace
 from seq2seq_core.inspection import Projection
+from seq2seq_core.strategies import ForcingRow
 from seq2seq_core.training import ChunkRecord
 
 LONG = "reverse digits, 3 layers bidirectional LSTM with attention, lr 0.003 run"
@@ -73,9 +74,7 @@ def trace(units: int = 8) -> Trace:
 
 
 ATTENTION = np.full((4, 5), 0.2)
-FORCING = [{"step": s, "expected": "1", "forced_input": "0", "forced_prediction": "1",
-            "forced_probability": 0.9, "free_input": "0", "free_prediction": "2",
-            "free_probability": 0.5} for s in (1, 2, 3)]
+FORCING = [ForcingRow(s, "1", "0", "1", 0.9, "0", "2", 0.5) for s in (1, 2, 3)]
 PROJECTION = Projection(np.random.default_rng(1).normal(size=(20, 2)), np.array([0.4, 0.2]),
                         [f"in {i}" for i in range(20)], np.arange(20.0), "first integer",
                         np.zeros(4), np.eye(2, 4))

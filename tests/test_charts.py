@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from seq2seq_core.charts import inspection as charts
-from seq2seq_core.decoding import Step, Trace
+from seq2seq_core.decoding import Decoder, Step, Trace
 from seq2seq_core.inspection import Projection
+from seq2seq_core.strategies import ForcingRow
 
 
 def datasets(chart) -> list[list[dict]]:
@@ -145,7 +146,7 @@ def test_charts_draw_a_real_trace():
 
     task = sc.make_task("reverse", n_in=3, n_out=2, cardinality=5)
     model = sc.Seq2Seq.build(task, sc.ModelConfig(units=6))
-    tr = model.decoder.trace("1 2 3", k=3)
+    tr = Decoder(model).trace("1 2 3", k=3)
     assert len(only_rows(charts.step_probabilities(tr.steps[0]))) == 3
     assert len(only_rows(charts.steps_overview(tr, 0))) == 3 * len(tr.steps)
     assert len(only_rows(charts.state_heatmap(tr.encoder_hidden[0], tr.input_tokens))) == 3 * 6
@@ -239,16 +240,10 @@ def test_beam_grid_puts_each_steps_beams_side_by_side():
     assert list(charts.beam_grid([]).columns) == ["step"]
 
 
-FORCING = [
-    {"step": 1, "expected": "3", "forced_input": "⟨start⟩", "forced_prediction": "3",
-     "forced_probability": 0.9, "free_input": "⟨start⟩", "free_prediction": "3",
-     "free_probability": 0.9},
-    {"step": 2, "expected": "9", "forced_input": "3", "forced_prediction": "2",
-     "forced_probability": 0.8, "free_input": "3", "free_prediction": "2",
-     "free_probability": 0.8},
-    {"step": 3, "expected": "1", "forced_input": "9", "forced_prediction": "2",
-     "forced_probability": 0.4, "free_input": "2", "free_prediction": "1",
-     "free_probability": 0.95},
+FORCING = [  # step, expected, then fed/predicted/probability forced, the same free running
+    ForcingRow(1, "3", "⟨start⟩", "3", 0.9, "⟨start⟩", "3", 0.9),
+    ForcingRow(2, "9", "3", "2", 0.8, "3", "2", 0.8),
+    ForcingRow(3, "1", "9", "2", 0.4, "2", "1", 0.95),
 ]
 
 
@@ -263,6 +258,31 @@ def test_forcing_chart_has_both_modes_per_step_and_marks_the_divergence():
     assert [r["fed"] for r in bars if r["mode"] == "teacher forcing"] == ["⟨start⟩", "3", "9"]
     assert rule == [{"step": 2, "label": "free running leaves the expected output"}]
     assert len(datasets(charts.forcing_chart(FORCING))) == 1  # no divergence, no marker
+
+
+def test_forcing_table_puts_both_modes_of_a_step_side_by_side():
+    short = FORCING + [ForcingRow(4, "", "1", "⟨end⟩", 0.7, "", "", float("nan"))]
+    table = charts.forcing_table(short)
+    assert list(table.columns) == [
+        "step", "expected", "teacher forcing: fed", "teacher forcing: predicted",
+        "teacher forcing: probability", "free running: fed", "free running: predicted",
+        "free running: probability"]
+    assert list(table["step"]) == [1, 2, 3, 4]
+    assert list(table["teacher forcing: fed"]) == ["⟨start⟩", "3", "9", "1"]
+    assert list(table["free running: predicted"]) == ["3", "2", "1", ""]
+    assert table["free running: probability"].tolist()[:3] == [0.9, 0.8, 0.95]
+    assert np.isnan(table["free running: probability"].iloc[3])
+    assert "teacher forcing: fed" not in charts.forcing_table(short, feeds_back=False).columns
+
+
+def test_strategy_table_is_the_strategy_charts_data():
+    table = charts.strategy_table(decoded(), expected="b d")
+    assert list(table["right"]) == ["✗", "✓", "✗"]
+    assert list(table["token probabilities"]) == ["60%  50%", "40%  90%", "1%"]
+    chart_rows = only_rows(charts.strategy_probabilities(decoded()))
+    assert [r["log probability"] for r in chart_rows] == pytest.approx(
+        list(table["log probability"]))
+    assert "right" not in charts.strategy_table(decoded()).columns
 
 
 def test_study_chart_has_a_line_per_variant_against_length():

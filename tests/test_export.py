@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.corpus import read_pairs_file
 from seq2seq_core.export import export_script, pairs_tsv, script_filename
 
 # (task, settings, model config) covering the three architectures, the three attention scores, both cells, stacked and
@@ -86,13 +87,14 @@ def test_same_network_and_data_as_the_core(key, tmp_path, monkeypatch, capsys):
     lines = len(text.splitlines())
     assert 120 <= lines <= 300, lines  # short enough to read in one sitting
     assert "import seq2seq_core" not in text and "from seq2seq_core" not in text
-    args = ["--dry-run"]
-    if name == "translation":
-        task = sc.make_task(name, settings)
-        (tmp_path / "pairs.tsv").write_text(pairs_tsv_all(), encoding="utf-8")
-        args.insert(0, str(tmp_path / "pairs.tsv"))
-    else:
-        task = sc.make_task(name, settings)
+    args, corpus = ["--dry-run"], None
+    if name == "translation":  # the script reads a pairs file: the core reads the same one
+        pairs_file = tmp_path / "pairs.tsv"
+        pairs_file.write_text(pairs_tsv_all(), encoding="utf-8")
+        corpus = read_pairs_file(pairs_file)
+        assert [line for line, _ in corpus.skipped] == [1, 3]  # no tab; a repeated source
+        args.insert(0, str(pairs_file))
+    task = sc.make_task(name, settings, corpus)
     ns, out = _run_in_process(path, args, monkeypatch, capsys)
     core = sc.Seq2Seq.build(task, model_cfg)
     if name == "translation":
@@ -108,10 +110,12 @@ def test_same_network_and_data_as_the_core(key, tmp_path, monkeypatch, capsys):
 
 
 def pairs_tsv_all():
-    """The phrasebook as a pairs file, a repeated source and a bad line added."""
+    """The phrasebook as a pairs file: a third column on every line, a first line without a
+    tab, and on line 3 the first pair's source again (the first one counts)."""
     pairs = sc.phrasebook().pairs
-    return "no tab here\n" + "".join(f"{a}\t{b}\textra\n" for a, b in pairs) + \
-        f"{pairs[0][0]}\tduplicate\n"
+    lines = [f"{a}\t{b}\textra" for a, b in pairs]
+    lines.insert(1, f"{pairs[0][0]}\tduplicate")
+    return "\n".join(["no tab here", *lines]) + "\n"
 
 
 def test_translation_pairs_file(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 from seq2seq_core.inspection import encoder_states, pca, project_final_states
 
 
@@ -35,6 +36,6 @@ def test_projection_places_an_input_in_the_same_plane():
     model = sc.Seq2Seq.build(task, sc.ModelConfig(units=16))
     proj = project_final_states(model, n=120, seed=1)
     assert proj.coords.shape == (120, 2) and proj.property_name == "value of the expression"
-    trace = model.decoder.trace(proj.texts[0])
+    trace = Decoder(model).trace(proj.texts[0])
     assert np.allclose(proj.place(trace.final_state["h"]), proj.coords[0], atol=1e-4)
     assert proj.values[0] == int(task.answer(proj.texts[0]))

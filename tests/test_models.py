@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 
 
 def test_seed_003_repeat_model_has_52212_parameters():
@@ -30,7 +31,7 @@ def test_every_option_builds_and_decodes(arch, options):
     probs = np.asarray(model.train_model(model.model_inputs(pairs.source, pairs.target)))
     assert probs.shape == (4, task.target_len, task.target_vocab.size)
     assert np.allclose(probs.sum(-1), 1, atol=1e-4)
-    assert model.decoder.predict_ids(pairs.source).shape == (4, task.target_len)
+    assert Decoder(model).predict_ids(pairs.source).shape == (4, task.target_len)
 
 
 def test_reversed_source_keeps_padding_on_the_left():
@@ -69,7 +70,7 @@ def test_bad_model_settings(values, message):
 def test_attention_weights_are_output_by_input_steps_and_sum_to_one(kind):
     task = sc.make_task("dates")
     model = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", attention=kind, units=8))
-    trace = model.decoder.trace("3 March 2021")
+    trace = Decoder(model).trace("3 March 2021")
     assert trace.attention.shape == (len(trace.steps), task.source_len)
     assert np.allclose(trace.attention.sum(axis=1), 1.0, atol=1e-5)
     padding = np.array([tok == "⟨pad⟩" for tok in trace.input_tokens])

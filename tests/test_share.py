@@ -66,10 +66,10 @@ def test_defaults_and_none():
     ({"units": "many"}, "units='many' must be a whole number"),
     ({"learning_rate": "fast"}, "learning_rate='fast' must be a number"),
     ({"bidirectional": "maybe"}, "bidirectional='maybe' must be 1 or 0"),
-    ({"units": "0"}, "model settings are not valid: Encoder units must be between"),
+    ({"units": "0"}, "model settings are not valid: Units must be between"),
     ({"task": "reverse", "n_in": "2", "n_out": "5"}, "task settings are not valid: Output length"),
-    ({"task": "dates", "formats": "dd/mm/yyyy|nonsense"}, "Unknown date formats"),
-    ({"target_accuracy": "2"}, "training settings are not valid: Target accuracy"),
+    ({"task": "dates", "formats": "dd/mm/yyyy|nonsense"}, "Formats must be one or more of"),
+    ({"target_accuracy": "2"}, "training settings are not valid: Target must be between"),
 ])
 def test_bad_values(params, message):
     with pytest.raises(sc.InvalidInput, match=message):

@@ -59,7 +59,7 @@ def test_finished_study_is_saved_in_the_history(tmp_path):
     runner.run()
     again = History(tmp_path / "h.sqlite3")
     saved = saved_studies(again)
-    assert list(saved["tag"]) == ["Reverse, lengths 3: no attention vs attention"]
+    assert list(saved["tag"]) == ["Reverse integers, lengths 3: no attention vs attention"]
     loaded_cfg, table = load_study(again, int(saved["id"][0]))
     assert loaded_cfg == cfg and len(table) == 2
     runs = again.list_runs(runner.tag)
@@ -74,9 +74,9 @@ def test_every_study_has_its_own_tag():
 
 
 def test_study_names():
-    assert study_name(StudyConfig()) == "Reverse, lengths 8, 16, 24: no attention vs attention"
+    assert study_name(StudyConfig()) == "Reverse integers, lengths 8, 16, 24: no attention vs attention"
     assert study_name({"task": "translation", "comparison": "reversal", "lengths": [8, 12]}) == (
-        "Translation, source lengths up to 8, 12: source as written vs reversed source")
+        "Translation (English → French), source lengths up to 8, 12: source as written vs reversed source")
 
 
 @pytest.mark.parametrize("a,b,words", [
@@ -100,4 +100,4 @@ def test_parse_lengths(text, lengths):
 def test_cli_study_rejects_bad_lengths_with_a_message(capsys):
     from seq2seq_core.cli import main
     assert main(["study", "--lengths", "4,x"]) == 2
-    assert "Lengths must be whole numbers separated by commas" in capsys.readouterr().err
+    assert "The lengths must be whole numbers separated by commas" in capsys.readouterr().err

@@ -9,15 +9,15 @@ import pytest
 
 import seq2seq_core as sc
 from seq2seq_core.history import History
+from seq2seq_core.jobs import Job
 from seq2seq_core.sweep import (
+    AXES,
     RESULT_COLUMNS,
     Sweep,
     SweepConfig,
     cell_model,
     cell_name,
-    cell_settings,
     load_saved,
-    parse_cell_name,
     pivot,
     results_from_history,
     saved_sweeps,
@@ -42,9 +42,15 @@ def test_cells():
     assert [(c.complexity, c.units) for c in cells[:4]] == [(2, 25), (2, 50), (2, 100), (3, 25)]
     assert cells[0].settings.n_terms == 2 and cells[0].model_config.decoder_units == 17
     assert cell_model(sc.ModelConfig(arch="repeat", units=75, decoder_units=50), 150).decoder_units == 100
-    assert cell_settings("addition", sc.settings_for("addition"), "digits", 2).largest == 99
-    rev = cell_settings("reverse", sc.settings_for("reverse", n_out=3), "n_in", 2)
+    digits = AXES["addition"]["digits"]
+    assert digits.settings(sc.settings_for("addition"), 2).largest == 99
+    assert digits.value_of(sc.settings_for("addition", largest=999)) == 3
+    assert digits.bounds == (1, 5) and digits.label == "digits per number"
+    rev = AXES["reverse"]["n_in"].settings(sc.settings_for("reverse", n_out=3), 2)
     assert (rev.n_in, rev.n_out) == (2, 2)
+    with pytest.raises(sc.InvalidInput, match="Number of terms values must be whole numbers "
+                                              "between 1 and 8; got 9"):
+        SweepConfig(complexity_values=(2, 9))
     assert tiny_config(complexity_values=[2, 3]).complexity_values == (2, 3)
 
 
@@ -52,12 +58,12 @@ def test_cells():
     ({"task": "dates"}, "choose from: addition, reverse"),
     ({"complexity_key": "n_terms"}, "For reverse, vary one of: n_in, n_out, cardinality"),
     ({"units_values": (1, 2, 3, 4, 5, 6)}, "Give 1 to 5 units values; got 6"),
-    ({"complexity_values": ()}, "Give 1 to 5 complexity values; got 0"),
+    ({"complexity_values": ()}, r"Give 1 to 5 input length \(integers\) values; got 0"),
     ({"units_values": (8, 8)}, "units values repeat"),
     ({"units_values": (0,)}, "between 1 and 1024; got 0"),
     ({"complexity_values": (2.5,)}, "whole numbers"),
     ({"complexity_key": "n_out", "complexity_values": (2, 9)},
-     r"With n_out = 9: Output length \(9\) cannot exceed input length"),
+     r"With output length 9: Output length \(9\) cannot exceed input length"),
     ({"settings": sc.settings_for("addition")}, "not reverse settings"),
     ({"train_config": sc.TrainConfig(max_seconds=1900)}, "could train for 2.1 hours"),
     ({"model_config": sc.ModelConfig(units=4, arch="repeat", decoder_units=1000),
@@ -89,7 +95,7 @@ def test_small_sweep_lands_in_history(tmp_path):
     assert runs.sort_values("id")["name"].tolist() == [
         "sweep: reverse length=2, 4 units", "sweep: reverse length=2, 8 units",
         "sweep: reverse length=3, 4 units", "sweep: reverse length=3, 8 units"]
-    again = results_from_history(History(history.path), sweep.sweep_id, "n_in")
+    again = results_from_history(History(history.path), sweep.sweep_id, "reverse", "n_in")
     cols = ["complexity", "units", "params", "samples_seen", "run_id", "status"]
     assert again[cols].equals(results[cols])
 
@@ -98,17 +104,27 @@ def test_a_finished_sweep_saves_its_config_and_results(tmp_path):
     history = History(tmp_path / "h.sqlite3")
     cfg = tiny_config(complexity_key="cardinality", complexity_values=(5,), units_values=(4, 8))
     sweep = Sweep(cfg, history)
+    seen_while_training = []
+    train_cell = sweep._train_cell
+
+    def watched(runner, cell):
+        seen_while_training.append(saved_sweeps(History(history.path)))
+        return train_cell(runner, cell)
+    sweep.runner.jobs[0] = Job("first cell", lambda runner: watched(runner, sweep.cells[0]))
     assert sweep.run() == "finished"
+    first = seen_while_training[0]  # saved before its first cell trained: others can read it
+    assert len(first) == 1 and first["config"][0]["status"] == "ready"
+    assert SweepConfig.from_dict(first["config"][0]["sweep"]) == cfg
     saved = saved_sweeps(History(history.path))
     assert len(saved) == 1 and saved["id"][0] == sweep.result_id
-    assert saved["tag"][0] == "Reverse: distinct values 5 × units 4, 8" == cfg.name
+    assert saved["tag"][0] == "Reverse integers: cardinality (values 1..n) 5 × units 4, 8" == cfg.name
     info = saved["config"][0]
     assert (info["sweep_id"], info["status"], info["trained"], info["cells"]) == (
         sweep.sweep_id, "finished", 2, 2)
     config, frame = load_saved(History(history.path), int(saved["id"][0]))
     assert config == cfg
     assert frame.attrs["complexity_key"] == "cardinality"
-    assert frame.attrs["complexity_label"] == "distinct values"
+    assert frame.attrs["complexity_label"] == "cardinality (values 1..n)"
     assert frame.attrs["sweep_id"] == sweep.sweep_id
     cols = ["complexity", "units", "params", "exact_match", "samples_seen", "run_id", "status",
             "reached"]
@@ -164,9 +180,6 @@ def test_names():
     assert SweepConfig().name == "Addition: number of terms 2, 3, 4 × units 25, 50, 100"
     assert cell_name("addition", "n_terms", 3, 50) == "sweep: addition terms=3, 50 units"
     assert cell_name("reverse", "n_in", 2, 1) == "sweep: reverse length=2, 1 unit"
-    assert parse_cell_name("sweep: addition terms=3, 50 units") == ("n_terms", 3)
-    assert parse_cell_name("sweep 20261201-090852-85da: largest=50, units=25") == ("largest", 50)
-    assert parse_cell_name("my renamed run") is None
     stamp = datetime(2026, 12, 1, 9, 8, tzinfo=timezone.utc)
     local = stamp.astimezone()
     assert when(stamp.isoformat()) == f"{local.day} {local:%b} {local.year} {local:%H:%M}" \
@@ -184,7 +197,7 @@ def test_old_sweeps_are_rebuilt_from_their_runs(tmp_path):
                                  name=f"sweep 20261201-090852-85da: n_terms={terms}, "
                                       f"units={units}", sweep_id="20261201-090852-85da")
         history.set_status(run, status, exact_match=0.95)
-    frame = results_from_history(history, "20261201-090852-85da", "n_terms")
+    frame = results_from_history(history, "20261201-090852-85da", "addition", "n_terms")
     assert list(zip(frame.complexity, frame.units, frame.status)) == [
         (2, 25, "finished"), (2, 50, "finished"), (3, 25, "cut short"), (3, 50, "not run")]
     assert frame.exact_match.tolist()[:2] == [0.95, 0.95] and frame.reached[:2].all()

@@ -93,8 +93,8 @@ def test_invalid_inputs_get_clear_messages(name, text, message):
     ("reverse", {"n_in": 0}, "between 1 and 40"),
     ("reverse", {"n_in": 3, "n_out": 5}, "cannot exceed"),
     ("addition", {"largest": 10**9}, "between 1 and 99999"),
-    ("addition", {"operators": "/"}, "subset of"),
-    ("dates", {"formats": ("nonsense",)}, "Unknown date formats"),
+    ("addition", {"operators": "/"}, "one or more of"),
+    ("dates", {"formats": ("nonsense",)}, "Formats must be one or more of"),
     ("translation", {"max_pairs": 5}, "between 10 and 20000"),
     ("reverse", {"bogus": 1}, "has no setting bogus"),
 ])

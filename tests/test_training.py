@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,9 +55,9 @@ def test_trace_matches_batched_prediction(trained):
     task = model.task
     pairs = task.held_out(20, seed=5)
     texts = [task.source_text(row) for row in pairs.source]
-    batched = model.decoder.predict(texts)
+    batched = Decoder(model).predict(texts)
     for text, out in zip(texts, batched):
-        trace = model.decoder.trace(text, k=3)
+        trace = Decoder(model).trace(text, k=3)
         assert trace.output_text == out
         assert len(trace.steps[0].top) == 3
         assert trace.steps[0].top[0][0] == trace.steps[0].token
@@ -66,7 +67,7 @@ def test_trace_matches_batched_prediction(trained):
 
 def test_trace_on_seed_examples():
     model, _, _ = _train("reverse")
-    trace = model.decoder.trace("20 36 40 10 34 28")
+    trace = Decoder(model).trace("20 36 40 10 34 28")
     assert trace.output_text == "40 36 20" == trace.expected
     assert [s.token for s in trace.steps] == ["40", "36", "20"]
     assert trace.encoder_cell is not None and trace.final_state["c"].shape == (128,)
@@ -78,7 +79,8 @@ def test_save_load_round_trip(trained, tmp_path):
     path = sc.save(model, tmp_path / f"{name}.s2s")
     again = sc.load(path)
     pairs = model.task.held_out(50, seed=3)
-    assert np.array_equal(model.decoder.predict_ids(pairs.source), again.decoder.predict_ids(pairs.source))
+    assert np.array_equal(Decoder(model).predict_ids(pairs.source),
+                          Decoder(again).predict_ids(pairs.source))
     assert again.task.describe() == model.task.describe()
 
 

@@ -1,110 +1,90 @@
 """The Train page's settings widgets, their session-state keys, and presets that fill them.
 
-Every widget has a key starting with `w_`. Defaults go into session state before the widget
-is drawn (never both a default and a state value), so a preset can set any of them and the
-values survive page switches (app.py re-asserts them on every run).
+Every widget has a key `w_<field>` (model and training settings) or `w_<task>_<field>` (task
+settings), and is drawn from its setting's Spec (label, range, step, help: see
+`seq2seq_core.settings`). Defaults go into session state before the widget is drawn (never
+both a default and a state value), so a preset can set any of them and the values survive
+page switches (app.py re-asserts them on every run).
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
-from seq2seq_core.presets import Preset
-from seq2seq_core.tasks.dates import FORMATS
-from seq2seq_core.tasks.reverse import MODES
-from seq2seq_core.tasks.translation import held_out_count, pair_length
 from seq2seq_core.history import data_dir
+from seq2seq_core.presets import Preset
+from seq2seq_core.settings import kinds, spec, specs
+from seq2seq_core.tasks import Task
+from seq2seq_core.tasks.translation import TranslationSettings, held_out_count, pair_length
 from seq2seq_core.uploads import KeptUploads
 
 from . import identity
+from .cache import remembered
 from .text import md
 from .training import REPLAY_SECONDS
 
 PREFIX = "w_"
-TASK_LABELS = {"reverse": "Reverse integers", "addition": "Addition",
-               "translation": "Translation (English → French)", "dates": "Dates → ISO"}
-ARCH_LABELS = {"teacher": "Teacher forcing (encoder states → decoder)",
-               "repeat": "Repeat (encoder output repeated for each output step)",
-               "attention": "Attention (teacher forcing + a look back at every input step)"}
-ARCH_HELP = (
-    "**Repeat**: the encoder's last output is copied once per output step and fed to the "
-    "decoder (seeds 000/003).  \n"
-    "**Teacher forcing**: the encoder's final states start the decoder, which reads the "
-    "previous target token at each step (seeds 001/004, the Keras example).  \n"
-    "**Attention**: teacher forcing, plus at every output step the decoder looks back at "
-    "*all* the encoder's outputs and mixes them by learned weights, so the whole input no "
-    "longer has to fit in one final state (Bahdanau et al. 2015; Luong et al. 2015).")
-ATTENTION_LABELS = {"bahdanau": "Bahdanau (additive)", "luong": "Luong (general)",
-                    "dot": "Luong (dot product)"}
-ATTENTION_HELP = (
-    "How the decoder scores each input step against its own state before mixing them:  \n"
-    "**Bahdanau (additive)**: a small feed-forward layer, v·tanh(W·decoder + U·encoder); the "
-    "most weights, works with any sizes.  \n"
-    "**Luong (general)**: a learned projection then a dot product, decoderᵀ·W·encoder.  \n"
-    "**Luong (dot product)**: the plain dot product decoderᵀ·encoder, no extra weights.")
-CELL_LABELS = {"lstm": "LSTM", "gru": "GRU"}
-OPERATORS = ("+", "-", "*")
+CONFIGS = (sc.ModelConfig, sc.TrainConfig)
+SOURCE_KEY = "w_translation_source"  # phrasebook or upload: how the corpus setting is given
 
 
-# Widget key -> (min, max) of the number inputs and sliders (links are checked against them).
-RANGES = {
-    "w_reverse_n_in": (1, 40),
-    "w_reverse_n_out": (1, 40),
-    "w_reverse_cardinality": (2, 500),
-    "w_addition_n_terms": (1, 8),
-    "w_addition_largest": (1, 99_999),
-    "w_translation_max_pairs": (10, 20_000),
-    "w_translation_max_length": (4, 80),
-    "w_translation_holdout": (0.0, 0.5),
-    "w_dates_first_year": (1000, 9999),
-    "w_dates_last_year": (1000, 9999),
-    "w_units": (1, 1024),
-    "w_decoder_units": (0, 2048),
-    "w_layers": (1, 3),
-    "w_embedding": (0, 512),
-    "w_dropout": (0.0, 0.8),
-    "w_batch_size": (1, 4096),
-    "w_learning_rate": (1e-6, 1.0),
-    "w_seed": (0, 2**31 - 1),
-    "w_max_samples": (1, 20_000_000),
-    "w_max_seconds": (1.0, 86_400.0),
-    "w_target": (0.0, 1.0),
-    "w_chunk_batches": (1, 10_000),
-    "w_eval_samples": (1, 100_000),
-    "w_clipnorm": (0.0, 1000.0),
-}
+def widget_key(cls, name: str) -> str:
+    """The session-state key of a setting's widget."""
+    for task, (settings_cls, _) in sc.REGISTRY.items():
+        if cls is settings_cls:
+            return f"{PREFIX}{task}_{name}"
+    return f"{PREFIX}{name}"
+
+
+def _shown(cls, name: str, value):
+    """A setting's value as its widget holds it: None as the Spec's `unset`, a selection as
+    a list in the order of its choices, numbers as the field's own type."""
+    sp, (base, _) = spec(cls, name), kinds(cls)[name]
+    if value is None:
+        return sp.unset
+    if sp.many:
+        return [c for c in sp.choices if c in value] if base is str else list(value)
+    return base(value) if base in (int, float) else value
+
+
+def _read(cls, name: str, value):
+    """The inverse of `_shown`: a widget's value as the dataclass field takes it."""
+    sp, (base, _) = spec(cls, name), kinds(cls)[name]
+    if sp.unset is not None and value == sp.unset:
+        return None
+    if sp.many:
+        return "".join(c for c in sp.choices if c in value) if base is str else tuple(value)
+    return base(value) if base in (int, float, bool) else value
+
+
+def _values(obj) -> dict:
+    cls = type(obj)
+    return {widget_key(cls, name): _shown(cls, name, getattr(obj, name)) for name in specs(cls)
+            if not (cls is TranslationSettings and name == "corpus")}
+
+
+def config_values(task_name: str, settings, m: sc.ModelConfig,
+                  t: sc.TrainConfig | None = None) -> dict:
+    """Widget key -> value for a task's settings, a ModelConfig and (if given) a TrainConfig."""
+    values = {"w_task": task_name, **_values(settings), **_values(m),
+              **(_values(t) if t is not None else {})}
+    if task_name == "translation":
+        values[SOURCE_KEY] = "phrasebook" if settings.corpus == "phrasebook" else "upload"
+    return values
 
 
 def _defaults() -> dict:
     """Widget key -> default value, from the core's dataclass defaults."""
-    rev, add = sc.REGISTRY["reverse"][0](), sc.REGISTRY["addition"][0]()
-    tra, dat = sc.REGISTRY["translation"][0](), sc.REGISTRY["dates"][0]()
-    mc, tc = sc.ModelConfig(), sc.TrainConfig()
-    return {
-        "w_task": "addition",
-        "w_reverse_n_in": rev.n_in, "w_reverse_n_out": rev.n_out,
-        "w_reverse_cardinality": rev.cardinality, "w_reverse_mode": rev.mode,
-        "w_addition_n_terms": add.n_terms, "w_addition_largest": add.largest,
-        "w_addition_operators": list(add.operators),
-        "w_addition_variable_terms": add.variable_terms,
-        "w_translation_source": "phrasebook", "w_translation_max_pairs": tra.max_pairs,
-        "w_translation_holdout": tra.holdout, "w_translation_max_length": tra.max_length,
-        "w_dates_first_year": dat.first_year, "w_dates_last_year": dat.last_year,
-        "w_dates_formats": list(dat.formats),
-        "w_arch": mc.arch, "w_cell": mc.cell, "w_units": mc.units, "w_decoder_units": 0,
-        "w_layers": mc.layers, "w_bidirectional": mc.bidirectional,
-        "w_reverse_source": mc.reverse_source, "w_embedding": mc.embedding,
-        "w_dropout": mc.dropout, "w_attention": mc.attention,
-        "w_batch_size": tc.batch_size, "w_learning_rate": tc.learning_rate,
-        "w_max_samples": tc.max_samples, "w_max_seconds": float(tc.max_seconds),
-        "w_target": 0.0, "w_seed": tc.seed,
-        "w_chunk_batches": tc.chunk_batches, "w_eval_samples": tc.eval_samples,
-        "w_clipnorm": float(tc.clipnorm), "w_lecture_pace": True,
-    }
+    values = {}
+    for settings_cls, _ in sc.REGISTRY.values():
+        values |= _values(settings_cls())
+    return values | config_values("addition", sc.REGISTRY["addition"][0](), sc.ModelConfig(),
+                                  sc.TrainConfig()) | {SOURCE_KEY: "phrasebook",
+                                                       "w_lecture_pace": True}
 
 
 DEFAULTS = _defaults()
@@ -128,33 +108,6 @@ def preset_values(preset: Preset) -> dict:
     return config_values(preset.task, preset.settings, preset.model, preset.train)
 
 
-def config_values(task_name: str, settings, m: sc.ModelConfig, t: sc.TrainConfig) -> dict:
-    """Widget key -> value for a task's settings, a ModelConfig and a TrainConfig."""
-    values = {"w_task": task_name}
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        if task_name == "addition" and f.name == "operators":
-            value = [o for o in OPERATORS if o in value]
-        elif task_name == "dates" and f.name == "formats":
-            value = list(value)
-        elif task_name == "translation" and f.name == "corpus":
-            values["w_translation_source"] = "phrasebook" if value == "phrasebook" else "upload"
-            continue
-        values[f"w_{task_name}_{f.name}"] = value
-    values.update({
-        "w_arch": m.arch, "w_cell": m.cell, "w_units": m.units,
-        "w_decoder_units": m.decoder_units or 0, "w_layers": m.layers,
-        "w_bidirectional": m.bidirectional, "w_reverse_source": m.reverse_source,
-        "w_embedding": m.embedding, "w_dropout": m.dropout, "w_attention": m.attention,
-        "w_batch_size": t.batch_size, "w_learning_rate": t.learning_rate,
-        "w_max_samples": t.max_samples, "w_max_seconds": float(t.max_seconds),
-        "w_target": float(t.target_accuracy or 0.0), "w_seed": t.seed,
-        "w_chunk_batches": t.chunk_batches, "w_eval_samples": t.eval_samples,
-        "w_clipnorm": float(t.clipnorm),
-    })
-    return values
-
-
 def apply_preset(preset: Preset) -> None:
     ensure_defaults()
     for key, value in preset_values(preset).items():
@@ -162,12 +115,45 @@ def apply_preset(preset: Preset) -> None:
     st.session_state["preset"] = preset.name
 
 
+# ---- one widget per setting, from its Spec -------------------------------------------------
+def setting_input(where, cls, name: str, key: str | None = None, radio: bool = False, **kw):
+    """Draw the widget a setting's Spec describes in `where` (st, a column or a container).
+
+    `key` defaults to the Train page's key; keywords override the Spec's (another label,
+    `format_func`, `disabled`...)."""
+    sp, (base, _) = spec(cls, name), kinds(cls)[name]
+    kw = {"key": key or widget_key(cls, name), "help": sp.form_help or None, **kw}
+    label = kw.pop("label", sp.label)
+    if sp.choices:
+        kw.setdefault("format_func", sp.name_of)
+        if sp.many:
+            return where.multiselect(label, list(sp.choices), **kw)
+        if radio:
+            return where.radio(label, list(sp.choices), **kw)
+        return where.selectbox(label, list(sp.choices), **kw)
+    if base is bool:
+        return where.checkbox(label, **kw)
+    low, high = sp.bounds
+    kw.setdefault("step", sp.step)
+    if sp.slider:
+        return where.slider(label, low, high, **kw)
+    kw.setdefault("format", sp.fmt)
+    return where.number_input(label, low, high, **kw)
+
+
+def from_widgets(cls, skip: tuple[str, ...] = (), **values):
+    """`cls` built from its widgets' values (InvalidInput if they do not make one)."""
+    read = {name: _read(cls, name, st.session_state[widget_key(cls, name)])
+            for name in specs(cls) if name not in skip and name not in values}
+    return cls(**read, **values)
+
+
 # ---- widgets -> core objects -------------------------------------------------------------
 @dataclass(frozen=True)
 class Choice:
     """What the widgets describe: a task (or the error that prevents one) and two configs."""
 
-    task: object | None = None
+    task: Task | None = None
     model_config: sc.ModelConfig | None = None
     train_config: sc.TrainConfig | None = None
     task_error: str = ""
@@ -189,62 +175,36 @@ def s(key: str):
     return st.session_state[key]
 
 
-def task_widgets() -> tuple[object | None, str, str]:
+def task_label(name: str) -> str:
+    return sc.REGISTRY[name][1].label
+
+
+def _grid(cls, names, columns: int = 2) -> None:
+    """The settings `names` of `cls`, filled into `columns` columns row by row."""
+    cols = st.columns(columns)
+    for i, name in enumerate(names):
+        setting_input(cols[i % columns], cls, name)
+
+
+def task_widgets() -> tuple[Task | None, str, str]:
     """Draw the task's settings widgets; returns (task or None, error message, corpus key)."""
-    name = st.selectbox("Task", list(TASK_LABELS), format_func=TASK_LABELS.get, key="w_task")
-    cls = sc.REGISTRY[name][1]
-    st.caption(cls.summary)
+    name = st.selectbox("Task", list(sc.REGISTRY), format_func=task_label, key="w_task")
+    settings_cls = sc.REGISTRY[name][0]
+    st.caption(sc.REGISTRY[name][1].summary)
     corpus, corpus_key = None, ""
     try:
-        if name == "reverse":
-            c1, c2 = st.columns(2)
-            c1.number_input("Input length (integers)", *RANGES["w_reverse_n_in"], step=1, key="w_reverse_n_in")
-            c2.number_input("Output length", *RANGES["w_reverse_n_out"], step=1, key="w_reverse_n_out")
-            c1.number_input("Cardinality (values 1..n)", *RANGES["w_reverse_cardinality"], step=1,
-                            key="w_reverse_cardinality")
-            c2.selectbox("Mode", MODES, key="w_reverse_mode",
-                         help="reverse: first n reversed; echo: first n copied; "
-                              "reverse_all: the whole input reversed.")
-            settings = sc.settings_for(name, n_in=int(s("w_reverse_n_in")),
-                                       n_out=int(s("w_reverse_n_out")),
-                                       cardinality=int(s("w_reverse_cardinality")),
-                                       mode=s("w_reverse_mode"))
-        elif name == "addition":
-            c1, c2 = st.columns(2)
-            c1.number_input("Number of terms", *RANGES["w_addition_n_terms"], step=1, key="w_addition_n_terms")
-            c2.number_input("Largest number", *RANGES["w_addition_largest"], step=1, key="w_addition_largest")
-            c1.multiselect("Operators", OPERATORS, key="w_addition_operators")
-            c2.checkbox("Vary the terms", key="w_addition_variable_terms",
-                        help="Each example has between 2 and *Number of terms* numbers.")
-            ops = "".join(o for o in OPERATORS if o in s("w_addition_operators"))
-            settings = sc.settings_for(name, n_terms=int(s("w_addition_n_terms")),
-                                       largest=int(s("w_addition_largest")), operators=ops,
-                                       variable_terms=bool(s("w_addition_variable_terms")))
-        elif name == "translation":
+        if name == "translation":
             corpus, corpus_key = corpus_widgets()
-            c1, c2, c3 = st.columns(3)
-            c1.number_input("Number of pairs", *RANGES["w_translation_max_pairs"], step=10, key="w_translation_max_pairs")
-            c2.number_input("Longest sentence", *RANGES["w_translation_max_length"], step=1,
-                            key="w_translation_max_length",
-                            help="Pairs whose English or French side has more characters are "
-                                 "left out.")
-            c3.slider("Held-out share", *RANGES["w_translation_holdout"], step=0.05, key="w_translation_holdout",
-                      help="0 trains on every pair and scores memorisation, as the Keras "
-                           "example does.")
-            settings = sc.settings_for(name, corpus=corpus.name if corpus else "phrasebook",
-                                       max_pairs=int(s("w_translation_max_pairs")),
-                                       holdout=float(s("w_translation_holdout")),
-                                       max_length=int(s("w_translation_max_length")))
-            if corpus is None and s("w_translation_source") == "upload":
+            _grid(settings_cls, ("max_pairs", "max_length", "holdout"), columns=3)
+            settings = from_widgets(settings_cls, corpus=corpus.name if corpus else "phrasebook")
+            if corpus is None and s(SOURCE_KEY) == "upload":
                 return None, "Upload a sentence-pair file, or choose the built-in phrasebook.", ""
         else:
-            c1, c2 = st.columns(2)
-            c1.number_input("First year", *RANGES["w_dates_first_year"], step=1, key="w_dates_first_year")
-            c2.number_input("Last year", *RANGES["w_dates_last_year"], step=1, key="w_dates_last_year")
-            st.multiselect("Formats", list(FORMATS), key="w_dates_formats")
-            settings = sc.settings_for(name, first_year=int(s("w_dates_first_year")),
-                                       last_year=int(s("w_dates_last_year")),
-                                       formats=tuple(s("w_dates_formats")))
+            wide = [n for n, sp in specs(settings_cls).items() if len(sp.choices) > 3 and sp.many]
+            _grid(settings_cls, [n for n in specs(settings_cls) if n not in wide])
+            for field_name in wide:
+                setting_input(st, settings_cls, field_name)
+            settings = from_widgets(settings_cls)
         task = _cached_task(name, settings, corpus, corpus_key)
     except sc.InvalidInput as err:
         return None, str(err), corpus_key
@@ -253,13 +213,8 @@ def task_widgets() -> tuple[object | None, str, str]:
 
 def _cached_task(name, settings, corpus, corpus_key):
     """Tasks are cheap except translation's vocabulary; keep the last one per session."""
-    key = (name, repr(settings), corpus_key)
-    cached = st.session_state.get("_task_cache")
-    if cached and cached[0] == key:
-        return cached[1]
-    task = sc.make_task(name, settings, corpus=corpus)
-    st.session_state["_task_cache"] = (key, task)
-    return task
+    return remembered("_task_cache", (name, repr(settings), corpus_key),
+                      lambda: sc.make_task(name, settings, corpus=corpus))
 
 
 def corpus_widgets():
@@ -338,8 +293,8 @@ def pairs_used_note(corpus) -> None:
     split = f" ({used - held:,} to train on, {held:,} held out to score)" if held else ""
     st.info(f"Training uses **{used:,} of the {len(corpus):,} pairs**{split}: "
             f"{'; '.join(why)}.", icon=":material/filter_alt:")
-    top_length = RANGES["w_translation_max_length"][1]
-    most = min(sum(1 for n in lengths if n <= top_length), RANGES["w_translation_max_pairs"][1])
+    top_length, top_pairs = _top("max_length"), _top("max_pairs")
+    most = min(sum(1 for n in lengths if n <= top_length), top_pairs)
     if most > used:
         st.button(f"Use {'all ' if most == len(corpus) else ''}{most:,} pairs",
                   key="btn_use_all_pairs", on_click=use_all_pairs, args=(corpus,),
@@ -347,14 +302,16 @@ def pairs_used_note(corpus) -> None:
                        "More pairs need a longer training to learn.")
 
 
+def _top(name: str) -> int:
+    return spec(TranslationSettings, name).high
+
+
 def use_all_pairs(corpus) -> None:
-    top_length = RANGES["w_translation_max_length"][1]
     lengths = [pair_length(p) for p in corpus.pairs]
-    st.session_state["w_translation_max_length"] = max(
-        RANGES["w_translation_max_length"][0], min(top_length, max(lengths)))
-    every = sum(1 for n in lengths if n <= top_length)
-    st.session_state["w_translation_max_pairs"] = max(
-        RANGES["w_translation_max_pairs"][0], min(every, RANGES["w_translation_max_pairs"][1]))
+    length, pairs = spec(TranslationSettings, "max_length"), spec(TranslationSettings, "max_pairs")
+    st.session_state["w_translation_max_length"] = max(length.low, min(length.high, max(lengths)))
+    every = sum(1 for n in lengths if n <= length.high)
+    st.session_state["w_translation_max_pairs"] = max(pairs.low, min(every, pairs.high))
 
 
 def skipped_note(corpus) -> None:
@@ -371,84 +328,43 @@ def skipped_note(corpus) -> None:
 
 
 def model_widgets() -> tuple[sc.ModelConfig | None, str]:
-    st.radio("Architecture", list(ARCH_LABELS), format_func=ARCH_LABELS.get, key="w_arch",
-             help=ARCH_HELP)
+    m = sc.ModelConfig
+    setting_input(st, m, "arch", radio=True)
     if s("w_arch") == "attention":
-        st.selectbox("Attention score", list(ATTENTION_LABELS), format_func=ATTENTION_LABELS.get,
-                     key="w_attention", help=ATTENTION_HELP)
-    c1, c2, c3 = st.columns(3)
-    c1.selectbox("Cell", list(CELL_LABELS), format_func=CELL_LABELS.get, key="w_cell")
-    c2.number_input("Units", *RANGES["w_units"], step=1, key="w_units")
+        setting_input(st, m, "attention")
     repeat = s("w_arch") == "repeat"
-    if repeat:
-        c3.number_input("Decoder units", *RANGES["w_decoder_units"], step=1, key="w_decoder_units",
-                        help="0: the same as the encoder's units.")
-    else:
-        c3.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
+    c1, c2, c3 = st.columns(3)
     d1, d2, d3 = st.columns(3)
+    setting_input(c1, m, "cell")
+    setting_input(c2, m, "units")
     if repeat:
-        d1.number_input("Layers", *RANGES["w_layers"], step=1, key="w_layers")
-    d2.number_input("Embedding", *RANGES["w_embedding"], step=1, key="w_embedding",
-                    help="Size of a learned vector per token. 0: one-hot input (a vector with "
-                         "a single 1 per token), as in the seeds.")
-    d3.slider("Dropout", *RANGES["w_dropout"], step=0.05, key="w_dropout")
-    st.checkbox("Bidirectional", key="w_bidirectional",
-                help="The encoder reads the input both left to right and right to left.")
-    st.checkbox("Reversed source", key="w_reverse_source",
-                help="Feed the input backwards (Sutskever et al. 2014): its first tokens end up "
-                     "next to the first tokens of the output.")
+        setting_input(c3, m, "decoder_units")
+    setting_input(d1 if repeat else c3, m, "layers")
+    setting_input(d2, m, "embedding")
+    setting_input(d3, m, "dropout")
+    setting_input(st, m, "bidirectional")
+    setting_input(st, m, "reverse_source")
     try:
-        dec = int(s("w_decoder_units")) if repeat and int(s("w_decoder_units")) > 0 else None
-        config = sc.ModelConfig(arch=s("w_arch"), cell=s("w_cell"), units=int(s("w_units")),
-                                decoder_units=dec, layers=int(s("w_layers")),
-                                bidirectional=bool(s("w_bidirectional")),
-                                reverse_source=bool(s("w_reverse_source")),
-                                embedding=int(s("w_embedding")), dropout=float(s("w_dropout")),
-                                attention=s("w_attention"))
+        config = from_widgets(m, skip=() if repeat else ("decoder_units",))
     except sc.InvalidInput as err:
         return None, str(err)
     return config, ""
 
 
 def train_widgets() -> tuple[sc.TrainConfig | None, str]:
-    c1, c2, c3 = st.columns(3)
-    c1.number_input("Batch size", *RANGES["w_batch_size"], step=16, key="w_batch_size")
-    c2.number_input("Learning rate", *RANGES["w_learning_rate"], step=0.001, format="%.4f", key="w_learning_rate")
-    c3.number_input("Seed", *RANGES["w_seed"], step=1, key="w_seed")
-    d1, d2, d3 = st.columns(3)
-    d1.number_input("Samples budget", *RANGES["w_max_samples"], step=10_000, key="w_max_samples")
-    d2.number_input("Time budget (s)", *RANGES["w_max_seconds"], step=10.0, format="%.0f",
-                    key="w_max_seconds")
-    d3.number_input("Target", *RANGES["w_target"], step=0.01, format="%.2f",
-                    key="w_target",
-                    help="Stop once this share of outputs is exactly right (0.99 = 99%). "
-                         "0: no target, train until a budget runs out.")
+    t = sc.TrainConfig
+    for col, name in zip(st.columns(3) + st.columns(3),
+                         ("batch_size", "learning_rate", "seed", "max_samples", "max_seconds",
+                          "target_accuracy")):
+        setting_input(col, t, name)
     st.toggle("Lecture pace", key="w_lecture_pace",
               help=f"A run that finishes in under {REPLAY_SECONDS:.0f} s is replayed chunk by "
                    "chunk, so a class can watch the curves and the numbers change.")
     with st.expander("More training settings"):
-        f1, f2, f3 = st.columns(3)
-        f1.number_input("Batches per chunk", *RANGES["w_chunk_batches"], step=5,
-                        key="w_chunk_batches",
-                        help="The curves and live predictions update after each chunk.")
-        f2.number_input("Scored per chunk", *RANGES["w_eval_samples"], step=100,
-                        key="w_eval_samples",
-                        help="Held-out examples scored after each chunk for the metrics.")
-        f3.number_input("Clip norm", *RANGES["w_clipnorm"], step=0.5,
-                        format="%.1f", key="w_clipnorm",
-                        help="Gradient clipping: scale each update down to this length at "
-                             "most. 0: no clipping.")
+        for col, name in zip(st.columns(3), ("chunk_batches", "eval_samples", "clipnorm")):
+            setting_input(col, t, name)
     try:
-        target = float(s("w_target"))
-        config = sc.TrainConfig(batch_size=int(s("w_batch_size")),
-                                learning_rate=float(s("w_learning_rate")),
-                                max_samples=int(s("w_max_samples")),
-                                max_seconds=float(s("w_max_seconds")),
-                                target_accuracy=target if target > 0 else None,
-                                seed=int(s("w_seed")),
-                                chunk_batches=int(s("w_chunk_batches")),
-                                eval_samples=int(s("w_eval_samples")),
-                                clipnorm=float(s("w_clipnorm")))
+        config = from_widgets(t)
     except sc.InvalidInput as err:
         return None, str(err)
     return config, ""

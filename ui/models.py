@@ -14,6 +14,7 @@ import seq2seq_core as sc
 from seq2seq_core.explain import describe_model
 
 from . import current, form, training
+from .cache import remembered
 from .session import TrainingCapReached, job_slot, limits
 from .text import md
 
@@ -27,11 +28,7 @@ def file_name(model: sc.Seq2Seq) -> str:
 
 def model_bytes(model: sc.Seq2Seq) -> bytes:
     """The saved file of `model`, made once per model (saving takes a moment)."""
-    cached = st.session_state.get("_model_bytes")
-    if cached is None or cached[0] is not model:
-        cached = (model, sc.to_bytes(model))
-        st.session_state["_model_bytes"] = cached
-    return cached[1]
+    return remembered("_model_bytes", model, lambda: sc.to_bytes(model))
 
 
 def incompatibility(model: sc.Seq2Seq, task) -> str:
@@ -40,9 +37,8 @@ def incompatibility(model: sc.Seq2Seq, task) -> str:
         return "Fix the task settings first."
     mine = model.task
     if mine.name != task.name:
-        labels = form.TASK_LABELS
-        return (f"This model was trained on **{labels.get(mine.name, mine.title)}**, but the "
-                f"Task above is **{labels.get(task.name, task.title)}**: a model can only "
+        return (f"This model was trained on **{mine.label}**, but the "
+                f"Task above is **{task.label}**: a model can only "
                 "continue on the task it learned.")
     if (mine.source_vocab, mine.target_vocab) != (task.source_vocab, task.target_vocab):
         return ("The Task above uses a different vocabulary (other symbols) than the one "
@@ -58,13 +54,9 @@ def incompatibility(model: sc.Seq2Seq, task) -> str:
 
 def use_model_settings(model: sc.Seq2Seq) -> None:
     """Fill the Task and Network widgets from the model (training settings are kept)."""
-    values = form.config_values(model.task.name, model.task.settings, model.config,
-                                sc.TrainConfig())
-    for key, value in values.items():
-        if key.startswith(("w_task", f"w_{model.task.name}_", "w_arch", "w_cell", "w_units",
-                           "w_decoder_units", "w_layers", "w_bidirectional",
-                           "w_reverse_source", "w_embedding", "w_dropout", "w_attention")):
-            st.session_state[key] = value
+    for key, value in form.config_values(model.task.name, model.task.settings,
+                                         model.config).items():
+        st.session_state[key] = value
     st.session_state.pop("preset", None)
 
 

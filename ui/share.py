@@ -21,28 +21,10 @@ WRITTEN = "_query_written"
 NOTICE = "_link_notice"
 
 
-def _query_key(widget_key: str) -> str:
-    """The link parameter behind a widget key (w_units -> units, w_target -> target_accuracy)."""
-    name = widget_key[len(form.PREFIX):]
-    for task in sc.REGISTRY:
-        if name.startswith(f"{task}_"):
-            return name[len(task) + 1:]
-    return {"target": "target_accuracy"}.get(name, name)
-
-
 def link_values(params: dict) -> dict:
     """Widget key -> value for a link's query parameters. Raises InvalidInput naming the
-    bad parameter (unknown task, a value of the wrong type, out of the widgets' range)."""
-    task_name, settings, model_config, train_config = share.from_query(params)
-    values = form.config_values(task_name, settings, model_config, train_config)
-    for key, value in values.items():
-        if key not in form.RANGES or value is None:
-            continue
-        low, high = form.RANGES[key]
-        if not low <= value <= high:
-            raise sc.InvalidInput(f"Link parameter {_query_key(key)}={value!r} is outside the "
-                                  f"range the page offers ({low:g} to {high:g}).")
-    return values
+    bad parameter (unknown task, a value of the wrong type or outside its setting's range)."""
+    return form.config_values(*share.from_query(params))
 
 
 def apply_link() -> None:

@@ -11,19 +11,19 @@ import streamlit as st
 
 from seq2seq_core.budget import check_runs
 from seq2seq_core.errors import InvalidInput
+from seq2seq_core.status import ENDED, Status
 from seq2seq_core.sweep import (
-    COMPLEXITY,
-    TASK_TITLES,
+    AXES,
     Sweep,
     SweepConfig,
     load_saved,
-    parse_cell_name,
-    plural,
     results_from_history,
     saved_sweeps,
     sweep_title,
     when,
 )
+from seq2seq_core.tasks import REGISTRY
+from seq2seq_core.vocab import plural
 
 from . import identity
 from .history import get_history
@@ -31,7 +31,6 @@ from .session import limits, start_job
 
 SWEEP = "sweep_obj"
 RESULTS = "sweep_results"
-ACTIVE = ("ready", "running")
 
 
 def current() -> Sweep | None:
@@ -40,7 +39,7 @@ def current() -> Sweep | None:
 
 def is_running() -> bool:
     s = current()
-    return s is not None and (s.is_alive or s.status == "running")
+    return s is not None and (s.is_alive or s.status == Status.RUNNING)
 
 
 def start(config: SweepConfig) -> str:
@@ -108,55 +107,56 @@ def _sweep_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _saved_label(tag: str, created, config: dict) -> str:
     label = f"{tag} · {when(created)}"
-    trained, cells = config.get("trained"), config.get("cells")
-    if config.get("status") != "finished" and trained is not None and cells:
-        label += f" · {config.get('status')}, {trained} of {plural(cells, 'cell')} trained"
+    status, trained, cells = config.get("status"), config.get("trained"), config.get("cells")
+    if status not in ENDED:
+        label += " · in progress"
+    elif status != Status.FINISHED and trained is not None and cells:
+        label += f" · {status}, {trained} of {plural(cells, 'cell')} trained"
     return label
 
 
 def _runs_label(runs: pd.DataFrame) -> str:
-    """A name for a sweep known only by its runs (saved before sweeps kept their config)."""
-    task = str(runs["task"].iloc[0])
-    parsed = [parse_cell_name(n) for n in runs["name"]]
-    if parsed and all(parsed) and len({k for k, _ in parsed}) == 1:
-        title = sweep_title(task, parsed[0][0], sorted({v for _, v in parsed}),
-                            sorted({int(u) for u in runs["units"].dropna()}))
-    else:
-        title = f"{TASK_TITLES.get(task, task.capitalize())} sweep, {plural(len(runs), 'cell')}"
-    label = f"{title} · {when(runs['created'].min())}"
-    if (runs["status"] == "running").any():
-        label += " · in progress"
-    return label
-
-
-def complexity_key_of(sweep_id: str) -> str:
-    """Which setting a sweep known only by its runs varied: from its run names, else from
-    the settings that differ between its runs (the fallback for sweeps saved before sweeps
-    kept their config)."""
+    """A name for a sweep known only by its runs (saved before sweeps kept their config):
+    what it varied, from the settings that differ between its runs."""
     history = get_history()
-    runs = history.list_runs(sweep_id)
-    for name in runs["name"]:
-        if parsed := parse_cell_name(name):
-            return parsed[0]
     infos = [history.get(int(i)) for i in runs["id"]]
+    task = infos[0].task
+    if task in AXES:
+        key = varied_setting(infos)
+        values = {AXES[task][key].value_of(i.settings) for i in infos}
+        title = sweep_title(task, key, sorted(values),
+                            sorted({int(i.model_config.units) for i in infos}))
+    else:
+        title = f"{REGISTRY[task][1].label if task in REGISTRY else task} sweep"
+    return f"{title} · {when(runs['created'].min())}"
+
+
+def varied_setting(infos) -> str:
+    """Which axis a sweep known only by its runs varied: the one whose value differs
+    between its runs (the first axis of its task if none does)."""
     task = infos[0].task if infos else "addition"
-    for key in COMPLEXITY.get(task, {}):
-        field = "largest" if key == "digits" else key
-        if len({getattr(i.settings, field, None) for i in infos}) > 1:
+    axes = AXES.get(task, AXES["addition"])
+    for key, ax in axes.items():
+        if len({ax.value_of(i.settings) for i in infos}) > 1:
             return key
-    return next(iter(COMPLEXITY.get(task, {"n_terms": ""})))
+    return next(iter(axes))
 
 
 def load_past(sweep_id: str) -> pd.DataFrame:
-    """A past sweep's results: from its saved config and table, else rebuilt from its runs."""
+    """A past sweep's results: its saved table (rebuilt from its runs while it still runs
+    somewhere), or, for a sweep saved before sweeps kept their config, from its runs."""
     history = get_history()
-    saved = saved_sweeps(history)
-    for r in saved.itertuples():
+    for r in saved_sweeps(history).itertuples():
         if r.config.get("sweep_id") == sweep_id:
-            frame = load_saved(history, int(r.id))[1]
+            config, frame = load_saved(history, int(r.id))
+            if r.config.get("status") not in ENDED:
+                frame = results_from_history(history, sweep_id, config.task,
+                                             config.complexity_key)
             frame.attrs["when"] = when(r.created)
             return frame
     runs = history.list_runs(sweep_id)
-    frame = results_from_history(history, sweep_id, complexity_key_of(sweep_id))
+    infos = [history.get(int(i)) for i in runs["id"]]
+    task = infos[0].task if infos else "addition"
+    frame = results_from_history(history, sweep_id, task, varied_setting(infos))
     frame.attrs["when"] = when(runs["created"].min()) if len(runs) else ""
     return frame

@@ -24,7 +24,6 @@ TRAINER = "trainer"
 RECORDER = "recorder"
 DRAFT = "_draft_model"
 REPLAY = "_replay"
-ACTIVE = ("running", "paused")
 # Lecture pace: a run that trained faster than this is replayed, chunk by chunk, at about
 # REPLAY_CHUNK_SECONDS a chunk (within REPLAY_SECONDS), so a class sees it learn.
 REPLAY_SECONDS = 20.0
@@ -43,7 +42,7 @@ def recorder_note() -> str:
 
 def is_active() -> bool:
     t = trainer()
-    return t is not None and t.status in ACTIVE
+    return t is not None and t.status.active
 
 
 def cost(choice) -> tuple[Cost | None, str]:
@@ -125,7 +124,7 @@ def stop() -> None:
 def publish_if_done() -> bool:
     """Hand a finished or stopped run's model to the Inspect page (once). True if it did now."""
     t = trainer()
-    if t is None or t.status not in ("finished", "stopped") or t.is_alive:
+    if t is None or not t.status.keeps_model or t.is_alive:
         return False
     if st.session_state.get("_published") is t:
         return False
@@ -141,7 +140,7 @@ def publish_if_done() -> bool:
 def start_replay(t: sc.Trainer) -> None:
     """Replay a fast finished run at lecture pace, if the Train page asks for that."""
     snap = t.snapshot()
-    if st.session_state.get("w_lecture_pace") and snap.status == "finished" \
+    if st.session_state.get("w_lecture_pace") and snap.status == sc.Status.FINISHED \
             and snap.train_seconds < REPLAY_SECONDS and len(snap.history) > 1:
         seconds = min(REPLAY_SECONDS, REPLAY_CHUNK_SECONDS * len(snap.history))
         st.session_state[REPLAY] = (t, time.monotonic(), seconds)

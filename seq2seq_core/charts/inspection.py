@@ -14,6 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..vocab import PAD_LABEL, short_label
 from .sizing import (
     LEGEND_LINES,
     ROW_MIN,
@@ -232,14 +233,6 @@ def per_position_accuracy(per_position: Sequence[float], height: int = 220) -> a
 
 
 # ---- attention ---------------------------------------------------------------------------------
-PAD_LABELS = ("⟨pad⟩",)
-
-
-def _short(token: str) -> str:
-    """Axis label for a token: padding as "·"."""
-    return "·" if token in PAD_LABELS else token
-
-
 def attention_rows(attention: np.ndarray, input_tokens: Sequence[str],
                    output_tokens: Sequence[str], current: int | None = None,
                    drop_padding: bool = True) -> pd.DataFrame:
@@ -257,9 +250,9 @@ def attention_rows(attention: np.ndarray, input_tokens: Sequence[str],
         raise ValueError(f"labels ({len(output_tokens)} outputs, {len(input_tokens)} inputs) do "
                          f"not match the {n_out}x{n_in} attention matrix")
     keep = [i for i, t in enumerate(input_tokens)
-            if not (drop_padding and t in PAD_LABELS)] or list(range(n_in))
-    rows = [(o, output_tokens[o], i, _short(input_tokens[i]), float(weights[o, i]), o == current)
-            for o in range(n_out) for i in keep]
+            if not (drop_padding and t == PAD_LABEL)] or list(range(n_in))
+    rows = [(o, output_tokens[o], i, short_label(input_tokens[i]), float(weights[o, i]),
+             o == current) for o in range(n_out) for i in keep]
     return pd.DataFrame(rows, columns=["out_step", "output", "in_step", "input", "weight",
                                        "current"])
 
@@ -276,10 +269,10 @@ def attention_heatmap(attention: np.ndarray, input_tokens: Sequence[str],
     data = attention_rows(attention, input_tokens, output_tokens, current, drop_padding)
     in_steps = sorted(set(data["in_step"]))
     n_out, n_in = len(output_tokens), len(in_steps)
-    in_labels = {int(i): _short(input_tokens[i]) for i in in_steps}
+    in_labels = {int(i): short_label(input_tokens[i]) for i in in_steps}
     in_expr = f"{json.dumps({str(k): v for k, v in in_labels.items()}, ensure_ascii=False)}" \
               f"[''+datum.value]"
-    out_expr = _label_expr([_short(t) for t in output_tokens])
+    out_expr = _label_expr([short_label(t) for t in output_tokens])
     big = n_in <= 24 and n_out <= 24
     font = 16 if n_in <= 16 else 12
     base = alt.Chart(data).encode(
@@ -318,8 +311,8 @@ def _step_weights(weights: np.ndarray, input_tokens: Sequence[str],
     if len(input_tokens) != len(w):
         raise ValueError(f"{len(input_tokens)} input labels for {len(w)} weights")
     keep = [i for i, t in enumerate(input_tokens)
-            if not (drop_padding and t in PAD_LABELS)] or list(range(len(w)))
-    return pd.DataFrame({"in_step": keep, "input": [_short(input_tokens[i]) for i in keep],
+            if not (drop_padding and t == PAD_LABEL)] or list(range(len(w)))
+    return pd.DataFrame({"in_step": keep, "input": [short_label(input_tokens[i]) for i in keep],
                          "weight": w[keep]})
 
 
@@ -329,7 +322,7 @@ def attention_step(weights: np.ndarray, input_tokens: Sequence[str], title: str 
     data = _step_weights(weights, input_tokens, drop_padding)
     keep = list(data["in_step"])
     data["strongest"] = data["weight"] == data["weight"].max()
-    labels = {str(i): _short(input_tokens[i]) for i in keep}
+    labels = {str(i): short_label(input_tokens[i]) for i in keep}
     expr = f"{json.dumps(labels, ensure_ascii=False)}[''+datum.value]"
     base = alt.Chart(data).encode(
         x=alt.X("in_step:O", title="input token",
@@ -367,14 +360,20 @@ def attended_input(weights: np.ndarray, input_tokens: Sequence[str],
 
 
 # ---- decoding strategies ---------------------------------------------------------------------
-def strategy_rows(decoded: Sequence) -> pd.DataFrame:
-    """One row per strategy: strategy, output, probability, log_prob."""
-    return pd.DataFrame({
+def strategy_table(decoded: Sequence, expected: str | None = None) -> pd.DataFrame:
+    """One row per strategy (`strategies.Decoded`): strategy, output, probability, log
+    probability, token probabilities and, where the expected output is known, right (✓/✗)."""
+    table = pd.DataFrame({
         "strategy": [d.strategy for d in decoded],
         "output": [d.text for d in decoded],
         "probability": [float(d.probability) for d in decoded],
-        "log_prob": [float(d.log_prob) for d in decoded],
+        "log probability": [float(d.log_prob) for d in decoded],
+        "token probabilities": ["  ".join(f"{p:.0%}" for p in d.token_probabilities)
+                                for d in decoded],
     })
+    if expected is not None:
+        table["right"] = ["✓" if d.text == expected else "✗" for d in decoded]
+    return table
 
 
 SHORT_OUTPUT = 12  # characters of an output written on the strategy chart
@@ -382,7 +381,7 @@ SHORT_OUTPUT = 12  # characters of an output written on the strategy chart
 
 def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
     """Horizontal bars of each strategy's sequence probability, labelled with its output."""
-    data = strategy_rows(decoded)
+    data = strategy_table(decoded)
     data["order"] = np.arange(len(data))
     # A short output is written beside its probability; a long one only in the table and
     # the tooltip. Labels of long bars sit inside them, so none runs past the plot.
@@ -397,7 +396,7 @@ def strategy_probabilities(decoded: Sequence) -> alt.LayerChart:
                 title="probability of the whole output", axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("strategy:N"), alt.Tooltip("output:N"),
                  alt.Tooltip("probability:Q", format=".2%"),
-                 alt.Tooltip("log_prob:Q", title="log probability", format=".3f")],
+                 alt.Tooltip("log probability:Q", format=".3f")],
     )
     bars = base.mark_bar(color=ACCENT)
     outside = base.transform_filter("!datum.inside").mark_text(
@@ -426,30 +425,42 @@ def beam_grid(rows: Sequence[dict]) -> pd.DataFrame:
 
 
 # ---- teacher forcing vs free running ----------------------------------------------------------
-def forcing_rows(rows: Sequence[dict]) -> pd.DataFrame:
-    """Long table of a forcing comparison: step, mode, fed, prediction, probability, right."""
-    out = []
-    for r in rows:
-        for mode, prefix in (("teacher forcing", "forced"), ("free running", "free")):
-            pred = r[f"{prefix}_prediction"]
-            if pred == "" and mode == "free running":
-                continue
-            out.append({"step": int(r["step"]), "mode": mode, "fed": r[f"{prefix}_input"],
-                        "prediction": pred, "probability": float(r[f"{prefix}_probability"]),
-                        "right": bool(r["expected"]) and pred == r["expected"]})
-    return pd.DataFrame(out, columns=["step", "mode", "fed", "prediction", "probability",
-                                      "right"])
-
-
 FORCING_COLORS = {"teacher forcing": ACCENT, "free running": HIGHLIGHT}
+FORCING_COLUMNS = {"fed": "fed", "prediction": "predicted", "probability": "probability"}
 
 
-def forcing_chart(rows: Sequence[dict], diverges_at: int | None = None,
+def forcing_rows(rows: Sequence) -> pd.DataFrame:
+    """Long table of a forcing comparison (`strategies.ForcingRow`s), one row per step and
+    mode: step, expected, mode, fed, prediction, probability, right. Steps past the end of
+    free running's output have no free-running row."""
+    out = [{"step": int(r.step), "expected": r.expected, "mode": mode, "fed": fed,
+            "prediction": pred, "probability": float(prob),
+            "right": bool(r.expected) and pred == r.expected}
+           for r in rows for mode, (fed, pred, prob) in r.modes().items() if pred]
+    return pd.DataFrame(out, columns=["step", "expected", "mode", *FORCING_COLUMNS, "right"])
+
+
+def forcing_table(rows: Sequence, feeds_back: bool = True) -> pd.DataFrame:
+    """`forcing_rows` side by side, one row per step: step, expected, then "teacher forcing:
+    fed/predicted/probability" and the same for free running. Without feedback no token is
+    fed, so there are no "fed" columns."""
+    long = forcing_rows(rows)
+    parts = [long.pivot(index=["step", "expected"], columns="mode", values=value)
+             .add_suffix(f": {name}") for value, name in FORCING_COLUMNS.items()]
+    columns = [f"{mode}: {name}" for mode in FORCING_COLORS for name in FORCING_COLUMNS.values()
+               if feeds_back or name != "fed"]
+    table = pd.concat(parts, axis=1).reindex(columns=columns).rename_axis(columns=None)
+    text = [c for c in columns if not c.endswith("probability")]
+    table[text] = table[text].fillna("")
+    return table.reset_index()
+
+
+def forcing_chart(rows: Sequence, diverges_at: int | None = None,
                   height: int = 260) -> alt.LayerChart:
-    """Probability of each step's prediction with the true previous token fed in (teacher
-    forcing) and with the model's own (free running); labels are the predicted tokens,
-    hollow points wrong ones, and a dashed rule marks the first step where free running
-    leaves the expected output."""
+    """Probability of each step's prediction (`rows` are `strategies.ForcingRow`s) with the
+    true previous token fed in (teacher forcing) and with the model's own (free running);
+    labels are the predicted tokens, hollow points wrong ones, and a dashed rule marks the
+    first step where free running leaves the expected output."""
     data = forcing_rows(rows)
     n = int(data["step"].max()) if len(data) else 1
     color = alt.Color("mode:N", title=None,

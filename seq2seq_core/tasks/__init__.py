@@ -10,6 +10,8 @@ from .dates import DateSettings, DateTask
 from .reverse import ReverseSettings, ReverseTask
 from .translation import TranslationSettings, TranslationTask
 
+TaskSettings = ReverseSettings | AdditionSettings | TranslationSettings | DateSettings
+
 REGISTRY = {
     "reverse": (ReverseSettings, ReverseTask),
     "addition": (AdditionSettings, AdditionTask),
@@ -18,7 +20,7 @@ REGISTRY = {
 }
 
 
-def settings_for(name: str, **values):
+def settings_for(name: str, **values) -> TaskSettings:
     """The task's settings dataclass built from `values`; unknown keys get a clear error."""
     if name not in REGISTRY:
         raise InvalidInput(f"Unknown task {name!r}; choose from: {', '.join(REGISTRY)}.")
@@ -31,12 +33,12 @@ def settings_for(name: str, **values):
     return cls(**values)
 
 
-def make_task(name: str, settings=None, corpus=None, **values) -> Task:
+def make_task(name: str, settings: TaskSettings | None = None, corpus=None, **values) -> Task:
     """Build a task by name from a settings object or keyword values."""
     settings = settings if settings is not None else settings_for(name, **values)
     task_cls = REGISTRY[name][1]
     return task_cls(settings, corpus) if name == "translation" else task_cls(settings)
 
 
-__all__ = ["REGISTRY", "Example", "Pairs", "Task", "make_task", "settings_for",
+__all__ = ["REGISTRY", "Example", "Pairs", "Task", "TaskSettings", "make_task", "settings_for",
            "AdditionSettings", "DateSettings", "ReverseSettings", "TranslationSettings"]

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..vocab import Vocabulary, and_list, plural
 from .base import Pairs, Task, check_length
-from .limits import check_bool, check_int, check_text
+from ..settings import check_fields, setting
 
 DIGITS = "0123456789"
 ALLOWED_OPERATORS = "+-*"
@@ -23,19 +23,17 @@ class AdditionSettings:
     With `variable_terms`, each example has between 2 and `n_terms` terms.
     """
 
-    n_terms: int = 3
-    largest: int = 10
-    operators: str = "+"
-    variable_terms: bool = False
+    n_terms: int = setting(3, "Number of terms", low=1, high=8, step=1)
+    largest: int = setting(10, "Largest number", low=1, high=99_999, step=1)
+    operators: str = setting("+", "Operators", choices=tuple(ALLOWED_OPERATORS), many=True,
+                             help="Each operator between two numbers is drawn from these.")
+    variable_terms: bool = setting(False, "Vary the terms",
+                                   help="Each example has between 2 and *Number of terms* "
+                                        "numbers.")
 
     def __post_init__(self):
-        check_int("Number of terms", self.n_terms, 1, 8)
-        check_int("Largest number", self.largest, 1, 99_999)
-        ops = check_text("Operators", self.operators, len(ALLOWED_OPERATORS))
-        check_bool("Variable number of terms", self.variable_terms)
-        if not ops or any(o not in ALLOWED_OPERATORS for o in ops) or len(set(ops)) != len(ops):
-            raise InvalidInput(f"Operators must be a non-empty subset of '{ALLOWED_OPERATORS}'; "
-                               f"got {ops!r}.")
+        check_fields(self)
+        ops = self.operators
         if self.variable_terms and self.n_terms < 2:
             raise InvalidInput("A variable number of terms needs at least 2 terms.")
         if "*" in ops and len(str(self.largest ** self.n_terms)) > 24:
@@ -89,6 +87,8 @@ def title_for(operators: str) -> str:
 
 class AdditionTask(Task):
     name = "addition"
+    label = "Addition"
+    settings: AdditionSettings
     title = title_for(AdditionSettings.operators)
     summary = ("The source is an expression such as ' 3+10', left-padded with spaces; the "
                "target is its value as characters ('13'). The original example (seed 003) "

@@ -42,7 +42,7 @@ class Example:
 class Task(ABC):
     """A sequence-to-sequence problem.
 
-    Subclasses set `name`, `title`, `summary`, `settings`, the two vocabularies and the
+    Subclasses set `name`, `label`, `title`, `summary`, `settings`, the two vocabularies and the
     lengths, and implement `sample`, `validate` and `answer`. `outside` and
     `possible_inputs` say how a typed input and the task's inputs relate to what a model
     learned; messages say where each limit comes from through `_limit_origin` and
@@ -50,6 +50,7 @@ class Task(ABC):
     """
 
     name: str
+    label: str  # the task's short name in pickers ("Addition")
     title: str
     summary: str
     generated: bool = True

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..vocab import PAD, Vocabulary, and_list
 from .base import Pairs, Task, check_length
-from .limits import check_int, check_texts
+from ..settings import check_fields, setting
 
 MONTHS = np.array(calendar.month_name[1:])
 MONTHS_SHORT = np.array(calendar.month_abbr[1:])
@@ -64,21 +64,17 @@ class DateSettings:
     two-digit format is used.
     """
 
-    first_year: int = 1950
-    last_year: int = 2049
-    formats: tuple[str, ...] = tuple(FORMATS)
+    first_year: int = setting(1950, "First year", low=1000, high=9999, step=1)
+    last_year: int = setting(2049, "Last year", low=1000, high=9999, step=1)
+    formats: tuple[str, ...] = setting(tuple(FORMATS), "Formats", choices=tuple(FORMATS),
+                                       many=True,
+                                       help="The ways of writing a date the inputs use.")
 
     def __post_init__(self):
-        check_int("First year", self.first_year, 1000, 9999)
-        check_int("Last year", self.last_year, 1000, 9999)
+        check_fields(self)
         if self.first_year > self.last_year:
             raise InvalidInput("The first year must not come after the last year.")
-        formats = check_texts("Date formats", self.formats, len(FORMATS), 40)
-        object.__setattr__(self, "formats", formats)
-        unknown = [f for f in formats if f not in FORMATS]
-        if not formats or unknown:
-            raise InvalidInput(f"Unknown date formats {unknown}; choose from: {', '.join(FORMATS)}.")
-        two_digit = any("yy" in f and "yyyy" not in f for f in formats)
+        two_digit = any("yy" in f and "yyyy" not in f for f in self.formats)
         if two_digit and (self.first_year < 1950 or self.last_year > 2049):
             raise InvalidInput("Two-digit year formats need years within 1950-2049.")
 
@@ -94,6 +90,8 @@ def format_dates(days: np.ndarray, fmt: str) -> np.ndarray:
 
 class DateTask(Task):
     name = "dates"
+    label = "Dates → ISO"
+    settings: DateSettings
     title = "Dates to ISO format"
     summary = ("The source is a date as people write it ('3 March 2021', 'Mar 3, 21', "
                "'03/03/2021', 'Wednesday, March 3rd 2021'); the target is '2021-03-03'. "

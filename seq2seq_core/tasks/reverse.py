@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..vocab import Vocabulary, plural, shown_tokens
 from .base import Pairs, Task, check_length
-from .limits import check_choice, check_int
+from ..settings import check_fields, setting
 
 MODES = ("reverse", "echo", "reverse_all")
 
@@ -22,16 +22,17 @@ class ReverseSettings:
     so the one-hot width is cardinality + 1 (seed 001 uses 50 -> width 51).
     """
 
-    n_in: int = 6
-    n_out: int = 3
-    cardinality: int = 50
-    mode: str = "reverse"
+    n_in: int = setting(6, "Input length (integers)", low=1, high=40, step=1)
+    n_out: int = setting(3, "Output length", low=1, high=40, step=1,
+                         help="How many integers the target has (reverse and echo).")
+    cardinality: int = setting(50, "Cardinality (values 1..n)", low=2, high=500, step=1,
+                               help="How many different integers a source may hold.")
+    mode: str = setting("reverse", "Mode", choices=MODES,
+                        help="reverse: first n reversed; echo: first n copied; reverse_all: "
+                             "the whole input reversed.")
 
     def __post_init__(self):
-        check_int("Input length (n_in)", self.n_in, 1, 40)
-        check_int("Output length (n_out)", self.n_out, 1, 40)
-        check_int("Cardinality", self.cardinality, 2, 500)
-        check_choice("Mode", self.mode, MODES)
+        check_fields(self)
         if self.mode != "reverse_all" and self.n_out > self.n_in:
             raise InvalidInput(
                 f"Output length ({self.n_out}) cannot exceed input length ({self.n_in})."
@@ -51,6 +52,8 @@ def _in_range(part: str, cardinality: int) -> bool:
 
 class ReverseTask(Task):
     name = "reverse"
+    label = "Reverse integers"
+    settings: ReverseSettings
     title = "Reverse / echo integers"
     summary = ("The source is a sequence of random integers; the target is its first few "
                "integers reversed (or copied). The original example (seed 001) reverses the "

@@ -11,7 +11,7 @@ from ..corpus import Corpus, clean_name, phrasebook
 from ..errors import InvalidInput
 from ..vocab import END, PAD, START, Vocabulary, and_list, plural, shown_tokens
 from .base import Pairs, Task, check_length
-from .limits import check_float, check_int, check_text
+from ..settings import check_fields, setting
 
 
 def _builtin_corpus(name: str) -> Corpus:
@@ -41,20 +41,26 @@ class TranslationSettings:
     as the Keras example does.
     """
 
-    corpus: str = "phrasebook"
-    max_pairs: int = 400
-    holdout: float = 0.1
-    max_length: int = 40
+    corpus: str = setting("phrasebook", "Sentence pairs", high=300,
+                          help="The built-in phrasebook, or the name of an uploaded file.")
+    max_pairs: int = setting(400, "Number of pairs", low=10, high=20_000, step=10,
+                             help="The first this many pairs that fit *Longest sentence* "
+                                  "are used.")
+    holdout: float = setting(0.1, "Held-out share", low=0.0, high=0.5, step=0.05, slider=True,
+                             help="0 trains on every pair and scores memorisation, as the "
+                                  "Keras example does.")
+    max_length: int = setting(40, "Longest sentence", low=4, high=80, step=1,
+                              help="Pairs whose English or French side has more characters "
+                                   "are left out.")
 
     def __post_init__(self):
-        check_text("Corpus name", self.corpus, 300)
-        check_int("Number of pairs", self.max_pairs, 10, 20_000)
-        check_float("Held-out share", self.holdout, 0.0, 0.5)
-        check_int("Longest sentence", self.max_length, 4, 80)
+        check_fields(self)
 
 
 class TranslationTask(Task):
     name = "translation"
+    label = "Translation (English → French)"
+    settings: TranslationSettings
     title = "Character-level translation"
     summary = ("The source is a short English sentence; the target is its French translation, "
                "produced one character at a time until the end symbol, as in the Keras example.")

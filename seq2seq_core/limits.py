@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from ..errors import InvalidInput
-from ..vocab import plural
+from .errors import InvalidInput
+from .vocab import plural
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
@@ -16,13 +16,19 @@ def check_int(name: str, value, low: int, high: int) -> int:
     return value
 
 
+def bound(x) -> str:
+    """A range's end as a message shows it: 1024, 0.5, 86400, 1e-06."""
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
 def check_float(name: str, value, low: float, high: float) -> float:
+    between = f"between {bound(low)} and {bound(high)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInput(f"{name} must be a number between {low} and {high}; got {_shown(value)}.")
+        raise InvalidInput(f"{name} must be a number {between}; got {_shown(value)}.")
     if isinstance(value, int) and abs(value) > 10**300:
-        raise InvalidInput(f"{name} must be between {low} and {high}; got a number that large.")
+        raise InvalidInput(f"{name} must be {between}; got a number that large.")
     if not math.isfinite(float(value)) or not low <= float(value) <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}; got {_shown(value)}.")
+        raise InvalidInput(f"{name} must be {between}; got {_shown(value)}.")
     return float(value)
 
 

@@ -1,0 +1,281 @@
+"""The Why attention? page's study in session state, its settings form and its views.
+
+The study runs in the background (a `JobRunner` kept in `st.session_state`); a fragment polls
+it only while it runs. The finished results table stays in session state, so it survives
+reruns and page switches. Every key kept in session state starts with "study_".
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import seq2seq_core as sc
+from seq2seq_core.budget import check_runs
+from seq2seq_core.charts.study import exact_match_chart
+from seq2seq_core.settings import spec
+from seq2seq_core.status import Status
+from seq2seq_core.study import (
+    COMPARISONS,
+    StudyConfig,
+    load_study,
+    parse_lengths,
+    results_frame,
+    saved_studies,
+    study_name,
+    study_runner,
+    verdict,
+)
+from seq2seq_core.sweep import when
+from seq2seq_core.vocab import plural
+
+from . import identity, widgets
+from .form import setting_input
+from .history import get_history
+from .session import limits, start_job
+from .text import md
+
+POLL_SECONDS = 1.5
+RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
+DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
+DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
+            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30.0}
+X_TITLES = {"reverse": "input length (integers)",
+            "translation": "source length (characters, up to)"}
+
+EXPLANATION = """
+**Why attention?** A plain encoder-decoder must squeeze the whole input into one
+fixed-size vector, the encoder's final state, before the decoder writes a single token.
+Short inputs fit; long ones do not, and exact match falls as the input grows.
+*Bahdanau, Cho & Bengio (2015)* called this the fixed-length bottleneck and let the decoder
+look back at **all** the encoder's states at every step (attention), so the input no longer
+has to fit in one vector: their translations stayed good on long sentences.
+
+**Why reverse the source?** *Sutskever, Vinyals & Le (2014)* found that simply feeding the
+source sentence backwards helped their LSTM: the first words of the input end up next to the
+first words of the output, so the network sees short-range links it can learn from early on.
+Attention removes most of the need for this trick.
+"""
+
+
+# ---- widgets that survive a page switch ---------------------------------------------------------
+def task_changed() -> None:
+    st.session_state["study_lengths"] = DEFAULT_LENGTHS[st.session_state["study_task"]]
+
+
+# ---- the study --------------------------------------------------------------------------------
+def open_history():
+    """The run history the study records into, or (None, why not)."""
+    try:
+        return get_history(), ""
+    except Exception as err:  # noqa: BLE001 - the study still runs without a history
+        return None, f"The run history is not available ({err}), so these runs are not recorded."
+
+
+def runner():
+    return st.session_state.get(RUNNER)
+
+
+def is_running() -> bool:
+    r = runner()
+    return r is not None and not r.status.ended
+
+
+def start(cfg: StudyConfig) -> str:
+    """Start the study in the background; returns an error message or ''."""
+    if is_running():
+        return "A study is already running in this tab: stop it first."
+    try:
+        check_runs(cfg.runs(), cfg.train_config(), limits())
+    except sc.InvalidInput as err:
+        return str(err)
+    history, note = open_history()
+    job = study_runner(cfg, history, identity.owner_id())
+    message = start_job(job, "a study (Why attention? page)")
+    if message:
+        return message
+    st.session_state[RUNNER] = job
+    st.session_state[CONFIG] = cfg
+    st.session_state["study_history_note"] = note
+    st.session_state.pop(RESULTS, None)
+    return ""
+
+
+def stop() -> None:
+    if (r := runner()) is not None:
+        r.stop()
+
+
+def collect_if_done() -> None:
+    """Move a finished study's rows into the results kept in session state."""
+    r = runner()
+    if r is None or not r.status.ended:
+        return
+    snap = r.snapshot()
+    st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
+                                 st.session_state.get(CONFIG), "status": snap.status,
+                                 "error": snap.error, "done": r.finished_models,
+                                 "total": snap.total, "cut_short": r.cut_short}
+    st.session_state[RUNNER] = None
+
+
+def earlier_studies() -> None:
+    """Finished studies saved in the run history (they survive a restart): show one again."""
+    history, _ = open_history()
+    if history is None:
+        return
+    saved = saved_studies(history)
+    if saved.empty:
+        return
+    with st.expander(f"Earlier studies ({len(saved)})"):
+        labels = {int(r["id"]): saved_label(r["tag"], r["config"], r["created"])
+                  for _, r in saved.iterrows()}
+        chosen = st.selectbox("A study saved in the run history", list(labels),
+                              format_func=labels.get, key="study_saved_pick")
+        if st.button("Show", key="study_show_saved",
+                       disabled=is_running()):
+            try:
+                cfg, frame = load_study(history, int(chosen))
+            except Exception as err:  # noqa: BLE001 - a damaged entry: say so, keep the page
+                st.error(f"Could not load that study: {md(err)}")
+                return
+            st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": Status.FINISHED,
+                                         "error": "", "done": 0, "total": 0, "cut_short": ""}
+            st.rerun()
+
+
+def saved_label(tag: str, config: dict, created) -> str:
+    """ "1 Dec 09:08 · Reverse integers, lengths 8, 16, 24: no attention vs attention · 64 units, 30 s",
+    rebuilt from the config so that older entries read the same."""
+    try:
+        parts = [study_name(config)]
+    except (AttributeError, TypeError):
+        parts = [str(tag)]
+    if stamp := when(created):
+        parts.insert(0, stamp)
+    units, seconds = config.get("units"), config.get("max_seconds")
+    if isinstance(units, int) and isinstance(seconds, (int, float)):
+        parts.append(f"{plural(units, 'unit')}, {seconds:g} s")
+    return " · ".join(parts)
+
+
+def variants_of(cfg: StudyConfig) -> list[str]:
+    return [name for name, _ in COMPARISONS[cfg.comparison]]
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
+    """One sentence comparing the two variants at the longest length both reached."""
+    baseline, improved = variants_of(cfg)
+    table = frame.pivot_table(index="length", columns="variant", values="exact_match")
+    if baseline not in table or improved not in table:
+        return ""
+    both = table.dropna(subset=[baseline, improved])
+    if both.empty:
+        return ""
+    length = int(both.index.max())
+    a, b = both.loc[length, baseline], both.loc[length, improved]
+    unit = "integers" if cfg.task == "reverse" else "characters or fewer"
+    return (f"At {length} {unit}: **{improved}** {b:.0%} exact match vs **{baseline}** "
+            f"{a:.0%}: {verdict(baseline, improved, a, b)}.")
+
+
+def stopped_message(results: dict) -> str:
+    """ "Stopped: 3 of 8 models finished. The model cut short (…) is left out." """
+    done, total = results["done"], results["total"]
+    text = f"Stopped: {done} of {plural(total, 'model')} finished"
+    text += (": the chart shows only those." if done else ".")
+    if results.get("cut_short"):
+        text += f" The model cut short ({md(results['cut_short'])}) is left out."
+    return text
+
+
+def draw_results(frame: pd.DataFrame, cfg: StudyConfig, key: str) -> None:
+    st.altair_chart(exact_match_chart(frame, variants_of(cfg), X_TITLES[cfg.task]),
+                    width="stretch", key=f"study_chart_{key}")
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"study_table_{key}",
+                 column_config={
+                     "variant": st.column_config.TextColumn("variant"),
+                     "length": st.column_config.NumberColumn(
+                         "length", help="Input length (reverse) or the upper edge of the "
+                                        "source-length bucket (translation)."),
+                     "exact_match": st.column_config.NumberColumn("exact match",
+                                                                  format="percent"),
+                     "samples": st.column_config.NumberColumn("examples scored"),
+                     "train_seconds": st.column_config.NumberColumn("training time (s)",
+                                                                    format="%.1f"),
+                 })
+
+
+def progress_view(polling: bool) -> None:
+    """The running study's progress and the results so far; reruns itself while it runs."""
+    r = runner()
+    if r is None:
+        return
+    snap = r.snapshot()
+    if polling and snap.status.ended:
+        st.rerun()  # a full rerun keeps the results and updates the buttons
+    cfg = st.session_state.get(CONFIG)
+    if snap.status.ended:
+        return
+    current = (f"training model {min(snap.done + 1, snap.total)} of {snap.total}: "
+               f"{snap.current}" if snap.current else "starting")
+    if r.stopping:
+        current = "stopping: the model in training is cut short and left out"
+    st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
+    if snap.rows and cfg is not None:
+        st.caption("Results so far (the chart fills in as each model finishes):")
+        draw_results(results_frame(snap.rows), cfg, "live")
+
+
+def settings_form(running: bool) -> None:
+    """The study's settings, its cost and the Start / Stop buttons, beside the explanation."""
+    s = StudyConfig
+    settings, about = st.columns([3, 2], gap="large")
+    with about:
+        st.markdown(EXPLANATION)
+    with settings:
+        with st.container(border=True):
+            c1, c2 = st.columns(2)
+            task = setting_input(c1, s, "task", key="study_task", radio=True,
+                                 on_change=task_changed, disabled=running)
+            comparison = setting_input(c2, s, "comparison", key="study_comparison", radio=True,
+                                       disabled=running)
+            lengths_help = ("One model per length and variant, trained on inputs of exactly "
+                            "that many integers." if task == "reverse" else
+                            "One model per variant, trained on the whole phrasebook; its pairs "
+                            "are then scored in buckets of source length up to each number.")
+            lengths_text = st.text_input(spec(s, "lengths").label, key="study_lengths",
+                                         disabled=running,
+                                         help=f"{lengths_help} {spec(s, 'lengths').help}")
+            c3, c4 = st.columns(2)
+            units = setting_input(c3, s, "units", key="study_units", disabled=running)
+            seconds = setting_input(c4, s, "max_seconds", key="study_seconds", disabled=running)
+        cfg, error = None, ""
+        try:
+            cfg = StudyConfig(task=task, comparison=comparison,
+                              lengths=parse_lengths(lengths_text), units=int(units),
+                              max_seconds=float(seconds))
+        except sc.InvalidInput as err:
+            error = str(err)
+        if error:
+            st.error(md(error))
+        elif not running:
+            n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
+            st.caption(f"{plural(n_models, 'model')} × up to {cfg.max_seconds:.0f} s ≈ "
+                       f"{minutes(n_models * cfg.max_seconds)} of training, plus a few "
+                       "seconds each to build and score.")
+        buttons = st.container(horizontal=True)
+        start_clicked = buttons.button("Start", icon=":material/play_arrow:", type="primary",
+                                       disabled=running or cfg is None, key="study_start")
+        buttons.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
+                       key="study_stop")
+        if start_clicked and cfg is not None:
+            message = start(cfg)
+            widgets.save(SAVED, DEFAULTS)
+            if message:
+                st.error(md(message))
+            else:
+                st.rerun()  # redraw the buttons and widgets for a running study
