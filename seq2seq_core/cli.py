@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--units", type=setting_type(StudyConfig, "units"), default=64)
     study.add_argument("--seconds", type=setting_type(StudyConfig, "max_seconds"), default=30.0,
                        help="training time per model")
-    study.add_argument("--seed", type=bounded(int, 0, 2**31 - 1))
+    study.add_argument("--seed", type=setting_type(StudyConfig, "seed"))
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
     study.set_defaults(func=cmd_study)
     predict = sub.add_parser("predict", help="decode inputs with a saved model")
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="exact match of a saved model on fresh samples")
     ev.add_argument("--model", required=True)
     ev.add_argument("--samples", type=bounded(int, 1, 100_000), default=1000)
-    ev.add_argument("--seed", type=bounded(int, 0, 2**31 - 1), default=2024)
+    ev.add_argument("--seed", type=setting_type(TrainConfig, "seed"), default=2024)
     ev.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -14,7 +14,9 @@ import numpy as np
 import tensorflow as tf
 
 from .decoding import Decoder, Trace
+from .limits import check_float, check_int
 from .models import Seq2Seq
+from .settings import check_fields, setting, spec
 from .vocab import START_LABEL
 
 
@@ -59,6 +61,35 @@ class BeamSearch:
     steps: tuple[tuple[Hypothesis, ...], ...]
 
 
+@dataclass(frozen=True)
+class DecodeSettings:
+    """How Inspect's strategies decode: the beam's width and length normalisation, and the
+    sampling temperature and seed."""
+
+    width: int = setting(3, "Beam width", low=1, high=10, step=1, slider=True,
+                         help="How many partial outputs beam search keeps at every step.")
+    alpha: float = setting(0.7, "Length normalisation α", low=0.0, high=1.5, step=0.1,
+                           slider=True,
+                           help="Beam score = log probability ÷ length^α. 0 = plain log "
+                                "probability (short outputs win), 1 = average per token.")
+    temperature: float = setting(1.0, "Temperature", low=0.05, high=3.0, step=0.05,
+                                 slider=True,
+                                 help="Sampling only: below 1 sharper (closer to greedy), "
+                                      "above 1 flatter (more random).")
+    seed: int = setting(0, "Sampling seed", low=0, high=1_000_000, step=1,
+                        help="Sampling only: the same seed draws the same output.")
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+def _checked(name: str, value):
+    """One DecodeSettings value checked against its Spec (InvalidInput if out of range)."""
+    sp = spec(DecodeSettings, name)
+    check = check_int if isinstance(sp.low, int) else check_float
+    return check(sp.label, value, sp.low, sp.high)
+
+
 def normalised(log_prob: float, length: int, alpha: float) -> float:
     """Log probability divided by length ** alpha, so long outputs are not penalised unduly."""
     return log_prob / max(length, 1) ** alpha
@@ -66,8 +97,7 @@ def normalised(log_prob: float, length: int, alpha: float) -> float:
 
 def beam_search(stepper: Stepper, width: int = 3, alpha: float = 0.7) -> BeamSearch:
     """Keep the `width` best-scoring hypotheses at every step until all have ended."""
-    if not 1 <= width <= 10:
-        raise ValueError("Beam width must be between 1 and 10.")
+    _checked("width", width)
     alive = [Hypothesis((), 0.0, 0.0, False)]
     finished: list[Hypothesis] = []
     state = stepper.initial()
@@ -116,8 +146,7 @@ class Sampled:
 
 def sample(stepper: Stepper, temperature: float = 1.0, seed: int = 0) -> Sampled:
     """Draw each token from the softmax at `temperature` (seeded, so reproducible)."""
-    if not 0.05 <= temperature <= 5.0:
-        raise ValueError("Temperature must be between 0.05 and 5.")
+    _checked("temperature", temperature)
     rng = np.random.default_rng(seed)
     state, token = stepper.initial(), stepper.start
     tokens, probs = [], []
@@ -297,6 +326,6 @@ def forcing_comparison(model: Seq2Seq, text: str, expected: str,
     return ForcingComparison(tuple(rows), diverges, model.config.feeds_back)
 
 
-__all__ = ["BeamSearch", "Comparison", "Decoded", "ForcingComparison", "ForcingRow", "Hypothesis",
-           "ModelStepper", "Sampled", "Stepper", "beam_search", "beam_table", "compare_strategies",
-           "forcing_comparison", "sample"]
+__all__ = ["BeamSearch", "Comparison", "DecodeSettings", "Decoded", "ForcingComparison",
+           "ForcingRow", "Hypothesis", "ModelStepper", "Sampled", "Stepper", "beam_search",
+           "beam_table", "compare_strategies", "forcing_comparison", "sample"]

@@ -109,7 +109,7 @@ def test_teacher_forcing_vs_free_running(model):
 
 
 def test_bad_strategy_settings():
-    with pytest.raises(ValueError, match="between 1 and 10"):
+    with pytest.raises(sc.InvalidInput, match="Beam width must be between 1 and 10"):
         beam_search(MarkovStepper(), width=11)
-    with pytest.raises(ValueError, match="between 0.05 and 5"):
+    with pytest.raises(sc.InvalidInput, match="Temperature must be between 0.05 and 3"):
         sample(MarkovStepper(), temperature=0)

@@ -9,11 +9,13 @@ import seq2seq_core as sc
 from seq2seq_core.charts import inspection as charts
 from seq2seq_core.explain import describe_model, feeds_back_note, handoff_note, seen_note
 from seq2seq_core.inspection import project_final_states
-from seq2seq_core.strategies import beam_table, compare_strategies, forcing_comparison
+from seq2seq_core.strategies import (DecodeSettings, beam_table, compare_strategies,
+                                     forcing_comparison)
 from seq2seq_core.vocab import PAD_LABEL, PAD_MARK, SPACE_LABEL, short_label
 
 from . import current, identity, training
 from .cache import forget, remembered
+from .form import setting_input
 from .history import get_history
 from .session import TrainingCapReached, job_slot
 from .text import md
@@ -22,8 +24,10 @@ PROJECTION_POINTS = 300
 PROJECTION_SEED = 0
 EVAL_MIN, EVAL_MAX, EVAL_DEFAULT = 100, 5000, 1000
 SAVED = "inspect_saved"  # the page's widget values, kept while another page is shown
-STRATEGY_DEFAULTS = {"inspect_beam_width": 3, "inspect_alpha": 0.7,
-                     "inspect_temperature": 1.0, "inspect_seed": 0}
+STRATEGY_DEFAULTS = {"inspect_beam_width": DecodeSettings.width,
+                     "inspect_alpha": DecodeSettings.alpha,
+                     "inspect_temperature": DecodeSettings.temperature,
+                     "inspect_seed": DecodeSettings.seed}
 WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer",
                "inspect_expected", *STRATEGY_DEFAULTS)
 
@@ -297,16 +301,10 @@ def strategies_section(model: sc.Seq2Seq, trace) -> None:
     for key, value in STRATEGY_DEFAULTS.items():
         state.setdefault(key, value)
     c1, c2, c3, c4 = st.columns(4)
-    width = c1.slider("Beam width", 1, 10, key="inspect_beam_width",
-                      help="How many partial outputs beam search keeps at every step.")
-    alpha = c2.slider("Length normalisation α", 0.0, 1.5, step=0.1, key="inspect_alpha",
-                      help="Beam score = log probability ÷ length^α. 0 = plain log "
-                           "probability (short outputs win), 1 = average per token.")
-    temperature = c3.slider("Temperature", 0.05, 3.0, step=0.05, key="inspect_temperature",
-                            help="Sampling only: below 1 sharper (closer to greedy), above 1 "
-                                 "flatter (more random).")
-    seed = c4.number_input("Sampling seed", 0, 1_000_000, step=1, key="inspect_seed",
-                           help="Sampling only: the same seed draws the same output.")
+    width = setting_input(c1, DecodeSettings, "width", key="inspect_beam_width")
+    alpha = setting_input(c2, DecodeSettings, "alpha", key="inspect_alpha")
+    temperature = setting_input(c3, DecodeSettings, "temperature", key="inspect_temperature")
+    seed = setting_input(c4, DecodeSettings, "seed", key="inspect_seed")
     try:
         decoded, beams = cached_strategies(model, trace, int(width), float(alpha),
                                            float(temperature), int(seed))
