@@ -112,7 +112,7 @@ def cmd_train(args) -> int:
         if getattr(args, flag) is not None:
             train_kw[key] = getattr(args, flag)
     if "target_accuracy" in train_kw and "max_samples" not in train_kw:
-        train_kw["max_samples"] = 20_000_000
+        train_kw["max_samples"] = spec(TrainConfig, "max_samples").high
     save_to = _save_target(args.save)
     task = _make_task(args.task, task_kw)
     model_cfg, train_cfg = ModelConfig(**model_kw), TrainConfig(**train_kw)

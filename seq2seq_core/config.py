@@ -121,7 +121,7 @@ class TrainConfig:
                                  step=10.0, fmt="%.0f",
                                  help="The most seconds of training the run may take.")
     target_accuracy: float | None = setting(
-        None, "Target", low=0.0, high=1.0, step=0.01, fmt="%.2f", unset=0.0,
+        None, "Target", low=0.01, high=1.0, step=0.01, fmt="%.2f", unset=0.0,
         unset_means="no target, train until a budget runs out",
         help="Stop once this share of outputs is exactly right (0.99 = 99%).")
     seed: int = setting(0, "Seed", low=0, high=2**31 - 1, step=1,

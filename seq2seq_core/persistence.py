@@ -24,13 +24,14 @@ import keras
 
 from .archive import Member, check_members, extract_member, open_archive, read_member
 from .budget import parameter_count
-from .config import ModelConfig, from_json
+from .config import ModelConfig, TrainConfig, from_json
 from .corpus import corpus_from_pairs
 from .errors import InvalidInput, ModelFileError
 from .model_store import MAX_BYTES, SUFFIX  # noqa: F401 - SUFFIX is part of this API
 from .models import Seq2Seq
 from .tasks import REGISTRY, make_task, settings_for
 from .limits import check_int
+from .settings import spec
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,8 @@ def describe(meta: dict):
     raw_settings = _section(meta, "settings", dict, "task settings")
     raw_model = _section(meta, "model", dict, "network settings")
     try:
-        seed = check_int("Seed", meta.get("seed", 0), 0, 2**31 - 1)
+        seed_spec = spec(TrainConfig, "seed")
+        seed = check_int(seed_spec.label, meta.get("seed", 0), seed_spec.low, seed_spec.high)
         settings = settings_for(name, **_known_keys(raw_settings, REGISTRY[name][0], "task settings"))
     except InvalidInput as err:
         raise ModelFileError(f"The saved task settings are not valid: {err}") from None

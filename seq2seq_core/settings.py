@@ -61,8 +61,8 @@ class Spec:
     def range_words(self) -> str:
         """What values are allowed, for command-line help: "1 to 2,048; none: ..."."""
         if self.choices:
-            return ("some of " if self.many else "one of ") + ", ".join(
-                f"'{c}'" if "," in str(c) else str(c) for c in self.choices)
+            listed = ", ".join(f"'{c}'" if "," in str(c) else str(c) for c in self.choices)
+            return f"some of {listed}, separated by |" if self.many else f"one of {listed}"
         if self.low is None:
             return ""
         words = f"{self.low:g} to {self.high:g}" if isinstance(self.low, float) \
@@ -73,6 +73,11 @@ class Spec:
 def setting(default, label: str, **spec) -> object:
     """A dataclass field with its Spec (see `Spec` for the keywords)."""
     return field(default=default, metadata={KEY: Spec(label, **spec)})
+
+
+def same_as(cls, name: str, default) -> object:
+    """A dataclass field that is the setting `name` of `cls` again (its Spec, another default)."""
+    return field(default=default, metadata={KEY: spec(cls, name)})
 
 
 def spec(cls, name: str) -> Spec:
@@ -122,11 +127,17 @@ def check_fields(obj) -> None:
 
 
 def _check_many(obj, name: str, sp: Spec, value, base) -> None:
-    """A non-empty selection of distinct `choices`; a list of them is stored as a tuple."""
+    """A non-empty selection of distinct `choices`, stored as the field's type: a tuple, or
+    for a text field its characters joined ("+-"). One name alone, or a list of characters
+    for a text field, is taken as that selection (as a link or the command line gives it)."""
     if base is tuple:
-        items = check_texts(sp.label, value, len(sp.choices), 40)
+        items = check_texts(sp.label, (value,) if isinstance(value, str) else value,
+                            len(sp.choices), 40)
         object.__setattr__(obj, name, items)
     else:
+        if isinstance(value, (tuple, list)):
+            value = "".join(check_texts(sp.label, value, len(sp.choices), 1))
+            object.__setattr__(obj, name, value)
         items = tuple(check_text(sp.label, value, len(sp.choices)))
     unknown = [v for v in items if v not in sp.choices]
     if not items or unknown or len(set(items)) != len(items):

@@ -10,13 +10,12 @@ A translation link names its corpus; one made from an uploaded file needs that f
 """
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
 
 from .config import ModelConfig, TrainConfig
 from .errors import InvalidInput
+from .settings import kinds
 from .tasks import REGISTRY
 
 TASK_KEY = "task"
@@ -72,25 +71,14 @@ def _last(value) -> str:
     return str(value).strip()
 
 
-def _allows_none(hint) -> bool:
-    return isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
-
-
-def _base_type(hint):
-    if isinstance(hint, types.UnionType):
-        return next(a for a in typing.get_args(hint) if a is not type(None))
-    return typing.get_origin(hint) or hint
-
-
-def _parse(key: str, raw, hint):
+def _parse(key: str, raw, base: type, optional: bool):
     """One query value converted to the field's type; InvalidInput naming the key if it is bad."""
-    base = _base_type(hint)
     if base is tuple:
         items = raw if isinstance(raw, (list, tuple)) else [raw]
         return tuple(part.strip() for item in items for part in str(item).split(SEPARATOR)
                      if part.strip())
     text = _last(raw)
-    if _allows_none(hint) and text.lower() in (NONE, ""):
+    if optional and text.lower() in (NONE, ""):
         return None
     if base is bool:
         if text.lower() in TRUE:
@@ -112,9 +100,8 @@ def _parse(key: str, raw, hint):
 
 
 def _build(cls, params: Mapping, what: str):
-    hints = typing.get_type_hints(cls)
-    values = {f.name: _parse(f.name, params[f.name], hints[f.name])
-              for f in fields(cls) if f.name in params}
+    values = {name: _parse(name, params[name], *kind) for name, kind in kinds(cls).items()
+              if name in params}
     try:
         return cls(**values)
     except InvalidInput as err:

@@ -8,15 +8,14 @@ on a trained Seq2Seq (through `ModelStepper`) and on any hand-built stepper in t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
 
 from .decoding import Decoder, Trace
-from .limits import check_float, check_int
 from .models import Seq2Seq
-from .settings import check_fields, setting, spec
+from .settings import check_fields, setting
 from .vocab import START_LABEL
 
 
@@ -83,11 +82,9 @@ class DecodeSettings:
         check_fields(self)
 
 
-def _checked(name: str, value):
-    """One DecodeSettings value checked against its Spec (InvalidInput if out of range)."""
-    sp = spec(DecodeSettings, name)
-    check = check_int if isinstance(sp.low, int) else check_float
-    return check(sp.label, value, sp.low, sp.high)
+def _checked(**values) -> None:
+    """Some DecodeSettings values checked against their Specs (InvalidInput if one is off)."""
+    replace(DecodeSettings(), **values)
 
 
 def normalised(log_prob: float, length: int, alpha: float) -> float:
@@ -97,7 +94,7 @@ def normalised(log_prob: float, length: int, alpha: float) -> float:
 
 def beam_search(stepper: Stepper, width: int = 3, alpha: float = 0.7) -> BeamSearch:
     """Keep the `width` best-scoring hypotheses at every step until all have ended."""
-    _checked("width", width)
+    _checked(width=width, alpha=alpha)
     alive = [Hypothesis((), 0.0, 0.0, False)]
     finished: list[Hypothesis] = []
     state = stepper.initial()
@@ -146,7 +143,7 @@ class Sampled:
 
 def sample(stepper: Stepper, temperature: float = 1.0, seed: int = 0) -> Sampled:
     """Draw each token from the softmax at `temperature` (seeded, so reproducible)."""
-    _checked("temperature", temperature)
+    _checked(temperature=temperature, seed=seed)
     rng = np.random.default_rng(seed)
     state, token = stepper.initial(), stepper.start
     tokens, probs = [], []

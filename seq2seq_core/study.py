@@ -26,7 +26,7 @@ from .jobs import Job, JobRunner, train_recorded
 from .status import Status
 from .tasks import REGISTRY, make_task
 from .limits import check_int
-from .settings import check_fields, parse_numbers, setting, spec
+from .settings import check_fields, parse_numbers, same_as, setting, spec
 
 STUDY_TASKS = ("reverse", "translation")
 TASK_LABELS = {name: REGISTRY[name][1].label for name in STUDY_TASKS}
@@ -66,10 +66,10 @@ class StudyConfig:
         help="Training time per model; a model stops early once it gets 99.5% exact match. "
              "Give each model enough time (20 s or more on a busy machine): with too little "
              "training both variants fail on long inputs and the comparison says little.")
-    batch_size: int = setting(128, "Batch size", low=1, high=4096)
-    learning_rate: float = setting(0.01, "Learning rate", low=1e-6, high=1.0)
+    batch_size: int = same_as(TrainConfig, "batch_size", 128)
+    learning_rate: float = same_as(TrainConfig, "learning_rate", 0.01)
     eval_samples: int = setting(500, "Evaluation samples", low=50, high=5000)
-    seed: int = setting(0, "Seed", low=0, high=2**31 - 1)
+    seed: int = same_as(TrainConfig, "seed", 0)
 
     def __post_init__(self):
         check_fields(self)
@@ -96,7 +96,8 @@ class StudyConfig:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(batch_size=self.batch_size, learning_rate=self.learning_rate,
-                           max_seconds=self.max_seconds, max_samples=20_000_000,
+                           max_seconds=self.max_seconds,
+                           max_samples=spec(TrainConfig, "max_samples").high,
                            target_accuracy=0.995, eval_samples=min(self.eval_samples, 500),
                            seed=self.seed)
 

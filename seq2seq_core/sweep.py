@@ -372,6 +372,7 @@ class Sweep:
                                                            rows_for_json(results))
             else:
                 self.history.update_results(self.result_id, config, rows_for_json(results))
+            self.save_error = ""
         except Exception as err:  # noqa: BLE001 - the runs are recorded anyway
             self.save_error = f"The sweep's results could not be saved ({err})."
 
@@ -470,6 +471,19 @@ def pivot(results: pd.DataFrame, metric: str = "train_seconds") -> pd.DataFrame:
     grid = results.groupby(["complexity", "units"])[metric].last().unstack("units")
     grid.columns.name = "units"
     return grid
+
+
+def results_so_far(history, config: SweepConfig, sweep_id: str) -> pd.DataFrame:
+    """The whole grid of a sweep still running elsewhere: each cell's run so far from the
+    History, "pending" where none has started."""
+    done = {(r["complexity"], r["units"]): r
+            for r in results_from_history(history, sweep_id, config.task,
+                                          config.complexity_key).to_dict("records")
+            if r["status"] != CellStatus.NOT_RUN}
+    rows = [{**(done.get((c.complexity, c.units))
+                or result_row(c.index, c.complexity, c.units, CellStatus.PENDING)),
+             "cell": c.index} for c in config.cells()]
+    return _frame(rows, config, sweep_id)
 
 
 def results_from_history(history, sweep_id: str, task: str, key: str) -> pd.DataFrame:

@@ -299,7 +299,7 @@ class Trainer(Background):
         if history and seen:
             rate = seen / max(secs, 1e-9)
             left = max(0.0, min((cfg.max_samples - seen) / rate, cfg.max_seconds - secs))
-        if self.status in (Status.FINISHED, Status.STOPPED):
+        if self.status.keeps_model:
             progress = 1.0 if self.status == Status.FINISHED else progress
             left = 0.0
         return Snapshot(self.status, self.reason, history, live, seen, secs, progress, left, self.error)

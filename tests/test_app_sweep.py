@@ -146,3 +146,19 @@ def test_after_a_reload_the_page_shows_your_last_sweep(app_test):
     other = app_test(timeout=180)
     other.switch_page("app_pages/sweep.py").run()
     assert "sweep_results" not in other.session_state  # nobody else's sweep is pushed on them
+
+
+def test_an_unreadable_old_run_does_not_break_the_page(app_test):
+    """A sweep from before sweeps kept their config, one of whose runs no longer loads."""
+    history = History()
+    for terms in (2, 3):
+        history.record_run("addition", sc.settings_for("addition", n_terms=terms),
+                           sc.ModelConfig(units=25), sc.TrainConfig(), name=f"old {terms}",
+                           sweep_id="20261201-090852-85da")
+    broken = int(history.list_runs("20261201-090852-85da")["id"].max())
+    with history._connect() as db:
+        db.execute("UPDATE runs SET settings=? WHERE id=?", ('{"colour": "blue"}', broken))
+    at = open_sweep(app_test)
+    labels = at.selectbox(key="sweep_past").options
+    assert any(label.startswith("Addition: number of terms 2 × units 25") for label in labels), \
+        labels

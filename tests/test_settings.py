@@ -67,7 +67,7 @@ def test_widget_values_read_back_to_the_same_settings(preset):
         cls = type(obj)
         for name in specs(cls):
             value = getattr(obj, name)
-            assert form._read(cls, name, form._shown(cls, name, value)) == value, (cls, name)
+            assert form.field_value(cls, name, form.widget_value(cls, name, value)) == value, (cls, name)
 
 
 def test_widget_defaults_come_from_the_dataclass_defaults():

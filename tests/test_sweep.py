@@ -203,3 +203,59 @@ def test_old_sweeps_are_rebuilt_from_their_runs(tmp_path):
     assert frame.exact_match.tolist()[:2] == [0.95, 0.95] and frame.reached[:2].all()
     assert frame.exact_match[2:].isna().all() and not frame.reached[2:].any()
     assert frame.attrs["name"] == "Addition: number of terms 2, 3 × units 25, 50"
+
+
+def _legacy_sweep(history, sweep_id, settings_list, units=25):
+    """Runs of a sweep from before sweeps saved their config, with names that say nothing."""
+    for i, settings in enumerate(settings_list):
+        history.record_run("addition", settings, sc.ModelConfig(units=units), sc.TrainConfig(),
+                           name=f"renamed {i}", sweep_id=sweep_id)
+
+
+@pytest.mark.parametrize("settings,axis_key", [
+    ([{"largest": 9}, {"largest": 99}, {"largest": 999}], "digits"),
+    ([{"largest": 10}, {"largest": 50}], "largest"),
+    ([{"n_terms": 2}, {"n_terms": 4}], "n_terms"),
+    ([{"largest": 50}, {"largest": 50}], "largest"),  # one value: the one off its default
+])
+def test_an_old_sweeps_axis_is_read_from_its_runs_settings(tmp_path, settings, axis_key):
+    from ui.sweep import varied_setting
+    history = History(tmp_path / "h.sqlite3")
+    _legacy_sweep(history, "old", [sc.settings_for("addition", **s) for s in settings])
+    infos = [history.get(int(i)) for i in history.list_runs("old")["id"]]
+    assert varied_setting(infos) == axis_key
+
+
+def test_a_sweep_running_elsewhere_shows_its_whole_grid(tmp_path):
+    """Saved when it starts: another session sees every cell, the untrained ones pending."""
+    from seq2seq_core.sweep import results_so_far
+    history = History(tmp_path / "h.sqlite3")
+    cfg = tiny_config()
+    sweep = Sweep(cfg, history)
+    sweep._save()  # what the sweep's thread does before its first cell
+    run = history.record_run("reverse", cfg.cells()[0].settings, cfg.cells()[0].model_config,
+                             TINY, sweep_id=sweep.sweep_id, params=99)
+    history.set_status(run, "finished", exact_match=1.0)
+    frame = results_so_far(history, load_saved(history, sweep.result_id)[0], sweep.sweep_id)
+    assert list(zip(frame.complexity, frame.units, frame.status)) == [
+        (2, 4, "finished"), (2, 8, "pending"), (3, 4, "pending"), (3, 8, "pending")]
+    assert frame.exact_match[0] == 1.0 and frame.exact_match[1:].isna().all()
+    assert frame.attrs["name"] == cfg.name
+
+
+def test_a_save_that_failed_once_leaves_no_warning_when_the_next_succeeds(tmp_path):
+    history = History(tmp_path / "h.sqlite3")
+    sweep = Sweep(tiny_config(), history)
+    real, calls = history.save_results, []
+
+    def locked_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return real(*args)
+    history.save_results = locked_once
+    sweep._save()
+    assert "could not be saved (database is locked)" in sweep.save_error
+    sweep._save()
+    assert sweep.save_error == "" and sweep.result_id is not None
+    assert len(saved_sweeps(history)) == 1

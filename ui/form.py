@@ -40,7 +40,7 @@ def widget_key(cls, name: str) -> str:
     return f"{PREFIX}{name}"
 
 
-def _shown(cls, name: str, value):
+def widget_value(cls, name: str, value):
     """A setting's value as its widget holds it: None as the Spec's `unset`, a selection as
     a list in the order of its choices, numbers as the field's own type."""
     sp, (base, _) = spec(cls, name), kinds(cls)[name]
@@ -51,8 +51,8 @@ def _shown(cls, name: str, value):
     return base(value) if base in (int, float) else value
 
 
-def _read(cls, name: str, value):
-    """The inverse of `_shown`: a widget's value as the dataclass field takes it."""
+def field_value(cls, name: str, value):
+    """The inverse of `widget_value`: a widget's value as the dataclass field takes it."""
     sp, (base, _) = spec(cls, name), kinds(cls)[name]
     if sp.unset is not None and value == sp.unset:
         return None
@@ -63,7 +63,7 @@ def _read(cls, name: str, value):
 
 def _values(obj) -> dict:
     cls = type(obj)
-    return {widget_key(cls, name): _shown(cls, name, getattr(obj, name)) for name in specs(cls)
+    return {widget_key(cls, name): widget_value(cls, name, getattr(obj, name)) for name in specs(cls)
             if not (cls is TranslationSettings and name == "corpus")}
 
 
@@ -143,7 +143,7 @@ def setting_input(where, cls, name: str, key: str | None = None, radio: bool = F
 
 def from_widgets(cls, skip: tuple[str, ...] = (), **values):
     """`cls` built from its widgets' values (InvalidInput if they do not make one)."""
-    read = {name: _read(cls, name, st.session_state[widget_key(cls, name)])
+    read = {name: field_value(cls, name, st.session_state[widget_key(cls, name)])
             for name in specs(cls) if name not in skip and name not in values}
     return cls(**read, **values)
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from seq2seq_core.budget import check_runs
 from seq2seq_core.errors import InvalidInput
+from seq2seq_core.history import STALE_SECONDS
 from seq2seq_core.status import ENDED, Status
 from seq2seq_core.sweep import (
     AXES,
@@ -18,6 +19,7 @@ from seq2seq_core.sweep import (
     SweepConfig,
     load_saved,
     results_from_history,
+    results_so_far,
     saved_sweeps,
     sweep_title,
     when,
@@ -72,16 +74,17 @@ def past_sweeps() -> pd.DataFrame:
     """One row per sweep in the history, newest first: sweep_id, label (what was swept and
     when), created, result_id (its saved results; <NA> for sweeps known only by their runs)."""
     history = get_history()
+    all_runs = _sweep_runs(history.list_runs())
     rows, seen = [], set()
     for r in saved_sweeps(history).itertuples():
         sweep_id = r.config.get("sweep_id")
         if not sweep_id or sweep_id in seen:
             continue
         seen.add(sweep_id)
-        rows.append({"sweep_id": sweep_id, "label": _saved_label(r.tag, r.created, r.config),
+        own = all_runs[all_runs["sweep_id"] == sweep_id]
+        rows.append({"sweep_id": sweep_id, "label": _saved_label(r.tag, r.created, r.config, own),
                      "created": pd.Timestamp(r.created), "result_id": int(r.id)})
-    runs = _sweep_runs(history.list_runs())
-    runs = runs[~runs["sweep_id"].isin(seen)]
+    runs = all_runs[~all_runs["sweep_id"].isin(seen)]
     for sweep_id, group in runs.groupby("sweep_id"):
         rows.append({"sweep_id": sweep_id, "label": _runs_label(group),
                      "created": group["created"].min(), "result_id": pd.NA})
@@ -105,23 +108,45 @@ def _sweep_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[tags.notna() & ~tags.astype(str).str.startswith(STUDY_TAG)]
 
 
-def _saved_label(tag: str, created, config: dict) -> str:
+def _saved_label(tag: str, created, config: dict, runs: pd.DataFrame) -> str:
     label = f"{tag} · {when(created)}"
     status, trained, cells = config.get("status"), config.get("trained"), config.get("cells")
     if status not in ENDED:
-        label += " · in progress"
+        label += " · in progress" if _still_running(created, runs) else " · interrupted"
     elif status != Status.FINISHED and trained is not None and cells:
         label += f" · {status}, {trained} of {plural(cells, 'cell')} trained"
     return label
 
 
+def _still_running(created, runs: pd.DataFrame) -> bool:
+    """Whether a sweep saved as not ended still trains somewhere: one of its runs is active
+    (see History.is_active), or it started only moments ago. A server that stopped mid-sweep
+    leaves it "interrupted"."""
+    history = get_history()
+    if any(history.is_active(int(r["id"]), r) for _, r in runs.iterrows()):
+        return True
+    started = pd.Timestamp(created)
+    started = started if started.tzinfo else started.tz_localize("UTC")
+    return runs.empty and (pd.Timestamp.now(tz="UTC") - started).total_seconds() < STALE_SECONDS
+
+
+def _legacy_infos(runs: pd.DataFrame) -> list:
+    """The RunInfo of each run of a sweep without a saved config, skipping unreadable ones."""
+    history, infos = get_history(), []
+    for run_id in runs["id"]:
+        try:
+            infos.append(history.get(int(run_id)))
+        except InvalidInput:
+            continue
+    return infos
+
+
 def _runs_label(runs: pd.DataFrame) -> str:
     """A name for a sweep known only by its runs (saved before sweeps kept their config):
-    what it varied, from the settings that differ between its runs."""
-    history = get_history()
-    infos = [history.get(int(i)) for i in runs["id"]]
-    task = infos[0].task
-    if task in AXES:
+    what it varied, from the settings of its runs."""
+    infos = _legacy_infos(runs)
+    task = infos[0].task if infos else str(runs["task"].iloc[0])
+    if infos and task in AXES:
         key = varied_setting(infos)
         values = {AXES[task][key].value_of(i.settings) for i in infos}
         title = sweep_title(task, key, sorted(values),
@@ -132,14 +157,19 @@ def _runs_label(runs: pd.DataFrame) -> str:
 
 
 def varied_setting(infos) -> str:
-    """Which axis a sweep known only by its runs varied: the one whose value differs
-    between its runs (the first axis of its task if none does)."""
-    task = infos[0].task if infos else "addition"
-    axes = AXES.get(task, AXES["addition"])
-    for key, ax in axes.items():
-        if len({ax.value_of(i.settings) for i in infos}) > 1:
-            return key
-    return next(iter(axes))
+    """Which axis a sweep known only by its runs varied: one whose value differs between
+    its runs, else one that differs from the task's default; `digits` where every largest
+    number is all nines."""
+    task = infos[0].task
+    axes, default = AXES[task], REGISTRY[task][0]()
+
+    def rank(ax) -> tuple[bool, bool]:
+        values = {ax.value_of(i.settings) for i in infos}
+        return len(values) > 1, values != {ax.value_of(default)}
+    key = sorted(axes.values(), key=rank, reverse=True)[0].key
+    if key == "largest" and all(set(str(i.settings.largest)) == {"9"} for i in infos):
+        return "digits"
+    return key
 
 
 def load_past(sweep_id: str) -> pd.DataFrame:
@@ -150,13 +180,13 @@ def load_past(sweep_id: str) -> pd.DataFrame:
         if r.config.get("sweep_id") == sweep_id:
             config, frame = load_saved(history, int(r.id))
             if r.config.get("status") not in ENDED:
-                frame = results_from_history(history, sweep_id, config.task,
-                                             config.complexity_key)
+                frame = results_so_far(history, config, sweep_id)
             frame.attrs["when"] = when(r.created)
             return frame
     runs = history.list_runs(sweep_id)
-    infos = [history.get(int(i)) for i in runs["id"]]
-    task = infos[0].task if infos else "addition"
-    frame = results_from_history(history, sweep_id, task, varied_setting(infos))
+    infos = _legacy_infos(runs)
+    if not infos or infos[0].task not in AXES:
+        raise InvalidInput("This sweep's runs can no longer be read.")
+    frame = results_from_history(history, sweep_id, infos[0].task, varied_setting(infos))
     frame.attrs["when"] = when(runs["created"].min()) if len(runs) else ""
     return frame

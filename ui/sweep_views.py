@@ -12,7 +12,7 @@ from seq2seq_core.sweep import AXES, MAX_VALUES, TRAINED, SweepConfig
 from seq2seq_core.vocab import plural
 
 from . import sweep as sw
-from .form import setting_input, task_label
+from .form import field_value, setting_input, task_label
 from .text import md
 
 POLL_SECONDS = 1.5
@@ -50,11 +50,11 @@ def build_config() -> SweepConfig:
     decoder = max(1, round(base_units * 50 / 75)) if arch == "repeat" else None
     model = sc.ModelConfig(arch=arch, cell=s["sweep_cell"], units=base_units,
                            decoder_units=decoder)
-    target = float(s["sweep_target"])
-    train = sc.TrainConfig(batch_size=int(s["sweep_batch"]), learning_rate=float(s["sweep_lr"]),
-                           max_samples=int(s["sweep_samples"]),
-                           max_seconds=float(s["sweep_seconds"]),
-                           target_accuracy=target if target > 0 else None)
+    t = sc.TrainConfig
+    train = t(**{name: field_value(t, name, s[key]) for name, key in (
+        ("batch_size", "sweep_batch"), ("learning_rate", "sweep_lr"),
+        ("max_samples", "sweep_samples"), ("max_seconds", "sweep_seconds"),
+        ("target_accuracy", "sweep_target"))})
     return SweepConfig(task=task, complexity_key=s["sweep_key"],
                        complexity_values=parse_numbers(s["sweep_values"], "complexity values",
                                                        examples(task, s["sweep_key"])),
