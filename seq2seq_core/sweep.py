@@ -23,7 +23,7 @@ from .errors import InvalidInput
 from .jobs import Job, JobRunner, train_recorded
 from .status import CellStatus, Status
 from .settings import spec
-from .tasks import REGISTRY, TaskSettings, settings_for
+from .tasks import REGISTRY, TaskSettings, make_task, settings_for
 from .vocab import plural
 
 MAX_VALUES = 5
@@ -241,7 +241,6 @@ class SweepConfig:
 
     def runs(self) -> list[tuple[str, object, ModelConfig]]:
         """(label, task, network) of every cell, to check what the sweep costs before it runs."""
-        from .tasks import make_task
         return [(f"The cell {self.complexity_key} = {c.complexity}, {c.units} units",
                  make_task(self.task, c.settings), c.model_config) for c in self.cells()]
 
@@ -339,7 +338,6 @@ class Sweep:
         return self.runner.status
 
     def _train_cell(self, runner: JobRunner, cell: Cell) -> list[dict]:
-        from .tasks import make_task
 
         cfg = self.config
         name = cell_name(cfg.task, cfg.complexity_key, cell.complexity, cell.units)
@@ -349,7 +347,8 @@ class Sweep:
         return [self._row(cell, trainer, model.count_params(), run_id)]
 
     def _row(self, cell: Cell, trainer, params: int, run_id) -> dict:
-        snap, last = trainer.snapshot(), trainer.snapshot().latest
+        snap = trainer.snapshot()
+        last = snap.latest
         return result_row(
             cell.index, cell.complexity, cell.units, CellStatus.of(snap.status),
             snap.reason or snap.error, run_id, self.config.train_config.target_accuracy,

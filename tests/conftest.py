@@ -85,3 +85,18 @@ def shown(markdown: str) -> str:
     """What a person reads in a markdown element: backslash escapes and invisible word
     joiners (ui.text keeps addresses from becoming links with them) removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
+def open_reverse_sweep(app_test, values: dict):
+    """The Sweep page on the reverse task (its callback picks n_in and teacher forcing),
+    with `values` put into its widgets."""
+    at = app_test(timeout=180)
+    at.run()
+    at.switch_page("app_pages/sweep.py").run()
+    at.radio(key="sweep_task").set_value("reverse").run()
+    assert (at.session_state["sweep_key"], at.session_state["sweep_arch"]) == ("n_in", "teacher")
+    for key, value in values.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at

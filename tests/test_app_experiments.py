@@ -10,7 +10,7 @@ import seq2seq_core as sc
 from seq2seq_core.history import History
 from ui import session
 
-from conftest import shown
+from conftest import open_reverse_sweep, shown
 from test_app_train import TINY, errors, infos, open_train
 
 
@@ -111,16 +111,7 @@ SWEEP = {"sweep_values": "2, 3", "sweep_units": "4, 8", "sweep_batch": 8,
 
 
 def open_sweep(app_test, **values):
-    at = app_test(timeout=180)
-    at.run()
-    at.switch_page("app_pages/sweep.py").run()
-    at.radio(key="sweep_task").set_value("reverse").run()  # its callback picks n_in, teacher
-    assert (at.session_state["sweep_key"], at.session_state["sweep_arch"]) == ("n_in", "teacher")
-    for key, value in {**SWEEP, **values}.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_reverse_sweep(app_test, {**SWEEP, **values})
 
 
 def test_tiny_sweep_finishes_with_heatmaps_and_reloads_from_history(app_test):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import shown
+from conftest import open_reverse_sweep, shown
 
 import seq2seq_core as sc
 from seq2seq_core.history import History
@@ -17,15 +17,7 @@ TINY = sc.TrainConfig(batch_size=16, learning_rate=0.01, max_samples=64, chunk_b
 
 
 def open_sweep(app_test, **values):
-    at = app_test(timeout=180)
-    at.run()
-    at.switch_page("app_pages/sweep.py").run()
-    at.radio(key="sweep_task").set_value("reverse").run()
-    for key, value in {**SWEEP, **values}.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_reverse_sweep(app_test, {**SWEEP, **values})
 
 
 def charts(at):
