@@ -143,6 +143,10 @@ def test_shared_link_attention_views_and_experiments(server, page):
     page.goto(link, wait_until="domcontentloaded")
     expect(page.get_by_text("Settings loaded from the link.")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("attention (luong)").first).to_be_visible(timeout=60_000)
+    # the widgets themselves show the link's values (not only the summary line)
+    expect(page.get_by_label("Units", exact=True)).to_have_value("64", timeout=60_000)
+    expect(page.get_by_role("radio", name="Attention (teacher forcing + a look back at every "
+                                          "input step)")).to_be_checked(timeout=60_000)
     shot(page, "5-train-from-link")
 
     page.get_by_role("button", name="Start").click()
