@@ -4,7 +4,7 @@ Run from the repository root:  streamlit run app.py
 """
 import streamlit as st
 
-from ui import form, identity, training
+from ui import executor, form, identity, training
 from ui.keras_state import keep_keras_state_between_reruns
 
 keep_keras_state_between_reruns()  # background sweeps build models while pages rerun
@@ -29,4 +29,5 @@ page = st.navigation([
 ], position="top")
 identity.owner_id()  # who this browser is, for run ownership and job limits
 identity.teacher_panel()
+executor.executor_panel()
 page.run()

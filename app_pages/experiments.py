@@ -33,6 +33,8 @@ COLUMNS = {
     "samples_seen": st.column_config.NumberColumn("samples", format="localized"),
     "samples_per_second": st.column_config.NumberColumn("samples/s", format="%.0f"),
     "status": "status",
+    "device": st.column_config.TextColumn("trained on", help="The processor the run trained on "
+                                          "(CPU or GPU, and which machine)."),
     "model_mb": st.column_config.NumberColumn("kept model (MB)", format="%.1f",
                                               help="Runs from the Train page keep their trained "
                                                    "model (each person's most recent ones), to "

@@ -16,14 +16,14 @@ from ui import widgets
 from ui.sweep_views import (DEFAULTS, POLL_SECONDS, SAVED, live_sweep, settings_form,
                             show_results)
 from seq2seq_core.vocab import plural
-from ui.text import md
+from ui.text import duration, md
 
 # ---- the page ------------------------------------------------------------------------------
 widgets.restore(SAVED, DEFAULTS)
 st.title("Sweep: model size × problem complexity")
 st.caption("The study of the original addition example (seed 003): how big must the network "
            "be as the problem gets harder? Each cell of the grid trains one model on its own "
-           "budget, one after another; each is also recorded on the Experiments page.")
+           "budget, several at once on Ray; each is also recorded on the Experiments page.")
 
 running = sw.is_running()
 config, error = settings_form(running)
@@ -31,8 +31,10 @@ widgets.save(SAVED, DEFAULTS)
 if error:
     st.error(md(error))
 elif config is not None and not running:
-    worst = config.size * config.train_config.max_seconds
-    st.caption(f"{plural(config.size, 'cell')}; at most {worst / 60:.1f} min of training "
+    at_once = max(1, min(st.session_state["sweep_workers"], config.size))
+    worst = -(-config.size // at_once) * config.train_config.max_seconds
+    st.caption(f"{plural(config.size, 'cell')}, {at_once} at a time; at most "
+               f"{duration(worst)} of training "
                f"({config.train_config.max_seconds:g} s per cell), less where a cell reaches "
                "the target early.")
 
@@ -42,7 +44,7 @@ start_clicked = buttons.button("Start sweep", icon=":material/play_arrow:", type
 buttons.button("Stop", icon=":material/stop:", key="sweep_stop", on_click=sw.stop,
                disabled=not running)
 if start_clicked:
-    message = sw.start(config)
+    message = sw.start(config, st.session_state["sweep_workers"])
     if message:
         st.error(md(message))
     else:

@@ -1,6 +1,8 @@
-"""Command line: `python -m seq2seq_core train|predict|evaluate`.
+"""Command line: `python -m seq2seq_core train|sweep|study|predict|evaluate`.
 
-`train` prints one progress line per chunk and, last, one JSON object with the results.
+`train` and `sweep` print progress lines and, last, one JSON object with the results.
+`--address HOST:PORT` (or `$SEQ2SEQ_RAY_ADDRESS`) runs the trainings on a Ray cluster;
+`sweep --workers N` runs N cells at once on Ray (a local one unless an address is given).
 """
 from __future__ import annotations
 
@@ -11,17 +13,20 @@ import sys
 import time
 from pathlib import Path
 
+from dataclasses import replace
+
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
 from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import evaluate
-from .models import Seq2Seq
 from .persistence import load, save
 from .status import Status
-from .settings import help_lines, kinds, spec
+from .settings import help_lines, kinds, parse_numbers, spec
 from .study import (COMPARISONS, STUDY_TASKS, StudyConfig, parse_lengths, results_frame,
                     study_runner)
+from .jobs import Training
+from .sweep import AXES, SweepConfig
 from .tasks import REGISTRY, make_task, settings_for
 
 
@@ -116,35 +121,117 @@ def cmd_train(args) -> int:
     save_to = _save_target(args.save)
     task = _make_task(args.task, task_kw)
     model_cfg, train_cfg = ModelConfig(**model_kw), TrainConfig(**train_kw)
-    model = Seq2Seq.build(task, model_cfg, seed=train_cfg.seed)
-    from .training import Trainer
-    trainer = Trainer(model, train_cfg)
-    print(f"task {task.name} {task.describe()} | {model_cfg} | {model.count_params():,} parameters",
-          flush=True)
+    executor = _executor(args.address, 1)
+    trainer = executor.train(Training(task, model_cfg, train_cfg))
+    print(f"task {task.name} {task.describe()} | {model_cfg} | {trainer.params:,} parameters"
+          f" | {executor.capacity().describe()}", flush=True)
 
     def progress(r):
         print(f"samples {r.samples_seen:>9,}  {r.train_seconds:6.1f}s  loss {r.train_loss:.4f}  "
               f"val {r.val_loss:.4f}  token {r.val_token_accuracy:.3f}  exact {r.exact_match:.3f}  "
               f"{r.samples_per_second:,.0f}/s", flush=True)
 
-    reason = trainer.run(on_chunk=progress)
-    if trainer.status == Status.FAILED:
-        print(f"error: {trainer.error}", file=sys.stderr)
+    trainer.start(on_chunk=progress)
+    trainer.join()
+    snap = trainer.snapshot()
+    if snap.status == Status.FAILED:
+        print(f"error: {snap.error}", file=sys.stderr)
         return 1
+    reason, model = snap.reason, trainer.model
     began = time.perf_counter()
     result = evaluate(model, args.eval_samples, seed=train_cfg.seed + 424242)
     summary = {
         "task": task.name, "arch": model_cfg.arch, "params": model.count_params(),
         "exact_match": result.exact_match, "token_accuracy": result.token_accuracy,
         "eval_samples": result.samples, "on_training_pairs": result.on_training_pairs,
-        "train_seconds": round(trainer.train_seconds, 3), "samples_seen": trainer.samples_seen,
-        "samples_per_second": round(trainer.samples_seen / max(trainer.train_seconds, 1e-9), 1),
+        "train_seconds": round(snap.train_seconds, 3), "samples_seen": snap.samples_seen,
+        "samples_per_second": round(snap.samples_seen / max(snap.train_seconds, 1e-9), 1),
         "eval_seconds": round(time.perf_counter() - began, 3), "stopped_because": reason,
+        "executor": executor.name, "device": snap.device,
     }
     if save_to is not None:
         summary["saved"] = str(save(model, save_to))
     print(json.dumps(summary))
     return 0
+
+
+def _executor(address: str | None, workers: int):
+    """Ray when given an address (or $SEQ2SEQ_RAY_ADDRESS) or several workers, else in-process."""
+    from .executors import ADDRESS_ENV, LOCAL, ray_executor
+
+    address = address or os.environ.get(ADDRESS_ENV, "").strip() or None
+    if not (address or workers > 1):
+        return LOCAL
+    executor = ray_executor(address)
+    executor.ensure()  # here, in the main thread, where Ray can set its signal handlers
+    return executor
+
+
+def _sweep_config(args):
+    """The SweepConfig the flags describe; --set overrides the sweep's default settings."""
+    if "=" not in args.vary:
+        raise InvalidInput(f"--vary expects KEY=V1,V2,...; got {args.vary!r}.")
+    key, values = (part.strip() for part in args.vary.split("=", 1))
+    base = SweepConfig(task=args.task, complexity_key=key,
+                       complexity_values=parse_numbers(values, f"--vary {key}"),
+                       units_values=parse_numbers(args.units, "--units"))
+    task_kw, model_kw, train_kw = split_overrides(
+        parse_sets(args.set), _task_settings_class(args.task), ModelConfig, TrainConfig)
+    return replace(base, settings=settings_for(args.task, **task_kw),
+                   model_config=replace(base.model_config, **model_kw),
+                   train_config=replace(base.train_config, **train_kw))
+
+
+def _cell_json(row: dict, key: str) -> dict:
+    number = (lambda v: None if v is None or v != v else round(float(v), 4))
+    return {key: int(row["complexity"]), "units": int(row["units"]),
+            "status": str(row["status"]), "exact_match": number(row["exact_match"]),
+            "train_seconds": number(row["train_seconds"]),
+            "samples_seen": None if row["samples_seen"] != row["samples_seen"]
+            else int(row["samples_seen"]), "params": None if row["params"] != row["params"]
+            else int(row["params"]), "reason": row["reason"],
+            "run_id": None if row["run_id"] is None or row["run_id"] != row["run_id"]
+            else int(row["run_id"])}
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import Sweep
+
+    cfg = _sweep_config(args)
+    workers = min(args.workers, cfg.size)
+    executor = _executor(args.address, workers)
+    history = None
+    if args.record:
+        from .history import History
+        history = History()
+    began = time.perf_counter()
+    sweep = Sweep(cfg, history, executor=executor, workers=workers)
+    print(f"sweep {cfg.name}: {cfg.size} cells, {workers} at a time ({executor.name})", flush=True)
+    sweep.start()
+    shown: set[int] = set()
+    while True:
+        alive = sweep.is_alive
+        for row in sweep.results().to_dict("records"):
+            if row["cell"] not in shown and row["status"] not in ("pending", "not run"):
+                shown.add(row["cell"])
+                cell = _cell_json(row, cfg.complexity_key)
+                exact = "—" if cell["exact_match"] is None else f"{cell['exact_match']:.3f}"
+                print(f"cell {row['cell'] + 1}/{cfg.size} {cfg.complexity_key}={cell[cfg.complexity_key]}"
+                      f" units={cell['units']}: {cell['status']}, exact {exact}, "
+                      f"{cell['train_seconds'] or 0:.1f} s {cell['reason']}", flush=True)
+        if not alive:
+            break
+        sweep.join(1.0)
+    progress = sweep.progress()
+    wall = time.perf_counter() - began
+    cells = [_cell_json(r, cfg.complexity_key) for r in sweep.results().to_dict("records")]
+    start = getattr(executor, "start_seconds", None)
+    print(json.dumps({"task": cfg.task, "vary": cfg.complexity_key, "executor": executor.name,
+                      "workers": workers, "capacity": executor.capacity().describe(),
+                      "wall_seconds": round(wall, 3),
+                      "ray_start_seconds": None if start is None else round(start, 3),
+                      "status": str(progress.status), "error": progress.error, "cells": cells}))
+    return 1 if progress.status == Status.FAILED else 0
 
 
 def cmd_predict(args) -> int:
@@ -169,9 +256,10 @@ def cmd_study(args) -> int:
     if args.record:
         from .history import History
         history = History()
-    runner = study_runner(cfg, history)
-    for job in runner.jobs:
-        print(f"training: {job.label}", flush=True)
+    runner = study_runner(cfg, history, executor=_executor(args.address, args.workers),
+                          workers=args.workers)
+    for plan in runner.plans:
+        print(f"training: {plan.label}", flush=True)
     rows = results_frame(runner.run())
     if runner.status == Status.FAILED:
         print(f"error: {runner.error}", file=sys.stderr)
@@ -180,6 +268,9 @@ def cmd_study(args) -> int:
     print(json.dumps({"task": cfg.task, "comparison": cfg.comparison,
                       "results": rows.to_dict(orient="records")}))
     return 0
+
+
+ADDRESS_HELP = "a Ray cluster to train on (default: $SEQ2SEQ_RAY_ADDRESS; none: this machine)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,7 +296,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-samples", type=setting_type(TrainConfig, "eval_samples"),
                        default=1000, dest="eval_samples")
     train.add_argument("--save", metavar="PATH")
+    train.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
     train.set_defaults(func=cmd_train)
+    sweep = sub.add_parser("sweep", help="a grid of problem size x units, cells in parallel on Ray",
+                           epilog="Settings for --set:\n" + settings_help(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("--task", required=True, choices=sorted(AXES))
+    sweep.add_argument("--vary", required=True, metavar="KEY=V1,V2,...",
+                       help="the task setting to vary: " + "; ".join(
+                           f"{t}: {', '.join(a)}" for t, a in AXES.items()))
+    sweep.add_argument("--units", required=True, metavar="U1,U2,...", help="encoder units values")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a task, model or training setting for every cell")
+    sweep.add_argument("--workers", type=bounded(int, 1, 256), default=1,
+                       help="cells trained at once (more than 1 runs them on Ray)")
+    sweep.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
+    sweep.add_argument("--record", action="store_true", help="store the runs in the run history")
+    sweep.set_defaults(func=cmd_sweep)
     study = sub.add_parser("study", help="exact match against input length, with/without attention")
     study.add_argument("--task", choices=STUDY_TASKS, default="reverse")
     study.add_argument("--compare", choices=tuple(COMPARISONS), default="attention")
@@ -216,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="training time per model")
     study.add_argument("--seed", type=setting_type(StudyConfig, "seed"))
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
+    study.add_argument("--workers", type=bounded(int, 1, 256), default=1,
+                       help="models trained at once (more than 1 runs them on Ray)")
+    study.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
     study.set_defaults(func=cmd_study)
     predict = sub.add_parser("predict", help="decode inputs with a saved model")
     predict.add_argument("--model", required=True)
@@ -232,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a command; bad input is a one-line message and exit 2, never a traceback."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        from .executors import shutdown
+        shutdown()
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except InvalidInput as err:

@@ -31,7 +31,7 @@ from .tasks import TaskSettings, settings_for
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
 MODELS_DIR = "models"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
 # A running run that no process has written for this long is taken to be abandoned (its
@@ -43,7 +43,8 @@ LOST = ("This run's entry in the run history was removed while it trained: train
 
 RUN_COLUMNS = ["id", "name", "task", "arch", "cell", "units", "layers", "params", "exact_match",
                "token_accuracy", "train_seconds", "samples_seen", "samples_per_second", "status",
-               "created", "reason", "sweep_id", "chunks", "owner", "updated", "model_bytes"]
+               "created", "reason", "sweep_id", "chunks", "owner", "updated", "model_bytes",
+               "device"]
 CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "train_loss",
                  "val_loss", "token_accuracy", "val_token_accuracy", "exact_match",
                  "samples_per_second"]
@@ -63,7 +64,8 @@ CREATE TABLE IF NOT EXISTS runs (
     exact_match REAL, token_accuracy REAL,
     train_seconds REAL NOT NULL DEFAULT 0, samples_seen INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
-    sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT, model_bytes INTEGER
+    sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT, model_bytes INTEGER,
+    device TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -84,7 +86,7 @@ CREATE TABLE IF NOT EXISTS results (
 );
 """
 # Columns added after version 1, for databases made by an older version.
-ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT", "model_bytes": "INTEGER"}
+ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT", "model_bytes": "INTEGER", "device": "TEXT"}
 
 
 def data_dir() -> Path:
@@ -144,6 +146,7 @@ class RunInfo:
     created: str
     chunks: tuple
     owner: str | None = None
+    device: str = ""  # where it trained (empty for runs recorded before devices were)
 
 
 class History:
@@ -240,6 +243,11 @@ class History:
                 args.append(float(value))
         with self._connect() as db, self._write(db):
             db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, run_id))
+
+    def set_device(self, run_id: int, device: str) -> None:
+        """Where the run trains ("CPU (2 cores) on host", "GPU: ... on host")."""
+        with self._connect() as db, self._write(db):
+            db.execute("UPDATE runs SET device=? WHERE id=?", (str(device)[:MAX_NAME], run_id))
 
     def finish_run(self, run_id: int, status: str = Status.FINISHED, reason: str = "",
                    error: str = "", exact_match: float | None = None,
@@ -481,12 +489,12 @@ class RunRecorder:
     def __init__(self, history: History, trainer, name: str | None = None,
                  sweep_id: str | None = None, owner: str | None = None,
                  keep: KeepModels | None = None):
-        model = trainer.model
         self.history = history
-        self.trainer = trainer
-        self.run_id = history.start_run(model.task.name, model.task.settings, model.config,
-                                        trainer.config, name, model.count_params(), sweep_id,
-                                        owner)
+        self.trainer = trainer  # a jobs.TrainingJob: in this process or on Ray
+        self.run_id = history.start_run(trainer.task.name, trainer.task.settings,
+                                        trainer.model_config, trainer.train_config, name,
+                                        trainer.params, sweep_id, owner)
+        self._device = ""
         history._set_live(self.run_id, True)
         self._last_chunk = 0
         self._status = Status.RUNNING
@@ -514,6 +522,10 @@ class RunRecorder:
             self.history._set_live(self.run_id, False)
 
     def _add(self, record) -> None:
+        device = getattr(self.trainer, "device", "")
+        if device and device != self._device:
+            self._device = device
+            self._guarded(lambda: self.history.set_device(self.run_id, device))
         if record.chunk > self._last_chunk:
             self._guarded(lambda: self.history.add_chunk(self.run_id, record))
             self._last_chunk = record.chunk
@@ -536,7 +548,8 @@ class RunRecorder:
         self.sync()
         with self._lock:
             if self._status not in ENDED:  # run() returned but status says otherwise
-                self._end(Status.STOPPED, self.trainer.reason or "stopped", self.trainer.error)
+                snap = self.trainer.snapshot()
+                self._end(Status.STOPPED, snap.reason or "stopped", snap.error)
 
     def _end(self, status: str, reason: str, error: str) -> None:
         if self._status in ENDED:
@@ -548,13 +561,10 @@ class RunRecorder:
             self._keep_model()
 
     def _keep_model(self) -> None:
-        from .persistence import to_bytes  # imports Keras; only needed here
-
-        if not self.trainer.samples_seen:
+        if not self.trainer.snapshot().samples_seen:
             return  # stopped before it trained: nothing worth keeping
         try:
-            removed = self.history.keep_model(self.run_id, to_bytes(self.trainer.model),
-                                              self.keep)
+            removed = self.history.keep_model(self.run_id, self.trainer.result(), self.keep)
         except Exception:  # noqa: BLE001 - the run is recorded; only its model is not kept
             log.exception("could not keep the model of run %s", self.run_id)
         else:
@@ -632,4 +642,4 @@ def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
     return RunInfo(row["id"], row["name"], row["task"], settings, model_config, train_config,
                    row["params"], row["exact_match"], row["token_accuracy"], row["train_seconds"],
                    row["samples_seen"], row["status"], row["reason"], row["error"], row["sweep_id"],
-                   row["created"], tuple(records), row.get("owner"))
+                   row["created"], tuple(records), row.get("owner"), row.get("device") or "")

@@ -1,26 +1,106 @@
-"""Running several trainings one after another in a background thread (sweeps, studies).
+"""The job protocol every training speaks, and a runner for many of them (sweeps, studies).
 
-Each job trains through `runner.train(trainer)`, so `stop()` reaches the trainer that is
-running; the runner never touches any UI and pages read `snapshot()`.
+A *training job* (`TrainingJob`) is one model being trained somewhere: in a thread of this
+process (`training.Trainer`) or in a Ray worker (`executors.RayTraining`). Pages, `ui/`, the
+run history and the runner below use only this protocol, so they never know where a
+training runs. A `JobRunner` (a sweep's or a study's) speaks the smaller `Job` protocol:
+start, stop, status, snapshot, result.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from .config import ModelConfig, TrainConfig
-from .models import Seq2Seq
 from .status import Status
-from .training import Background, Trainer
+from .training import Background, Snapshot
+
+POLL_SECONDS = 0.2
+
+
+@runtime_checkable
+class Job(Protocol):
+    """Anything that runs in the background and that a page polls."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def is_alive(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def snapshot(self): ...
+
+
+@runtime_checkable
+class TrainingJob(Job, Protocol):
+    """One model in training, wherever it trains.
+
+    `start(on_chunk, on_end)`: `on_chunk(record)` runs after every chunk and `on_end()` once
+    it ended, both in a thread of this process (a run-history recorder), never UI code.
+    `result()` is the trained model as `.s2s` bytes; `model` is it loaded (the Inspect
+    page's model). `outcome` is what `Training.after` returned where it trained.
+    """
+
+    executor: str
+    task: Any
+    model_config: ModelConfig
+    train_config: TrainConfig
+    params: int
+    device: str
+    outcome: Any
+
+    def start(self, on_chunk=None, on_end=None) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def result(self) -> bytes: ...
+
+    @property
+    def model(self): ...
 
 
 @dataclass(frozen=True)
-class Job:
-    """One unit of work: a label for the progress bar and a function returning result rows."""
+class Training:
+    """What to train: everything an executor needs to build and train one model."""
+
+    task: Any  # a Task (pickled to a Ray worker as it is)
+    model_config: ModelConfig
+    train_config: TrainConfig
+    name: str | None = None  # its name in the run history
+    tag: str | None = None  # the sweep or study it belongs to, in the run history
+    after: Callable | None = None  # run on the finished model where it trained -> outcome
+    keep_model: bool = True  # bring the trained model back (False: only curves and outcome)
+    start_from: bytes | None = None  # .s2s bytes of a model to train further (else a new one)
+
+    def build(self):
+        """The network to train, where it will train: a new one, or `start_from` loaded."""
+        if self.start_from is not None:
+            from .persistence import from_bytes
+            return from_bytes(self.start_from)
+        from .models import Seq2Seq
+        return Seq2Seq.build(self.task, self.model_config, seed=self.train_config.seed)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One job of a runner: a label for the progress bar, what to train, and how the ended
+    training becomes result rows (`rows(job, run_id)`, called in the runner's thread;
+    run_id is its run in the history, None without one)."""
 
     label: str
-    run: Callable[["JobRunner"], list[dict]]
+    training: Training
+    rows: Callable[[TrainingJob, int | None], list[dict]]
 
 
 @dataclass(frozen=True)
@@ -28,70 +108,100 @@ class JobProgress:
     status: Status
     done: int
     total: int
-    current: str
+    running: tuple[tuple[int, float], ...]  # (plan index, its progress 0..1), training now
     rows: tuple[dict, ...]
     error: str = ""
+    cut_short: tuple[int, ...] = ()  # plans Stop interrupted (their trainings were stopped)
+    labels: tuple[str, ...] = ()
 
     @property
     def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
+        return min(1.0, (self.done + sum(p for _, p in self.running)) / max(self.total, 1))
+
+    @property
+    def current(self) -> str:
+        """What trains now, e.g. "attention, input length 8 · no attention, ..." ('' if none)."""
+        return " · ".join(self.labels[i] for i, _ in self.running)
+
+
+@dataclass
+class _Running:
+    index: int
+    plan: Plan
+    job: TrainingJob
+    run_id: int | None
 
 
 class JobRunner(Background):
-    """Runs jobs in order in one daemon thread; stoppable between and during trainings.
+    """Trains its plans on an executor, up to `workers` at a time, in one daemon thread.
 
-    `on_finish(rows)` is called once every job has run (not after stop() or a failure).
+    Each training is recorded in `history` (when given) as it trains. Stop stops every
+    training under way and starts no more. `on_finish(rows)` is called once every plan has
+    run (not after stop() or a failure); `result()` gives the rows so far.
     """
 
-    def __init__(self, jobs: list[Job], on_finish: Callable[[list[dict]], None] | None = None):
-        self.jobs = list(jobs)
+    def __init__(self, plans: list[Plan], executor, workers: int = 1, history=None,
+                 owner: str | None = None, on_finish: Callable[[list[dict]], None] | None = None):
+        self.plans = list(plans)
+        self.executor = executor  # an executors.Executor: where the trainings run
+        self.workers = max(1, int(workers))
+        self.history = history
+        self.owner = owner  # recorded as the owner of every run it trains
         self.on_finish = on_finish
         self._rows: list[dict] = []
+        self._running: list[_Running] = []
+        self._cut: list[int] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._trainer: Trainer | None = None
-        self.done, self.current, self.status, self.error = 0, "", Status.READY, ""
-        self.owner: str | None = None  # recorded as the owner of every run it trains
-
-    @property
-    def trainer(self) -> Trainer | None:
-        """The trainer running now, if any."""
-        with self._lock:
-            return self._trainer
-
-    def train(self, trainer: Trainer, on_chunk=None) -> str:
-        """Run a trainer in this runner's thread so that stop() can reach it."""
-        with self._lock:
-            self._trainer = trainer
-        if self._stop.is_set():
-            trainer.stop()
-        try:
-            return trainer.run(on_chunk=on_chunk)
-        finally:
-            with self._lock:
-                self._trainer = None
+        self.done, self.status, self.error = 0, Status.READY, ""
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def _launch_one(self, index: int) -> None:
+        plan = self.plans[index]
+        job = self.executor.train(plan.training)
+        recorder = None
+        if self.history is not None:
+            recorder = self.history.track(job, name=plan.training.name,
+                                          sweep_id=plan.training.tag, owner=self.owner)
+        with self._lock:
+            self._running.append(_Running(index, plan, job, recorder and recorder.run_id))
+        if recorder is None:
+            job.start()
+        else:
+            job.start(on_chunk=recorder, on_end=recorder.finish)
+
+    def _collect(self, item: _Running) -> None:
+        item.job.join()
+        rows = item.plan.rows(item.job, item.run_id)
+        with self._lock:
+            self._running.remove(item)
+            self._rows.extend(rows)
+            self.done += 1
+            if item.job.status == Status.STOPPED and self._stop.is_set():
+                self._cut.append(item.index)
+
     def run(self) -> list[dict]:
+        """Train every plan (until stop()); returns the rows."""
         self.status = Status.RUNNING
+        waiting = list(range(len(self.plans)))
         try:
-            for job in self.jobs:
+            while waiting or self._running:
+                while waiting and len(self._running) < self.workers and not self._stop.is_set():
+                    self._launch_one(waiting.pop(0))
                 if self._stop.is_set():
-                    break
-                self.current = job.label
-                rows = job.run(self)
-                with self._lock:
-                    self._rows.extend(rows)
-                    self.done += 1
+                    waiting.clear()
+                for item in [r for r in list(self._running) if not r.job.is_alive]:
+                    self._collect(item)
+                self._stop.wait(POLL_SECONDS)
             self.status = Status.STOPPED if self._stop.is_set() else Status.FINISHED
             if self.status == Status.FINISHED and self.on_finish is not None:
                 self.on_finish(list(self._rows))
         except Exception as err:  # noqa: BLE001 - reported through snapshot()
+            self._stop_running()
             self.status, self.error = Status.FAILED, f"{type(err).__name__}: {err}"
-        self.current = ""
         return list(self._rows)
 
     def start(self) -> None:
@@ -99,29 +209,35 @@ class JobRunner(Background):
             self.status = Status.RUNNING
             self._launch(self.run, "seq2seq-jobs")
 
+    def _stop_running(self) -> None:
+        with self._lock:
+            running = list(self._running)
+        for item in running:
+            item.job.stop()
+        for item in running:
+            item.job.join(30)
+
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            if self._trainer is not None:
-                self._trainer.stop()
+            running = list(self._running)
+        for item in running:
+            item.job.stop()
+
+    def result(self) -> list[dict]:
+        with self._lock:
+            return list(self._rows)
 
     def snapshot(self) -> JobProgress:
         with self._lock:
-            rows = tuple(self._rows)
-        return JobProgress(self.status, self.done, len(self.jobs), self.current, rows, self.error)
+            rows, running, cut = tuple(self._rows), list(self._running), tuple(self._cut)
+        progress = tuple((r.index, _progress(r.job)) for r in running)
+        return JobProgress(self.status, self.done, len(self.plans), progress, rows, self.error,
+                           cut, tuple(p.label for p in self.plans))
 
 
-def train_recorded(runner: JobRunner, task, model_config: ModelConfig, train_config: TrainConfig,
-                   history=None, name: str | None = None, tag: str | None = None):
-    """Build and train one model inside a job, recording it in the History when given one.
-
-    Returns (model, trainer, run_id); run_id is None without a History.
-    """
-    model = Seq2Seq.build(task, model_config, seed=train_config.seed)
-    trainer = Trainer(model, train_config)
-    recorder = (history.track(trainer, name=name, sweep_id=tag, owner=runner.owner)
-                if history is not None else None)
-    runner.train(trainer, on_chunk=recorder)
-    if recorder is not None:
-        recorder.finish()
-    return model, trainer, recorder.run_id if recorder is not None else None
+def _progress(job: TrainingJob) -> float:
+    try:
+        return job.snapshot().progress
+    except Exception:  # noqa: BLE001 - a progress bar never fails the page
+        return 0.0

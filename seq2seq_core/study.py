@@ -14,6 +14,7 @@ results.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,7 +23,8 @@ import pandas as pd
 from .config import CELLS, ModelConfig, TrainConfig
 from .errors import InvalidInput
 from .evaluation import score
-from .jobs import Job, JobRunner, train_recorded
+from .executors import LOCAL
+from .jobs import JobRunner, Plan, Training
 from .status import Status
 from .tasks import REGISTRY, make_task
 from .limits import check_int
@@ -152,85 +154,78 @@ def _translation_task():
 
 
 class StudyRunner(JobRunner):
-    """A JobRunner for a study: `tag` marks its runs in the History, `cut_short` names the
-    model Stop interrupted ("" if none), which gave no rows."""
+    """A JobRunner for a study: `tag` marks its runs in the History."""
 
-    def __init__(self, jobs, tag: str, on_finish=None):
-        super().__init__(jobs, on_finish=on_finish)
+    def __init__(self, plans, tag: str, **options):
+        super().__init__(plans, **options)
         self.tag = tag
-        self.cut_short = ""
+
+    @property
+    def cut_short(self) -> tuple[str, ...]:
+        """The labels of the models Stop interrupted, which gave no rows."""
+        return tuple(self.plans[i].label for i in self.snapshot().cut_short)
 
     @property
     def finished_models(self) -> int:
-        """Models trained to the end (the one cut short by Stop does not count)."""
-        return self.done - (1 if self.cut_short else 0)
+        """Models trained to the end (those cut short by Stop do not count)."""
+        snap = self.snapshot()
+        return snap.done - len(snap.cut_short)
 
 
-def _train(runner: JobRunner, task, model_cfg: ModelConfig, cfg: StudyConfig, history,
-           name: str, label: str):
-    """Train one model; None if Stop cut it short (the runner remembers which)."""
-    model, trainer, _ = train_recorded(runner, task, model_cfg, cfg.train_config(), history,
-                                       name, getattr(runner, "tag", None))
-    if trainer.status == Status.FAILED:
-        raise RuntimeError(f"training {label} failed: {trainer.error}")
-    if trainer.status == Status.STOPPED:
-        if isinstance(runner, StudyRunner):
-            runner.cut_short = label
-        return None
-    return model, trainer
+def _plan(cfg: StudyConfig, task, variant: str, settings: dict, name: str, label: str,
+          tag: str, score_rows) -> Plan:
+    """One model of the study: trained, then scored where it trained by `score_rows(model)`;
+    its rows gain the training time. A failed model fails the study."""
+    def rows(job, run_id) -> list[dict]:
+        if job.status == Status.FAILED:
+            raise RuntimeError(f"training {label} failed: {job.snapshot().error}")
+        if job.status != Status.FINISHED or job.outcome is None:
+            return []  # cut short by Stop
+        seconds = job.snapshot().train_seconds
+        return [{**row, "train_seconds": seconds} for row in job.outcome]
+    training = Training(task, cfg.model_config(settings), cfg.train_config(), name, tag,
+                        after=partial(score_rows, variant=variant), keep_model=False)
+    return Plan(label, training, rows)
 
 
-def _reverse_job(cfg: StudyConfig, variant: str, settings: dict, length: int, history) -> Job:
-    label = f"{variant}, input length {length}"
-
-    def run(runner: JobRunner) -> list[dict]:
-        task = _reverse_task(cfg, length)
-        trained = _train(runner, task, cfg.model_config(settings), cfg, history,
-                         f"study: reverse length {length}, {variant}", label)
-        if trained is None:
-            return []
-        model, trainer = trained
-        result = score(model, task.held_out(cfg.eval_samples, seed=cfg.seed + 99), 0)
-        return [{"variant": variant, "length": length, "exact_match": result.exact_match,
-                 "samples": result.samples, "train_seconds": trainer.train_seconds}]
-    return Job(label, run)
+def _reverse_rows(model, cfg: StudyConfig, length: int, variant: str) -> list[dict]:
+    result = score(model, model.task.held_out(cfg.eval_samples, seed=cfg.seed + 99), 0)
+    return [{"variant": variant, "length": length, "exact_match": result.exact_match,
+             "samples": result.samples}]
 
 
-def _translation_job(cfg: StudyConfig, variant: str, settings: dict, history) -> Job:
-    label = f"{variant}, translation"
-
-    def run(runner: JobRunner) -> list[dict]:
-        task = _translation_task()
-        trained = _train(runner, task, cfg.model_config(settings), cfg, history,
-                         f"study: translation, {variant}", label)
-        if trained is None:
-            return []
-        model, trainer = trained
-        pairs = task.held_out(len(task.pairs), seed=0)
-        result = score(model, pairs, 0)
-        lengths = (pairs.source != task.source_vocab.pad).sum(axis=1)
-        rows, low = [], 0
-        for edge in cfg.lengths:
-            rows_in = (lengths > low) & (lengths <= edge)
-            if rows_in.any():
-                rows.append({"variant": variant, "length": edge,
-                             "exact_match": float(result.exact[rows_in].mean()),
-                             "samples": int(rows_in.sum()), "train_seconds": trainer.train_seconds})
-            low = edge
-        return rows
-    return Job(label, run)
+def _translation_rows(model, cfg: StudyConfig, variant: str) -> list[dict]:
+    task = model.task
+    pairs = task.held_out(len(task.pairs), seed=0)
+    result = score(model, pairs, 0)
+    lengths = (pairs.source != task.source_vocab.pad).sum(axis=1)
+    rows, low = [], 0
+    for edge in cfg.lengths:
+        rows_in = (lengths > low) & (lengths <= edge)
+        if rows_in.any():
+            rows.append({"variant": variant, "length": edge,
+                         "exact_match": float(result.exact[rows_in].mean()),
+                         "samples": int(rows_in.sum())})
+        low = edge
+    return rows
 
 
-def study_jobs(cfg: StudyConfig, history=None) -> list[Job]:
+def study_plans(cfg: StudyConfig, tag: str | None = None) -> list[Plan]:
     variants = COMPARISONS[cfg.comparison]
     if cfg.task == "reverse":
-        return [_reverse_job(cfg, name, settings, length, history)
+        return [_plan(cfg, _reverse_task(cfg, length), name, settings,
+                      f"study: reverse length {length}, {name}", f"{name}, input length {length}",
+                      tag, partial(_reverse_rows, cfg=cfg, length=length))
                 for length in cfg.lengths for name, settings in variants]
-    return [_translation_job(cfg, name, settings, history) for name, settings in variants]
+    return [_plan(cfg, _translation_task(), name, settings, f"study: translation, {name}",
+                  f"{name}, translation", tag, partial(_translation_rows, cfg=cfg))
+            for name, settings in variants]
 
 
-def study_runner(cfg: StudyConfig, history=None, owner: str | None = None) -> StudyRunner:
-    """A runner that trains every model of the study, one after another, when started.
+def study_runner(cfg: StudyConfig, history=None, owner: str | None = None, executor=None,
+                 workers: int = 1) -> StudyRunner:
+    """A runner that trains every model of the study, `workers` at a time on `executor`
+    (default: one after another in this process), when started.
 
     With a History, each model is recorded as a run (tagged `runner.tag`) and the finished
     table is saved as results of kind "study", named by `study_name`, so it can be shown
@@ -238,10 +233,10 @@ def study_runner(cfg: StudyConfig, history=None, owner: str | None = None) -> St
     """
     def save(rows):
         history.save_results("study", study_name(cfg), cfg, rows)
-    runner = StudyRunner(study_jobs(cfg, history), new_tag(cfg),
-                         on_finish=save if history is not None else None)
-    runner.owner = owner
-    return runner
+    tag = new_tag(cfg)
+    return StudyRunner(study_plans(cfg, tag), tag, executor=executor or LOCAL, workers=workers,
+                       history=history, owner=owner,
+                       on_finish=save if history is not None else None)
 
 
 def saved_studies(history) -> pd.DataFrame:
@@ -263,4 +258,4 @@ def results_frame(rows) -> pd.DataFrame:
 
 
 __all__ = ["COMPARISONS", "StudyConfig", "StudyRunner", "load_study", "results_frame",
-           "saved_studies", "study_jobs", "study_name", "study_runner", "verdict"]
+           "saved_studies", "study_plans", "study_name", "study_runner", "verdict"]

@@ -20,7 +20,8 @@ import pandas as pd
 
 from .config import ModelConfig, TrainConfig, from_json
 from .errors import InvalidInput
-from .jobs import Job, JobRunner, train_recorded
+from .executors import LOCAL
+from .jobs import JobRunner, Plan, Training
 from .status import CellStatus, Status
 from .settings import spec
 from .tasks import REGISTRY, TaskSettings, make_task, settings_for
@@ -257,24 +258,23 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class SweepProgress:
-    """Where a sweep stands: cells done of total, the cell training now and its progress.
+    """Where a sweep stands: cells done of total, the cells training now with their progress.
 
-    `trained` counts the cells that finished training (they have results); `cut_short` is
-    the cell Stop interrupted, if any (its run is in the History, its metrics are left out).
+    `trained` counts the cells that finished training (they have results); `cut_short` are
+    the cells Stop interrupted (their runs are in the History, their metrics are left out).
     """
 
     status: Status
     done: int
     total: int
-    current: Cell | None
-    cell_progress: float
+    running: tuple[tuple[Cell, float], ...]
     error: str = ""
     trained: int = 0
-    cut_short: Cell | None = None
+    cut_short: tuple[Cell, ...] = ()
 
     @property
     def fraction(self) -> float:
-        return min(1.0, (self.done + self.cell_progress) / max(self.total, 1))
+        return min(1.0, (self.done + sum(p for _, p in self.running)) / max(self.total, 1))
 
 
 def new_sweep_id() -> str:
@@ -285,8 +285,8 @@ class _SweepRunner(JobRunner):
     """A JobRunner that calls `save()` before its first job and again however it ended
     (finished, stopped or failed)."""
 
-    def __init__(self, jobs, save):
-        super().__init__(jobs)
+    def __init__(self, plans, save, **options):
+        super().__init__(plans, **options)
         self.save = save
 
     def run(self) -> list[dict]:
@@ -297,20 +297,28 @@ class _SweepRunner(JobRunner):
 
 
 class Sweep:
-    """Trains a SweepConfig's cells one after another; start/stop from any thread."""
+    """Trains a SweepConfig's cells, `workers` at a time on `executor` (default: one after
+    another in this process); start/stop from any thread."""
 
     def __init__(self, config: SweepConfig, history=None, sweep_id: str | None = None,
-                 owner: str | None = None):
+                 owner: str | None = None, executor=None, workers: int = 1):
         self.config = config
         self.history = history
         self.sweep_id = sweep_id or new_sweep_id()
         self.cells = config.cells()
         self.result_id: int | None = None  # its saved config and results, once it started
         self.save_error = ""
-        self.runner = _SweepRunner(
-            [Job(f"{config.complexity_key}={c.complexity}, units={c.units}",
-                 partial(self._train_cell, cell=c)) for c in self.cells], self._save)
-        self.runner.owner = owner  # who the cells' runs belong to
+        self.runner = _SweepRunner([self._plan(c) for c in self.cells], self._save,
+                                   executor=executor or LOCAL, workers=workers,
+                                   history=history, owner=owner)
+
+    @property
+    def executor(self) -> str:
+        return self.runner.executor.name
+
+    @property
+    def workers(self) -> int:
+        return self.runner.workers
 
     # ---- control ------------------------------------------------------------------------
     def start(self) -> None:
@@ -318,7 +326,7 @@ class Sweep:
         self.runner.start()
 
     def stop(self) -> None:
-        """Stop after the current chunk of the current cell; later cells are skipped."""
+        """Stop the cells training now (after their current batch); later cells are skipped."""
         self.runner.stop()
 
     def join(self, timeout: float | None = None) -> None:
@@ -333,28 +341,34 @@ class Sweep:
         return self.runner.status
 
     def run(self) -> Status:
-        """Train every cell in this thread (until stop()); returns the final status."""
+        """Train every cell from this thread (until stop()); returns the final status."""
         self.runner.run()
         return self.runner.status
 
-    def _train_cell(self, runner: JobRunner, cell: Cell) -> list[dict]:
+    def snapshot(self) -> SweepProgress:
+        return self.progress()
 
+    def result(self) -> pd.DataFrame:
+        return self.results()
+
+    def _plan(self, cell: Cell) -> Plan:
         cfg = self.config
-        name = cell_name(cfg.task, cfg.complexity_key, cell.complexity, cell.units)
-        model, trainer, run_id = train_recorded(
-            runner, make_task(cfg.task, cell.settings), cell.model_config, cfg.train_config,
-            self.history, name, self.sweep_id)
-        return [self._row(cell, trainer, model.count_params(), run_id)]
+        training = Training(make_task(cfg.task, cell.settings), cell.model_config,
+                            cfg.train_config,
+                            cell_name(cfg.task, cfg.complexity_key, cell.complexity, cell.units),
+                            self.sweep_id, keep_model=False)
+        return Plan(f"{cfg.complexity_key}={cell.complexity}, units={cell.units}", training,
+                    partial(self._rows, cell))
 
-    def _row(self, cell: Cell, trainer, params: int, run_id) -> dict:
-        snap = trainer.snapshot()
+    def _rows(self, cell: Cell, job, run_id) -> list[dict]:
+        snap = job.snapshot()
         last = snap.latest
-        return result_row(
-            cell.index, cell.complexity, cell.units, CellStatus.of(snap.status),
-            snap.reason or snap.error, run_id, self.config.train_config.target_accuracy,
-            params=params, exact_match=last.exact_match if last else None,
+        why = (snap.error or snap.reason) if snap.status == Status.FAILED else snap.reason
+        return [result_row(
+            cell.index, cell.complexity, cell.units, CellStatus.of(snap.status), why, run_id, self.config.train_config.target_accuracy,
+            params=job.params, exact_match=last.exact_match if last else None,
             token_accuracy=last.val_token_accuracy if last else None,
-            train_seconds=snap.train_seconds, samples_seen=snap.samples_seen)
+            train_seconds=snap.train_seconds, samples_seen=snap.samples_seen)]
 
     def _save(self) -> None:
         """Keep the config and the results so far in the History: once when the sweep
@@ -377,15 +391,13 @@ class Sweep:
 
     # ---- reading ------------------------------------------------------------------------
     def progress(self) -> SweepProgress:
-        snap, trainer = self.runner.snapshot(), self.runner.trainer
-        running = snap.status == Status.RUNNING and snap.done < len(self.cells)
-        current = self.cells[snap.done] if running else None
-        cell_progress = trainer.snapshot().progress if running and trainer is not None else 0.0
-        cut = next((self.cells[r["cell"]] for r in snap.rows
-                    if r["status"] == CellStatus.CUT_SHORT), None)
+        snap = self.runner.snapshot()
+        running = tuple((self.cells[i], p) for i, p in snap.running)
+        cut = tuple(sorted((self.cells[r["cell"]] for r in snap.rows
+                            if r["status"] == CellStatus.CUT_SHORT), key=lambda c: c.index))
         trained = sum(r["status"] == TRAINED for r in snap.rows)
-        return SweepProgress(snap.status, snap.done, len(self.cells), current, cell_progress,
-                             snap.error, trained, cut)
+        return SweepProgress(snap.status, snap.done, len(self.cells), running, snap.error,
+                             trained, cut)
 
     def results(self) -> pd.DataFrame:
         """One row per cell of the grid, in training order (RESULT_COLUMNS).

@@ -59,6 +59,7 @@ class Snapshot:
     progress: float
     seconds_left: float | None
     error: str = ""
+    device: str = ""  # where it trains: "CPU (2 cores) on host", "GPU: NVIDIA H200 on host"
 
     @property
     def latest(self) -> ChunkRecord | None:
@@ -98,12 +99,37 @@ class _Control:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Trainer(Background):
-    """Trains one Seq2Seq model in chunks; start/pause/resume/stop from any thread."""
+def snapshot_of(config: TrainConfig, status: Status, reason: str, history, live, seen: int,
+                secs: float, error: str = "", device: str = "") -> Snapshot:
+    """A Snapshot with its progress and time left worked out from the budgets (shared by
+    the in-process Trainer and the handles of trainings that run elsewhere)."""
+    history, live = tuple(history), tuple(live)
+    progress = min(1.0, max(seen / config.max_samples, secs / config.max_seconds))
+    left = None
+    if history and seen:
+        rate = seen / max(secs, 1e-9)
+        left = max(0.0, min((config.max_samples - seen) / rate, config.max_seconds - secs))
+    if status.keeps_model:
+        progress = 1.0 if status == Status.FINISHED else progress
+        left = 0.0
+    return Snapshot(status, reason, history, live, seen, secs, progress, left, error, device)
 
-    def __init__(self, model: Seq2Seq, config: TrainConfig | None = None):
+
+class Trainer(Background):
+    """Trains one Seq2Seq model in chunks; start/pause/resume/stop from any thread.
+
+    It is the in-process implementation of the job protocol (`jobs.TrainingJob`). `after`,
+    when given, is called with the trained model in the training thread once a run finishes
+    (not when stopped or failed); its value is `outcome` (a study scores its models so).
+    """
+
+    executor = "local"
+
+    def __init__(self, model: Seq2Seq, config: TrainConfig | None = None, after=None):
         self.model = model
         self.config = config or TrainConfig()
+        self.after = after
+        self.outcome = None
         self.rng = np.random.default_rng(self.config.seed)
         clip = self.config.clipnorm or None
         self.optimizer = keras.optimizers.Adam(self.config.learning_rate, clipnorm=clip)
@@ -119,6 +145,33 @@ class Trainer(Background):
         self.status = Status.READY
         self.reason = ""
         self.error = ""
+
+    # ---- the job protocol's description of the run --------------------------------------
+    @property
+    def task(self):
+        return self.model.task
+
+    @property
+    def model_config(self):
+        return self.model.config
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return self.config
+
+    @property
+    def params(self) -> int:
+        return self.model.count_params()
+
+    @property
+    def device(self) -> str:
+        from .devices import device_name
+        return device_name()
+
+    def result(self) -> bytes:
+        """The trained model as `.s2s` bytes (persistence.to_bytes)."""
+        from .persistence import to_bytes
+        return to_bytes(self.model)
 
     # ---- compiled steps ---------------------------------------------------------------
     def _compile_train_step(self):
@@ -253,6 +306,8 @@ class Trainer(Background):
                 record = self.run_chunk()
                 if on_chunk:
                     on_chunk(record)
+            if self.after is not None and self.status == Status.FINISHED:
+                self.outcome = self.after(self.model)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
             self.status, self.reason = Status.FAILED, "training failed"
             self.error = f"{type(err).__name__}: {err}"
@@ -290,16 +345,8 @@ class Trainer(Background):
         self._ctl.running.set()
 
     def snapshot(self) -> Snapshot:
-        cfg = self.config
         with self._ctl.lock:
             history, live = tuple(self.history), tuple(self.live)
             seen, secs = self.samples_seen, self.train_seconds
-        progress = min(1.0, max(seen / cfg.max_samples, secs / cfg.max_seconds))
-        left = None
-        if history and seen:
-            rate = seen / max(secs, 1e-9)
-            left = max(0.0, min((cfg.max_samples - seen) / rate, cfg.max_seconds - secs))
-        if self.status.keeps_model:
-            progress = 1.0 if self.status == Status.FINISHED else progress
-            left = 0.0
-        return Snapshot(self.status, self.reason, history, live, seen, secs, progress, left, self.error)
+        return snapshot_of(self.config, self.status, self.reason, history, live, seen, secs,
+                           self.error, self.device)

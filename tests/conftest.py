@@ -59,6 +59,14 @@ def app_test():
     REGISTRY.stop_all()
 
 
+@pytest.fixture
+def no_failures(monkeypatch):
+    """A fresh count of wrong teacher passwords (it is process-wide), no waiting."""
+    monkeypatch.setattr("ui.identity._FAILURES", {})
+    monkeypatch.setattr("ui.identity.FAILURE_DELAY_S", 0.0)
+    monkeypatch.setenv("SEQ2SEQ_TEACHER_PASSWORD", "s3cret")
+
+
 class BusyTraining:
     """A training started by another session: holds a place under the cap until stopped."""
     is_alive = True

@@ -108,14 +108,6 @@ def _submit(at) -> None:
     raise AssertionError("no Unlock button")
 
 
-@pytest.fixture
-def no_failures(monkeypatch):
-    """A fresh count of wrong teacher passwords (it is process-wide), no waiting."""
-    monkeypatch.setattr("ui.identity._FAILURES", {})
-    monkeypatch.setattr("ui.identity.FAILURE_DELAY_S", 0.0)
-    monkeypatch.setenv("SEQ2SEQ_TEACHER_PASSWORD", "s3cret")
-
-
 def test_guessing_the_teacher_password_is_capped_for_the_whole_server(app_test, no_failures,
                                                                        monkeypatch):
     monkeypatch.setattr("ui.identity.MAX_FAILURES_SERVER", 7)

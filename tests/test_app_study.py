@@ -10,6 +10,8 @@ import pytest
 from conftest import shown
 from streamlit.testing.v1 import AppTest
 
+from seq2seq_core import executors
+from ui.text import duration
 from ui.keras_state import keep_keras_state_between_reruns
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "study.py")
@@ -50,7 +52,10 @@ def test_the_page_explains_the_study_and_waits_for_start(page):
     text = " ".join(m.value for m in at.markdown)
     assert "Bahdanau" in text and "Sutskever" in text
     assert at.text_input(key="study_lengths").value == "8, 16, 24"
-    assert any("6 models × up to 30 s ≈ 3.0 min" in c.value for c in at.caption)
+    at_once = min(6, executors.default_workers())  # what this machine offers
+    rounds = -(-6 // at_once)  # trainings one after another
+    expected = f"6 models, {at_once} at a time, × up to 30 s ≈ {duration(rounds * 30.0)}"
+    assert any(expected in c.value for c in at.caption), [c.value for c in at.caption]
     assert any("press **Start**" in i.value for i in at.info)
     assert not at.button(key="study_start").disabled
     assert at.button(key="study_stop").disabled
@@ -126,10 +131,12 @@ def test_stop_counts_finished_models_and_leaves_out_the_one_cut_short(page):
     at.text_input(key="study_lengths").input("3, 20").run()
     at.number_input(key="study_units").set_value(8).run()
     at.number_input(key="study_seconds").set_value(3.0).run()
+    at.number_input(key="study_workers").set_value(1).run()  # one after another, in-process
     at.button(key="study_start").click().run()
     runner = at.session_state["study_runner"]
+    assert runner.executor.name == "local"
     deadline = time.monotonic() + TIMEOUT
-    while not (runner.done == 1 and runner.trainer is not None) and time.monotonic() < deadline:
+    while not (runner.done == 1 and runner.snapshot().running) and time.monotonic() < deadline:
         time.sleep(0.05)  # the second model is training
     at.button(key="study_stop").click().run()
     assert not at.exception

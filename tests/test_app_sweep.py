@@ -11,7 +11,7 @@ from seq2seq_core.history import History
 from seq2seq_core.sweep import Sweep, SweepConfig
 
 SWEEP = {"sweep_values": "2, 3", "sweep_units": "4, 8", "sweep_batch": 8, "sweep_lr": 0.01,
-         "sweep_samples": 10_000_000, "sweep_seconds": 2.0, "sweep_target": 0.0}
+         "sweep_samples": 10_000_000, "sweep_seconds": 2.0, "sweep_target": 0.0, "sweep_workers": 1}
 TINY = sc.TrainConfig(batch_size=16, learning_rate=0.01, max_samples=64, chunk_batches=2,
                       eval_samples=16, target_accuracy=0.99)
 
@@ -58,7 +58,7 @@ def test_a_stopped_sweep_counts_trained_cells_and_shows_no_nan(app_test):
     assert not at.exception, at.exception
     sweep = at.session_state["sweep_obj"]
     deadline = time.monotonic() + 90
-    while not (sweep.progress().done == 1 and sweep.runner.trainer is not None) \
+    while not (sweep.progress().done == 1 and sweep.progress().running) \
             and time.monotonic() < deadline:
         time.sleep(0.05)
     at.button(key="sweep_stop").click().run()

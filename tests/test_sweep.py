@@ -9,7 +9,7 @@ import pytest
 
 import seq2seq_core as sc
 from seq2seq_core.history import History
-from seq2seq_core.jobs import Job
+from seq2seq_core.executors import LOCAL
 from seq2seq_core.sweep import (
     AXES,
     RESULT_COLUMNS,
@@ -103,14 +103,17 @@ def test_small_sweep_lands_in_history(tmp_path):
 def test_a_finished_sweep_saves_its_config_and_results(tmp_path):
     history = History(tmp_path / "h.sqlite3")
     cfg = tiny_config(complexity_key="cardinality", complexity_values=(5,), units_values=(4, 8))
-    sweep = Sweep(cfg, history)
     seen_while_training = []
-    train_cell = sweep._train_cell
 
-    def watched(runner, cell):
-        seen_while_training.append(saved_sweeps(History(history.path)))
-        return train_cell(runner, cell)
-    sweep.runner.jobs[0] = Job("first cell", lambda runner: watched(runner, sweep.cells[0]))
+    class Watching:
+        """The in-process executor, noting what the History holds as each cell starts."""
+
+        name = "local"
+
+        def train(self, training):
+            seen_while_training.append(saved_sweeps(History(history.path)))
+            return LOCAL.train(training)
+    sweep = Sweep(cfg, history, executor=Watching())
     assert sweep.run() == "finished"
     first = seen_while_training[0]  # saved before its first cell trained: others can read it
     assert len(first) == 1 and first["config"][0]["status"] == "ready"
@@ -138,15 +141,16 @@ def test_stop_halts_the_sweep(tmp_path):
     sweep = Sweep(tiny_config(train_config=slow), history)
     sweep.start()
     deadline = time.monotonic() + 120
-    while sweep.progress().cell_progress == 0 and time.monotonic() < deadline:
+    while not any(share for _, share in sweep.progress().running) \
+            and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert sweep.progress().current is not None
+    assert [cell.index for cell, _ in sweep.progress().running] == [0]
     sweep.stop()
     sweep.join(timeout=60)
     assert not sweep.is_alive
     progress = sweep.progress()
     assert progress.status == "stopped" and progress.done < progress.total
-    assert progress.trained == 0 and progress.cut_short.index == 0
+    assert progress.trained == 0 and [c.index for c in progress.cut_short] == [0]
     results = sweep.results()
     assert results.status.tolist() == ["cut short", "not run", "not run", "not run"]
     assert results[["exact_match", "train_seconds", "params"]].isna().all().all()
@@ -165,7 +169,7 @@ def test_stop_before_start():
     assert sweep.run() == "stopped"
     results = sweep.results()
     assert len(results) == 4 and set(results.status) == {"not run"}
-    assert sweep.progress().trained == 0 and sweep.progress().cut_short is None
+    assert sweep.progress().trained == 0 and sweep.progress().cut_short == ()
 
 
 def test_pivot_keeps_cells_without_a_value():

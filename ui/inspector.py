@@ -565,7 +565,7 @@ def samples_seen() -> int | None:
     """How many samples the current model's run trained on, where that is known (a
     continued run counts only its own)."""
     t = training.trainer()
-    if t is not None and t.model is current.model():
+    if t is not None and training.published_model() is current.model():
         return t.snapshot().samples_seen
     def compute():
         if (run := current.run_id()) is None:

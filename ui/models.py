@@ -127,9 +127,7 @@ def continue_ui(choice: form.Choice, model: sc.Seq2Seq | None) -> None:
         st.button("Use this model's task and network settings", key="btn_use_model_settings",
                   on_click=use_model_settings, args=(model,))
     if clicked and not why:
-        with st.spinner("Copying the model…"):
-            copy = sc.from_bytes(model_bytes(model))  # Inspect keeps the current weights
-        message = training.start(choice, model=copy,
+        message = training.start(choice, model=model,  # trains a copy: Inspect keeps this one
                                  label=f"{model.task.title} · "
                                        f"{describe_model(model.config)} · continued")
         if message:
@@ -146,7 +144,7 @@ def models_section(choice: form.Choice) -> None:
         st.subheader("Model file")
         source = current.source()
         if model is not None:
-            trained = getattr(st.session_state.get("_published"), "model", None) is model
+            trained = training.published_model() is model
             what = (f"uploaded from {md(source)}" if source else "trained in this tab"
                     if trained or current.run_id() is None
                     else f"run #{current.run_id()} from the history")

@@ -227,10 +227,12 @@ def _caps() -> dict:
             "per_address": None if teacher or not lim.jobs_per_address else lim.jobs_per_address}
 
 
-def start_job(job, label: str, start=None) -> str:
-    """Start this session's `job` under the server's and the person's caps ('' or why not)."""
+def start_job(job, label: str, start=None, limit: int | None = None) -> str:
+    """Start this session's `job` under the server's (or `limit`) and the person's caps
+    ('' or why not)."""
     try:
-        REGISTRY.register(job, current_session_id(), start=start, label=label, **_caps())
+        REGISTRY.register(job, current_session_id(), start=start, label=label, limit=limit,
+                          **_caps())
     except TrainingCapReached as err:
         return str(err)
     return ""

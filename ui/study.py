@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core import executors
 from seq2seq_core.budget import check_runs
 from seq2seq_core.charts.study import exact_match_chart
 from seq2seq_core.settings import spec
@@ -29,16 +30,18 @@ from seq2seq_core.sweep import when
 from seq2seq_core.vocab import plural
 
 from . import identity, widgets
+from .executor import for_runs
 from .form import setting_input
 from .history import get_history
 from .session import limits, start_job
-from .text import md
+from .text import duration, md
 
 POLL_SECONDS = 1.5
 RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
 DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
 DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
-            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30.0}
+            "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30.0,
+            "study_workers": executors.default_workers()}
 X_TITLES = {"reverse": "input length (integers)",
             "translation": "source length (characters, up to)"}
 
@@ -80,8 +83,9 @@ def is_running() -> bool:
     return r is not None and not r.status.ended
 
 
-def start(cfg: StudyConfig) -> str:
-    """Start the study in the background; returns an error message or ''."""
+def start(cfg: StudyConfig, workers: int = 1) -> str:
+    """Start the study in the background, `workers` models at a time (on Ray when more than
+    one); returns an error message or ''."""
     if is_running():
         return "A study is already running in this tab: stop it first."
     try:
@@ -89,7 +93,10 @@ def start(cfg: StudyConfig) -> str:
     except sc.InvalidInput as err:
         return str(err)
     history, note = open_history()
-    job = study_runner(cfg, history, identity.owner_id())
+    where, why = for_runs(workers, "study")
+    if where is None:
+        return why
+    job = study_runner(cfg, history, identity.owner_id(), executor=where, workers=workers)
     message = start_job(job, "a study (Why attention? page)")
     if message:
         return message
@@ -139,7 +146,7 @@ def earlier_studies() -> None:
                 st.error(f"Could not load that study: {md(err)}")
                 return
             st.session_state[RESULTS] = {"frame": frame, "config": cfg, "status": Status.FINISHED,
-                                         "error": "", "done": 0, "total": 0, "cut_short": ""}
+                                         "error": "", "done": 0, "total": 0, "cut_short": ()}
             st.rerun()
 
 
@@ -160,10 +167,6 @@ def saved_label(tag: str, config: dict, created) -> str:
 
 def variants_of(cfg: StudyConfig) -> list[str]:
     return [name for name, _ in COMPARISONS[cfg.comparison]]
-
-
-def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
@@ -187,8 +190,11 @@ def stopped_message(results: dict) -> str:
     done, total = results["done"], results["total"]
     text = f"Stopped: {done} of {plural(total, 'model')} finished"
     text += (": the chart shows only those." if done else ".")
-    if results.get("cut_short"):
-        text += f" The model cut short ({md(results['cut_short'])}) is left out."
+    cut = results.get("cut_short") or ()
+    if len(cut) == 1:
+        text += f" The model cut short ({md(cut[0])}) is left out."
+    elif cut:
+        text += f" The models cut short ({md('; '.join(cut))}) are left out."
     return text
 
 
@@ -220,10 +226,9 @@ def progress_view(polling: bool) -> None:
     cfg = st.session_state.get(CONFIG)
     if snap.status.ended:
         return
-    current = (f"training model {min(snap.done + 1, snap.total)} of {snap.total}: "
-               f"{snap.current}" if snap.current else "starting")
+    current = f"training {snap.current}" if snap.current else "starting"
     if r.stopping:
-        current = "stopping: the model in training is cut short and left out"
+        current = "stopping: the models in training are cut short and left out"
     st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
     if snap.rows and cfg is not None:
         st.caption("Results so far (the chart fills in as each model finishes):")
@@ -250,9 +255,11 @@ def settings_form(running: bool) -> None:
             lengths_text = st.text_input(spec(s, "lengths").label, key="study_lengths",
                                          disabled=running,
                                          help=f"{lengths_help} {spec(s, 'lengths').help}")
-            c3, c4 = st.columns(2)
+            c3, c4, c5 = st.columns(3)
             units = setting_input(c3, s, "units", key="study_units", disabled=running)
             seconds = setting_input(c4, s, "max_seconds", key="study_seconds", disabled=running)
+            workers = setting_input(c5, executors.Placement, "workers", key="study_workers",
+                                    disabled=running)
         cfg, error = None, ""
         try:
             cfg = StudyConfig(task=task, comparison=comparison,
@@ -264,16 +271,18 @@ def settings_form(running: bool) -> None:
             st.error(md(error))
         elif not running:
             n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
-            st.caption(f"{plural(n_models, 'model')} × up to {cfg.max_seconds:.0f} s ≈ "
-                       f"{minutes(n_models * cfg.max_seconds)} of training, plus a few "
-                       "seconds each to build and score.")
+            at_once = max(1, min(int(workers), n_models))
+            st.caption(f"{plural(n_models, 'model')}, {at_once} at a time, × up to "
+                       f"{cfg.max_seconds:.0f} s ≈ {duration(-(-n_models // at_once) * cfg.max_seconds)} "
+                       "of training, plus a few seconds each to build and score"
+                       + (" (and to start Ray the first time)." if at_once > 1 else "."))
         buttons = st.container(horizontal=True)
         start_clicked = buttons.button("Start", icon=":material/play_arrow:", type="primary",
                                        disabled=running or cfg is None, key="study_start")
         buttons.button("Stop", icon=":material/stop:", on_click=stop, disabled=not running,
                        key="study_stop")
         if start_clicked and cfg is not None:
-            message = start(cfg)
+            message = start(cfg, int(workers))
             widgets.save(SAVED, DEFAULTS)
             if message:
                 st.error(md(message))

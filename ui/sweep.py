@@ -28,6 +28,7 @@ from seq2seq_core.tasks import REGISTRY
 from seq2seq_core.vocab import plural
 
 from . import identity
+from .executor import for_runs
 from .history import get_history
 from .session import limits, start_job
 
@@ -44,15 +45,21 @@ def is_running() -> bool:
     return s is not None and (s.is_alive or s.status == Status.RUNNING)
 
 
-def start(config: SweepConfig) -> str:
-    """Start a sweep recorded in the history; returns an error message or ''."""
+def start(config: SweepConfig, workers: int = 1) -> str:
+    """Start a sweep recorded in the history, `workers` cells at a time (on Ray when more
+    than one); returns an error message or ''."""
     if is_running():
         return "A sweep is already running in this tab: stop it first."
     try:
         check_runs(config.runs(), config.train_config, limits())
     except InvalidInput as err:
         return str(err)
-    sweep = Sweep(config, get_history(), owner=identity.owner_id())
+    workers = min(workers, config.size)
+    where, why = for_runs(workers, "sweep")
+    if where is None:
+        return why
+    sweep = Sweep(config, get_history(), owner=identity.owner_id(), executor=where,
+                  workers=workers)
     message = start_job(sweep, "a sweep (Sweep page)")
     if message:
         return message

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core import executors
 from seq2seq_core.charts.experiments import sweep_heatmap
 from seq2seq_core.config import ARCH_SHORT
 from seq2seq_core.settings import parse_numbers, spec
@@ -19,7 +20,8 @@ POLL_SECONDS = 1.5
 DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2, 3, 4",
             "sweep_units": "25, 50, 100", "sweep_arch": "repeat", "sweep_cell": "lstm",
             "sweep_batch": 128, "sweep_lr": 0.01, "sweep_samples": 300_000,
-            "sweep_seconds": 30.0, "sweep_target": 0.99}
+            "sweep_seconds": 30.0, "sweep_target": 0.99,
+            "sweep_workers": executors.default_workers()}
 SAVED = "sweep_saved"
 
 
@@ -106,6 +108,12 @@ def settings_form(running: bool) -> tuple[SweepConfig | None, str]:
                       label="Samples per cell", help="The most training examples one cell may see.")
         setting_input(e2, t, "max_seconds", key="sweep_seconds", disabled=running, step=5.0,
                       label="Seconds per cell", help="The most training time one cell may take.")
+        w1, w2 = st.columns(2)
+        setting_input(w1, executors.Placement, "workers", key="sweep_workers", disabled=running)
+        w2.caption(executors.ray_executor().capacity().describe() + ". "
+                   + ("One cell at a time, in this server's process."
+                      if st.session_state["sweep_workers"] == 1 else
+                      "Each cell trains in its own Ray worker."))
     try:
         return build_config(), ""
     except sc.InvalidInput as err:
@@ -113,18 +121,25 @@ def settings_form(running: bool) -> tuple[SweepConfig | None, str]:
 
 
 def progress_text(p) -> str:
-    if p.current is None:
-        return f"{p.trained} of {plural(p.total, 'cell')} trained"
-    return (f"Cell {p.done + 1} of {p.total}: {p.current.complexity} "
-            f"({st.session_state['sweep_key_label']}), {plural(p.current.units, 'unit')} — "
-            f"{p.cell_progress:.0%} of its budget")
+    """ "4 of 9 cells done · training cell 5: 3 (terms), 50 units — 40% of its budget · ..." """
+    done = f"{p.done} of {plural(p.total, 'cell')} done"
+    if not p.running:
+        return done
+    label = st.session_state["sweep_key_label"]
+    cells = " · ".join(f"cell {c.index + 1}: {c.complexity} ({label}), "
+                       f"{plural(c.units, 'unit')} — {share:.0%} of its budget"
+                       for c, share in p.running)
+    return f"{done} · training {cells}"
 
 
 def ended_text(p) -> str:
-    """ "Stopped: 4 of 9 cells trained (cell 5 was cut short and is left out)". """
+    """ "Stopped: 4 of 9 cells trained (cells 5, 6 were cut short and are left out)". """
     text = f"{str(p.status).capitalize()}: {p.trained} of {plural(p.total, 'cell')} trained"
-    if p.cut_short is not None:
-        text += f" (cell {p.cut_short.index + 1} was cut short and is left out)"
+    if len(p.cut_short) == 1:
+        text += f" (cell {p.cut_short[0].index + 1} was cut short and is left out)"
+    elif p.cut_short:
+        numbers = ", ".join(str(c.index + 1) for c in p.cut_short)
+        text += f" (cells {numbers} were cut short and are left out)"
     return text
 
 

@@ -24,6 +24,11 @@ _AUTOLINKS = ((re.compile(r"://"), f":{_JOIN}//"), (re.compile(r"(?i)\bwww\."), 
               (re.compile("@"), f"{_JOIN}@"))
 
 
+def duration(seconds: float) -> str:
+    """ "45 s" or "1.5 min": how long something takes, for a caption."""
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 def md(text) -> str:
     """`text` escaped so that st.markdown (and st.info, st.error…) shows it as it is, on
     one line (a newline could start a heading or a list)."""

@@ -104,9 +104,9 @@ def chart_specs(t, history) -> tuple[dict, dict]:
 def verdict_view(t, snap, latest) -> None:
     """What the finished run's numbers say, with a next step."""
     verdict = end_of_run(latest.exact_match, latest.val_token_accuracy,
-                         memorised=getattr(t.model.task, "evaluates_on_training_pairs", False))
+                         memorised=getattr(t.task, "evaluates_on_training_pairs", False))
     getattr(st, verdict.level)(verdict.text)
-    task = t.model.task
+    task = t.task
     if verdict.level != "success" and not task.generated and snap.train_seconds:
         if note := corpus_time_note(len(task.split_pairs("train")),
                                     snap.samples_seen / snap.train_seconds, snap.samples_seen):
@@ -145,6 +145,10 @@ def live_view(mode: str | None) -> None:
         training.publish_if_done()
         st.rerun()  # a full rerun switches polling and updates the buttons
     st.markdown(f"**This run:** {md(st.session_state.get('run_label', ''))}")
+    where = "a Ray worker" if t.executor == "ray" else "this server's process"
+    st.caption(f"Trains in {where}" + (f" · {md(snap.device)}" if snap.device else
+                                       " · waiting for a worker" if snap.status == Status.READY
+                                       else ""))
     history = snap.history if replayed is None else snap.history[:replayed]
     latest = history[-1] if history else None
     progress = snap.progress if replayed is None else replayed / len(snap.history)
@@ -166,13 +170,13 @@ def live_view(mode: str | None) -> None:
     if not history:
         st.caption("Compiling the network and training the first chunk…")
         return
-    if not t.model.task.generated and (note := overfitting(history)):
+    if not t.task.generated and (note := overfitting(history)):
         st.warning(note, icon=":material/trending_up:")
     loss_spec, accuracy_spec = chart_specs(t, history)
     st.vega_lite_chart(loss_spec, width="stretch", key="chart_loss")
     st.vega_lite_chart(accuracy_spec, width="stretch", key="chart_accuracy")
     if snap.live and replayed is None:
-        on_train = getattr(t.model.task, "evaluates_on_training_pairs", False)
+        on_train = getattr(t.task, "evaluates_on_training_pairs", False)
         st.markdown("**Live predictions** on " + ("training pairs (nothing is held out, so "
                                                    "this shows memorisation)" if on_train
                                                    else "held-out examples"))

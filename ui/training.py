@@ -12,12 +12,16 @@ import time
 import streamlit as st
 
 import seq2seq_core as sc
+from seq2seq_core import executors
 from seq2seq_core.budget import Cost, check_run
 from seq2seq_core.explain import run_name
+from seq2seq_core.jobs import Training, TrainingJob
+from seq2seq_core.persistence import to_bytes
 
 from . import identity
 from .history import track
 from .current import set_model
+from .executor import training_cap
 from .session import limits, start_job
 
 TRAINER = "trainer"
@@ -30,8 +34,16 @@ REPLAY_SECONDS = 20.0
 REPLAY_CHUNK_SECONDS = 1.5
 
 
-def trainer() -> sc.Trainer | None:
+def trainer() -> TrainingJob | None:
+    """The session's training job (in this process or on Ray), if it started one."""
     return st.session_state.get(TRAINER)
+
+
+def published_model() -> sc.Seq2Seq | None:
+    """The model of the session's last run once it was handed to Inspect (else None; an
+    unfinished run on Ray has no model here yet)."""
+    t = trainer()
+    return t.model if t is not None and st.session_state.get("_published") is t else None
 
 
 def recorder_note() -> str:
@@ -69,8 +81,8 @@ def draft_model(choice) -> sc.Seq2Seq:
 
 
 def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> str:
-    """Start training the draft model (or `model`, to continue training it) with the
-    choice's training settings; returns an error message or ''.
+    """Start training the draft model (or a copy of `model`, to continue training it) with
+    the choice's training settings, on the server's executor; returns an error message or ''.
 
     The run is recorded in the run history (Experiments page) as it trains.
     """
@@ -82,8 +94,14 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         check_run(task, config, choice.train_config, limits())
     except sc.InvalidInput as err:
         return str(err)
-    model = model if continuing else sc.Seq2Seq.build(task, config, seed=choice.train_config.seed)
-    t = sc.Trainer(model, choice.train_config)
+    where = executors.selected()
+    try:
+        with st.spinner("Starting Ray…" if where.name == "ray" and not where.capacity().started
+                        else "Building the network…"):
+            t = where.train(Training(task, config, choice.train_config,
+                                     start_from=to_bytes(model) if continuing else None))
+    except Exception as err:  # noqa: BLE001 - e.g. no Ray cluster at the address
+        return f"The training could not start on {where.name}: {type(err).__name__}: {err}"
     name = run_name(task.name, task.settings, config, choice.train_config)
     if continuing:
         name = f"continued: {name}"
@@ -96,7 +114,7 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         else:
             t.start(on_chunk=rec, on_end=rec.finish)
 
-    message = start_job(t, "a training (Train page)", start=launch)
+    message = start_job(t, "a training (Train page)", start=launch, limit=training_cap())
     if message:
         return message
     st.session_state[TRAINER] = t
@@ -130,14 +148,18 @@ def publish_if_done() -> bool:
         return False
     rec = st.session_state.get(RECORDER)
     kept = rec is not None and rec.trainer is t and rec.kept_model
-    set_model(t.model, run_id=rec.run_id if kept else None)
-    st.session_state["train_config"] = t.config
+    try:
+        model = t.model  # a Ray run's model comes back as bytes, loaded here once
+    except sc.InvalidInput:
+        return False  # it trained nothing: there is no model to hand over
+    set_model(model, run_id=rec.run_id if kept else None)
+    st.session_state["train_config"] = t.train_config
     st.session_state["_published"] = t
     start_replay(t)
     return True
 
 
-def start_replay(t: sc.Trainer) -> None:
+def start_replay(t: TrainingJob) -> None:
     """Replay a fast finished run at lecture pace, if the Train page asks for that."""
     snap = t.snapshot()
     if st.session_state.get("w_lecture_pace") and snap.status == sc.Status.FINISHED \
@@ -146,7 +168,7 @@ def start_replay(t: sc.Trainer) -> None:
         st.session_state[REPLAY] = (t, time.monotonic(), seconds)
 
 
-def replay_shown(t: sc.Trainer | None) -> int | None:
+def replay_shown(t: TrainingJob | None) -> int | None:
     """How many of the run's chunks the lecture-pace replay shows now; None when no replay
     is under way (never started, skipped, or over)."""
     replay = st.session_state.get(REPLAY)
@@ -156,7 +178,7 @@ def replay_shown(t: sc.Trainer | None) -> int | None:
     if fraction >= 1.0:
         st.session_state.pop(REPLAY, None)
         return None
-    return max(1, math.ceil(fraction * len(t.history)))
+    return max(1, math.ceil(fraction * len(t.snapshot().history)))
 
 
 def skip_replay() -> None:

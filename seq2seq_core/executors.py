@@ -1,0 +1,484 @@
+"""Where trainings run: in threads of this process, or in Ray workers (a local Ray or a cluster).
+
+Both executors turn a `jobs.Training` into a `jobs.TrainingJob`. `LOCAL` (in-process, the
+default) starts as fast as ever and needs no cluster. `RayExecutor` starts a local Ray on
+its first training (with the CPUs this server allows), or attaches to a cluster given by
+`--address` or `$SEQ2SEQ_RAY_ADDRESS`; Ray is imported only then, so the app starts
+without it. Each training runs in a long-lived worker actor that trains one model at a
+time (its TensorFlow import is paid once) and goes back to a pool when the training ends.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .budget import parameter_count
+from .errors import InvalidInput
+from .jobs import Training
+from .settings import setting
+from .status import Status
+from .training import Background, Snapshot, Trainer, snapshot_of
+
+log = logging.getLogger(__name__)
+
+EXECUTOR_ENV = "SEQ2SEQ_EXECUTOR"  # "local" (default) or "ray": where Train-page runs go
+ADDRESS_ENV = "SEQ2SEQ_RAY_ADDRESS"  # a Ray cluster to attach to, e.g. 10.0.0.5:6379
+CPUS_ENV = "SEQ2SEQ_RAY_CPUS"  # CPUs a local Ray may use (default: all of them)
+CPUS_PER_TRAINING_ENV = "SEQ2SEQ_RAY_CPUS_PER_TRAINING"  # Ray CPUs one training holds
+GPUS_PER_TRAINING_ENV = "SEQ2SEQ_RAY_GPUS_PER_TRAINING"  # default: 0.25 where GPUs exist
+NAMES = ("local", "ray")
+PACKAGE = Path(__file__).resolve().parent
+POLL_SECONDS = 0.5
+IDLE_SECONDS = 120.0  # an idle worker is ended after this long
+SILENT_SECONDS = 300.0  # a worker that answers no poll for this long is taken for lost
+WORKER_LOST = ("The Ray worker training this run stopped unexpectedly (it crashed, ran out of "
+               "memory or lost its machine), so this run failed. Other runs are not affected; "
+               "start it again, perhaps with fewer units or a smaller batch.")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How a sweep or a study runs its trainings."""
+
+    workers: int = setting(1, "Trainings at once", low=1, high=64,
+                           help="How many of its models train at the same time, each in its "
+                                "own Ray worker process (1: one after another in this server's "
+                                "process, no Ray needed). The default is what this machine or "
+                                "cluster offers; more than that wait for a free worker.")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What an executor offers: CPUs and GPUs, and whether it has started."""
+
+    executor: str
+    cpus: float
+    gpus: float = 0.0
+    nodes: int = 1
+    address: str = ""
+    started: bool = True
+
+    @property
+    def workers(self) -> int:
+        """How many trainings it runs at once by default."""
+        return max(1, int(self.cpus)) if self.executor == "ray" else 1
+
+    def describe(self) -> str:
+        """ "Ray (local): 2 CPUs, 0 GPUs" and the like, for the page's sidebar."""
+        if self.executor == "local":
+            return f"In this server's process ({_count(self.cpus, 'CPU')}, one training per thread)"
+        where = f"cluster at {self.address}" if self.address else "local"
+        if not self.started:
+            size = f"up to {_count(self.cpus, 'CPU')}" if self.cpus else "its CPUs and GPUs"
+            return f"Ray ({where}): starts with the first training, {size}"
+        nodes = f", {self.nodes} nodes" if self.nodes > 1 else ""
+        return f"Ray ({where}): {_count(self.cpus, 'CPU')}, {_count(self.gpus, 'GPU')}{nodes}"
+
+
+def _count(n: float, word: str) -> str:
+    n = int(n) if float(n).is_integer() else n
+    return f"{n:g} {word}" + ("" if n == 1 else "s")
+
+
+class InProcess:
+    """Trainings in daemon threads of this process (`training.Trainer`)."""
+
+    name = "local"
+
+    def train(self, training: Training) -> Trainer:
+        return Trainer(training.build(), training.train_config, after=training.after)
+
+    def capacity(self) -> Capacity:
+        return Capacity("local", float(os.cpu_count() or 1))
+
+
+LOCAL = InProcess()
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        log.warning("ignoring %s=%r: not a number", name, raw)
+        return default
+
+
+class RayExecutor:
+    """Trainings in Ray worker actors; Ray starts (or attaches) on the first training."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        self.address = address or os.environ.get(ADDRESS_ENV, "").strip() or None
+        self.num_cpus = num_cpus or int(_env_number(CPUS_ENV, os.cpu_count() or 1))
+        self.cpus_per_training = _env_number(CPUS_PER_TRAINING_ENV, 1.0)
+        self.start_seconds: float | None = None  # what starting (or attaching to) Ray took
+        self._lock = threading.Lock()
+        self._idle: list[tuple[object, float]] = []
+        self._actor_class = None
+        self._release = threading.Event()  # set by shutdown(): the Ray thread may end
+
+    # ---- Ray itself -------------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return "ray" in sys.modules and sys.modules["ray"].is_initialized()
+
+    def ensure(self) -> None:
+        """Start a local Ray, or attach to the cluster, unless this process already has.
+
+        Ray is started from a thread of its own that lives until `shutdown()`: Linux ends a
+        local Ray's processes when the *thread* that started them ends (PR_SET_PDEATHSIG),
+        and a Streamlit script thread ends with every rerun.
+        """
+        with self._lock:
+            if self.started:
+                return
+            ready, failure = threading.Event(), []
+
+            def keep() -> None:
+                try:
+                    self._init()
+                except BaseException as err:  # noqa: BLE001 - raised in the caller below
+                    failure.append(err)
+                ready.set()
+                if not failure:
+                    self._release.wait()
+            self._release = threading.Event()
+            threading.Thread(target=keep, name="seq2seq-ray", daemon=True).start()
+            ready.wait()
+            if failure:
+                raise failure[0]
+
+    def _init(self) -> None:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
+        import ray
+
+        began = time.perf_counter()
+        options = {"include_dashboard": False, "log_to_driver": False,
+                   "logging_level": logging.WARNING, "configure_logging": False}
+        env = {"TF_CPP_MIN_LOG_LEVEL": "2", "RAY_USAGE_STATS_ENABLED": "0"}
+        if self.address:
+            # Other machines get this package from the cluster; they need the project's
+            # requirements installed (README: "Bigger than one machine").
+            ray.init(address=self.address, runtime_env={"py_modules": [str(PACKAGE)],
+                                                        "env_vars": env}, **options)
+        else:
+            # "local": a Ray of its own, even if another runs on this machine.
+            ray.init(address="local", num_cpus=self.num_cpus, _node_ip_address="127.0.0.1",
+                     object_store_memory=200 * 2**20,
+                     runtime_env={"env_vars": {**env, "PYTHONPATH": str(PACKAGE.parent)}},
+                     **options)
+        self.start_seconds = time.perf_counter() - began
+        log.info("Ray started in %.1f s", self.start_seconds)
+
+    def capacity(self) -> Capacity:
+        """The cluster's CPUs and GPUs once Ray runs; before that, what a local one would get."""
+        if not self.started:
+            return Capacity("ray", 0.0 if self.address else float(self.num_cpus),
+                            address=self.address or "", started=False)
+        import ray
+
+        total = ray.cluster_resources()
+        nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+        return Capacity("ray", float(total.get("CPU", 0)), float(total.get("GPU", 0)), nodes,
+                        self.address or "", True)
+
+    # ---- trainings and the worker pool -----------------------------------------------------
+    def train(self, training: Training) -> "RayTraining":
+        self.ensure()
+        return RayTraining(self, training)
+
+    def _worker_class(self):
+        import ray
+
+        from .workers import TrainingWorker
+
+        if self._actor_class is None:
+            gpus = _env_number(GPUS_PER_TRAINING_ENV,
+                               0.25 if ray.cluster_resources().get("GPU", 0) else 0.0)
+            self._actor_class = ray.remote(TrainingWorker).options(
+                num_cpus=self.cpus_per_training, num_gpus=gpus, max_concurrency=4,
+                max_restarts=0)
+        return self._actor_class
+
+    def acquire(self):
+        """An idle worker from the pool, or a new one (Ray starts it when resources free up)."""
+        with self._lock:
+            self._end_idle(time.monotonic())
+            if self._idle:
+                return self._idle.pop()[0]
+        threads = max(1, round(2 * self.cpus_per_training))
+        return self._worker_class().remote(threads)
+
+    def release(self, worker) -> None:
+        """Back to the pool, for the next training."""
+        with self._lock:
+            self._idle.append((worker, time.monotonic()))
+        timer = threading.Timer(IDLE_SECONDS + 1.0, self._end_idle_now)
+        timer.daemon = True
+        timer.start()
+
+    def discard(self, worker) -> None:
+        import ray
+
+        try:
+            ray.kill(worker, no_restart=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    def _end_idle_now(self) -> None:
+        with self._lock:
+            self._end_idle(time.monotonic())
+
+    def _end_idle(self, now: float) -> None:
+        """End workers idle for longer than IDLE_SECONDS (caller holds the lock)."""
+        keep = []
+        for worker, since in self._idle:
+            if now - since > IDLE_SECONDS:
+                self.discard(worker)
+            else:
+                keep.append((worker, since))
+        self._idle = keep
+
+    def idle_workers(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def shutdown(self) -> None:
+        """End the pool's workers (and a local Ray this executor started)."""
+        with self._lock:
+            for worker, _ in self._idle:
+                self.discard(worker)
+            self._idle = []
+            self._actor_class = None
+        if self.started:
+            sys.modules["ray"].shutdown()
+        self._release.set()
+
+
+class RayTraining(Background):
+    """A training in a Ray worker, seen from this process (the job protocol).
+
+    A watcher thread here starts it, polls the worker every POLL_SECONDS for new chunks
+    (so `snapshot()` never waits on the network), calls `on_chunk` / `on_end`, and brings
+    the trained model back as `.s2s` bytes when the training ends.
+    """
+
+    executor = "ray"
+
+    def __init__(self, owner: RayExecutor, training: Training):
+        self.training = training
+        self.task = training.task
+        self.model_config = training.model_config
+        self.train_config = self.config = training.train_config
+        self.params = parameter_count(training.task, training.model_config)
+        self.device = ""
+        self.outcome = None
+        self._owner = owner
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._worker = None
+        self._history: list = []
+        self._live: tuple = ()
+        self._seen, self._secs = 0, 0.0
+        self._status, self._reason, self._error = Status.READY, "waiting for a Ray worker", ""
+        self._data: bytes | None = None
+        self._model = None
+
+    # ---- control ------------------------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def start(self, on_chunk=None, on_end=None) -> None:
+        if self.is_alive or self._status.ended:
+            return
+        self._launch(lambda: self._watch(on_chunk, on_end), "seq2seq-ray-training")
+
+    def pause(self) -> None:
+        if self._worker is not None and self._status == Status.RUNNING:
+            self._worker.pause.remote()
+            self._status = Status.PAUSED
+
+    def resume(self) -> None:
+        if self._worker is not None and self._status == Status.PAUSED:
+            self._worker.resume.remote()
+            self._status = Status.RUNNING
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker is not None and self._status.active:
+            self._worker.stop.remote()
+
+    # ---- the watcher ------------------------------------------------------------------------
+    def _watch(self, on_chunk, on_end) -> None:
+        import ray
+        from ray.exceptions import RayError, RayTaskError
+
+        try:
+            worker = self._owner.acquire()
+            begun = worker.begin.remote(self.training)
+            if not self._wait(begun):
+                self._owner.discard(worker)
+                self._end(Status.STOPPED, "stopped before a Ray worker was free")
+                return
+            self.device = ray.get(begun)
+            self._worker, self._status, self._reason = worker, Status.RUNNING, ""
+            if self._stop.is_set():
+                worker.stop.remote()
+            while not self._poll(worker, on_chunk).status.ended:
+                time.sleep(POLL_SECONDS)
+            ref = worker.finish.remote(len(self._history), self.training.keep_model)
+            state, self.outcome, self._data = ray.get(ref, timeout=SILENT_SECONDS)
+            self._take(state, on_chunk)
+            self._owner.release(worker)
+            self._end(state.status, state.reason, state.error)
+        except RayTaskError as err:  # the training code raised inside the worker
+            self._owner.release(worker)
+            self._end(Status.FAILED, "training failed", _cause(err))
+        except (RayError, TimeoutError) as err:
+            log.warning("Ray worker lost: %s", err)
+            if self._worker is not None:
+                self._owner.discard(self._worker)
+            self._end(Status.FAILED, "the Ray worker stopped", WORKER_LOST)
+        except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
+            log.exception("Ray training failed")
+            self._end(Status.FAILED, "training failed", f"{type(err).__name__}: {err}")
+        finally:
+            if on_end is not None:
+                on_end()
+
+    def _wait(self, ref) -> bool:
+        """Wait for the worker to begin (it may wait for free resources); False if stopped."""
+        import ray
+
+        while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+            if self._stop.is_set():
+                return False
+        return True
+
+    def _poll(self, worker, on_chunk):
+        import ray
+
+        state = ray.get(worker.poll.remote(len(self._history)), timeout=SILENT_SECONDS)
+        self._take(state, on_chunk)
+        if not state.status.ended:  # an ended one is marked once its model is back
+            self._status = state.status
+        return state
+
+    def _take(self, state, on_chunk) -> None:
+        with self._lock:
+            self._history.extend(state.records)
+            self._live, self._seen, self._secs = state.live, state.samples_seen, state.train_seconds
+            self.device = state.device or self.device
+        if on_chunk is not None:
+            for record in state.records:
+                on_chunk(record)
+
+    def _end(self, status: Status, reason: str, error: str = "") -> None:
+        with self._lock:
+            self._status, self._reason, self._error = status, reason, error
+
+    # ---- reading --------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return snapshot_of(self.train_config, self._status, self._reason, self._history,
+                               self._live, self._seen, self._secs, self._error, self.device)
+
+    @property
+    def samples_seen(self) -> int:
+        return self._seen
+
+    @property
+    def history(self) -> list:
+        with self._lock:
+            return list(self._history)
+
+    def result(self) -> bytes:
+        """The trained model's `.s2s` bytes, once the training ended with one."""
+        if threading.current_thread() is not self._thread:
+            self.join()
+        if self._data is None:
+            raise InvalidInput("This training brought no model back (it was stopped before "
+                               "it trained, or it failed).")
+        return self._data
+
+    @property
+    def model(self):
+        """The trained model, loaded (and checked) from its bytes on first use."""
+        if self._model is None:
+            from .persistence import from_bytes
+            self._model = from_bytes(self.result())
+        return self._model
+
+
+def _cause(err) -> str:
+    cause = getattr(err, "cause", None)
+    return f"{type(cause).__name__}: {cause}" if cause is not None else str(err).splitlines()[0]
+
+
+# ---- which executor this server uses ---------------------------------------------------------
+_RAY: RayExecutor | None = None
+_SELECTED: str | None = None
+_GUARD = threading.Lock()
+
+
+def ray_executor(address: str | None = None) -> RayExecutor:
+    """This process's Ray executor (one per process: Ray attaches to one cluster)."""
+    global _RAY
+    with _GUARD:
+        if _RAY is None:
+            _RAY = RayExecutor(address)
+        elif address and address != _RAY.address:
+            raise InvalidInput(f"This process already uses Ray at {_RAY.address or 'a local Ray'}; "
+                               f"it cannot also attach to {address}.")
+        return _RAY
+
+
+def selected_name() -> str:
+    """Where Train-page runs go: the teacher's choice, else $SEQ2SEQ_EXECUTOR, else local."""
+    name = _SELECTED or os.environ.get(EXECUTOR_ENV, "").strip().lower() or "local"
+    return name if name in NAMES else "local"
+
+
+def select(name: str) -> None:
+    """The teacher's setting: run every Train-page training here ("local") or on Ray."""
+    global _SELECTED
+    if name not in NAMES:
+        raise InvalidInput(f"Choose an executor from {', '.join(NAMES)}; got {name!r}.")
+    _SELECTED = name
+
+
+def selected():
+    return ray_executor() if selected_name() == "ray" else LOCAL
+
+
+def for_runs(workers: int):
+    """Where a sweep's or a study's trainings run: on Ray when it runs several at once or
+    when the server runs everything on Ray, else in this process."""
+    return ray_executor() if workers > 1 or selected_name() == "ray" else LOCAL
+
+
+def capacity():
+    """The selected executor's capacity, without starting Ray."""
+    return selected().capacity()
+
+
+def default_workers() -> int:
+    """Trainings at once that a sweep proposes: the CPUs of Ray (started or to start here)."""
+    from .settings import spec
+
+    cpus = ray_executor().capacity().cpus
+    return int(min(max(1, cpus), spec(Placement, "workers").high))
+
+
+def shutdown() -> None:
+    """End this process's Ray workers and its connection to Ray (the CLI, at exit)."""
+    if _RAY is not None:
+        _RAY.shutdown()

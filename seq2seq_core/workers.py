@@ -1,0 +1,90 @@
+"""What runs inside a Ray worker process: one long-lived trainer of many trainings in turn.
+
+`executors.RayExecutor` wraps `TrainingWorker` as a Ray actor. A worker pays for its
+TensorFlow import once and then trains one `jobs.Training` after another; the driver polls
+`poll()` for the chunks trained since its last call. This module never imports Ray.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .status import Status
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What a driver learns from one poll: the chunks after the first `known`, and the rest."""
+
+    status: Status
+    reason: str
+    error: str
+    records: tuple  # ChunkRecords after the ones the driver has
+    live: tuple
+    samples_seen: int
+    train_seconds: float
+    device: str
+
+
+class TrainingWorker:
+    """Trains one Training at a time in a thread of the worker; every call is quick."""
+
+    def __init__(self, threads: int = 0):
+        import tensorflow as tf
+
+        from .devices import share_gpus
+
+        if threads > 0:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        share_gpus()
+        self.trainer = None
+        self.trained = 0
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def device(self) -> str:
+        from .devices import device_name
+        return device_name()
+
+    def begin(self, training) -> str:
+        """Build the network and start training it; returns the device it trains on."""
+        import keras
+
+        from .training import Trainer
+
+        if self.trainer is not None and self.trainer.is_alive:
+            raise RuntimeError("this worker is already training")
+        if self.trained:
+            keras.backend.clear_session()  # nothing else trains in this process
+        self.trainer = Trainer(training.build(), training.train_config, after=training.after)
+        self.trained += 1
+        self.trainer.start()
+        return self.device()
+
+    def poll(self, known: int) -> WorkerState:
+        t = self.trainer
+        snap = t.snapshot()
+        return WorkerState(snap.status, snap.reason, snap.error, snap.history[known:], snap.live,
+                           snap.samples_seen, snap.train_seconds, snap.device)
+
+    def pause(self) -> None:
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        self.trainer.resume()
+
+    def stop(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def finish(self, known: int, keep_model: bool):
+        """Wait for the training to end; (last state, outcome, .s2s bytes or None)."""
+        t = self.trainer
+        t.join()
+        state = self.poll(known)
+        data = t.result() if keep_model and state.status.keeps_model and t.samples_seen else None
+        outcome = t.outcome
+        self.trainer = None
+        return state, outcome, data
