@@ -163,7 +163,7 @@ def _executor(address: str | None, workers: int):
     if not (address or workers > 1):
         return LOCAL
     executor = ray_executor(address)
-    executor.ensure()  # here, in the main thread, where Ray can set its signal handlers
+    executor.ensure()  # before any training, so its start-up time is reported on its own
     return executor
 
 
@@ -231,7 +231,8 @@ def cmd_sweep(args) -> int:
                       "wall_seconds": round(wall, 3),
                       "ray_start_seconds": None if start is None else round(start, 3),
                       "status": str(progress.status), "error": progress.error, "cells": cells}))
-    return 1 if progress.status == Status.FAILED else 0
+    failed = progress.status == Status.FAILED or any(c["status"] == "failed" for c in cells)
+    return 1 if failed else 0
 
 
 def cmd_predict(args) -> int:

@@ -157,6 +157,10 @@ class RayExecutor:
 
     def _init(self) -> None:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
+        if self.address:
+            _check_reachable(self.address)
+        if not self.address or _is_loopback(self.address):
+            _stay_on_loopback()
         import ray
 
         began = time.perf_counter()
@@ -208,13 +212,18 @@ class RayExecutor:
         return self._actor_class
 
     def acquire(self):
-        """An idle worker from the pool, or a new one (Ray starts it when resources free up)."""
+        """(worker, fresh): an idle worker from the pool, or a new one (fresh; Ray starts it
+        when resources free up)."""
+        if (idle := self.take_idle()) is not None:
+            return idle, False
+        threads = max(1, round(2 * self.cpus_per_training))
+        return self._worker_class().remote(threads), True
+
+    def take_idle(self):
+        """An idle worker from the pool (None if there is none)."""
         with self._lock:
             self._end_idle(time.monotonic())
-            if self._idle:
-                return self._idle.pop()[0]
-        threads = max(1, round(2 * self.cpus_per_training))
-        return self._worker_class().remote(threads)
+            return self._idle.pop()[0] if self._idle else None
 
     def release(self, worker) -> None:
         """Back to the pool, for the next training."""
@@ -288,6 +297,7 @@ class RayTraining(Background):
         self._live: tuple = ()
         self._seen, self._secs = 0, 0.0
         self._status, self._reason, self._error = Status.READY, "waiting for a Ray worker", ""
+        self._sent = 0  # pause/resume/stop calls sent to the worker, numbered
         self._data: bytes | None = None
         self._model = None
 
@@ -301,37 +311,42 @@ class RayTraining(Background):
             return
         self._launch(lambda: self._watch(on_chunk, on_end), "seq2seq-ray-training")
 
+    def _control(self, action: str) -> None:
+        with self._lock:
+            self._sent += 1
+            seq = self._sent
+        self._worker.control.remote(seq, action)
+
     def pause(self) -> None:
         if self._worker is not None and self._status == Status.RUNNING:
-            self._worker.pause.remote()
             self._status = Status.PAUSED
+            self._control("pause")
 
     def resume(self) -> None:
         if self._worker is not None and self._status == Status.PAUSED:
-            self._worker.resume.remote()
             self._status = Status.RUNNING
+            self._control("resume")
 
     def stop(self) -> None:
         self._stop.set()
         if self._worker is not None and self._status.active:
-            self._worker.stop.remote()
+            self._control("stop")
 
     # ---- the watcher ------------------------------------------------------------------------
     def _watch(self, on_chunk, on_end) -> None:
         import ray
         from ray.exceptions import RayError, RayTaskError
 
+        worker = None
         try:
-            worker = self._owner.acquire()
-            begun = worker.begin.remote(self.training)
-            if not self._wait(begun):
-                self._owner.discard(worker)
+            worker, begun = self._begin()
+            if begun is None:
                 self._end(Status.STOPPED, "stopped before a Ray worker was free")
                 return
             self.device = ray.get(begun)
             self._worker, self._status, self._reason = worker, Status.RUNNING, ""
             if self._stop.is_set():
-                worker.stop.remote()
+                self._control("stop")
             while not self._poll(worker, on_chunk).status.ended:
                 time.sleep(POLL_SECONDS)
             ref = worker.finish.remote(len(self._history), self.training.keep_model)
@@ -340,7 +355,8 @@ class RayTraining(Background):
             self._owner.release(worker)
             self._end(state.status, state.reason, state.error)
         except RayTaskError as err:  # the training code raised inside the worker
-            self._owner.release(worker)
+            if worker is not None:
+                self._owner.release(worker)
             self._end(Status.FAILED, "training failed", _cause(err))
         except (RayError, TimeoutError) as err:
             log.warning("Ray worker lost: %s", err)
@@ -354,21 +370,42 @@ class RayTraining(Background):
             if on_end is not None:
                 on_end()
 
-    def _wait(self, ref) -> bool:
-        """Wait for the worker to begin (it may wait for free resources); False if stopped."""
+    def _begin(self):
+        """A worker that began this training: (worker, its begin() ref), or (None, None) if
+        stopped first. A new worker may wait for free resources; meanwhile a pooled worker
+        that turns idle (it holds resources) takes the training over, and the new one ends."""
         import ray
 
-        while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+        worker, fresh = self._owner.acquire()
+        begun = worker.begin.remote(self.training)
+        while not ray.wait([begun], timeout=POLL_SECONDS)[0]:
             if self._stop.is_set():
-                return False
-        return True
+                self._owner.discard(worker)
+                return None, None
+            if fresh and (idle := self._owner.take_idle()) is not None:
+                self._owner.discard(worker)
+                worker, fresh = idle, False
+                begun = worker.begin.remote(self.training)
+        return worker, begun
 
     def _poll(self, worker, on_chunk):
+        """One poll; a worker briefly unavailable is asked again until SILENT_SECONDS."""
         import ray
+        from ray.exceptions import ActorUnavailableError
 
-        state = ray.get(worker.poll.remote(len(self._history)), timeout=SILENT_SECONDS)
+        deadline = time.monotonic() + SILENT_SECONDS
+        while True:
+            try:
+                state = ray.get(worker.poll.remote(len(self._history)), timeout=SILENT_SECONDS)
+                break
+            except ActorUnavailableError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(POLL_SECONDS)
         self._take(state, on_chunk)
-        if not state.status.ended:  # an ended one is marked once its model is back
+        # An ended one is marked once its model is back; a pause or resume not yet applied
+        # there keeps the status it set here.
+        if not state.status.ended and state.control >= self._sent:
             self._status = state.status
         return state
 
@@ -411,11 +448,45 @@ class RayTraining(Background):
 
     @property
     def model(self):
-        """The trained model, loaded (and checked) from its bytes on first use."""
-        if self._model is None:
+        """The trained model, loaded (and checked) from its bytes on first use; None while
+        it trains, or when none came back (never waits)."""
+        if self._model is None and self._data is not None and not self.is_alive:
             from .persistence import from_bytes
-            self._model = from_bytes(self.result())
+            self._model = from_bytes(self._data)
         return self._model
+
+
+def _stay_on_loopback() -> None:
+    """Keep a one-machine Ray on 127.0.0.1: Ray 2.60 rewrites a loopback address to the
+    machine's network address (so its servers listen on every interface) unless it is told
+    that this is a one-machine Ray. Ray reads that switch when it is imported (the workers
+    inherit it through the environment); where this process imported Ray already, the
+    switch is set on the imported module too."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.split("://")[-1].rsplit(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """A clear error at once for an address where no Ray answers (Ray itself retries for
+    a minute or more)."""
+    import socket
+
+    host, _, port = address.split("://")[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput(f"A Ray address is HOST:PORT, e.g. 10.0.0.5:6379; got {address!r}.")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as err:
+        raise InvalidInput(f"No Ray cluster answers at {address} ({err.strerror or err}). Start "
+                           "one there with `ray start --head --port=PORT`, or check "
+                           f"${ADDRESS_ENV} / --address.") from None
 
 
 def _cause(err) -> str:

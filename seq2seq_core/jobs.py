@@ -45,7 +45,8 @@ class TrainingJob(Job, Protocol):
     `start(on_chunk, on_end)`: `on_chunk(record)` runs after every chunk and `on_end()` once
     it ended, both in a thread of this process (a run-history recorder), never UI code.
     `result()` is the trained model as `.s2s` bytes; `model` is it loaded (the Inspect
-    page's model). `outcome` is what `Training.after` returned where it trained.
+    page's model; for a training elsewhere, None until it is back). `outcome` is what
+    `Training.after` returned where it trained.
     """
 
     executor: str

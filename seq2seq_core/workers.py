@@ -24,6 +24,7 @@ class WorkerState:
     samples_seen: int
     train_seconds: float
     device: str
+    control: int = 0  # the last pause/resume/stop this worker has applied (its number)
 
 
 class TrainingWorker:
@@ -40,6 +41,8 @@ class TrainingWorker:
         share_gpus()
         self.trainer = None
         self.trained = 0
+        self.control_seq = 0
+        self.stopped = False
 
     def pid(self) -> int:
         return os.getpid()
@@ -60,6 +63,7 @@ class TrainingWorker:
             keras.backend.clear_session()  # nothing else trains in this process
         self.trainer = Trainer(training.build(), training.train_config, after=training.after)
         self.trained += 1
+        self.control_seq, self.stopped = 0, False
         self.trainer.start()
         return self.device()
 
@@ -67,17 +71,20 @@ class TrainingWorker:
         t = self.trainer
         snap = t.snapshot()
         return WorkerState(snap.status, snap.reason, snap.error, snap.history[known:], snap.live,
-                           snap.samples_seen, snap.train_seconds, snap.device)
+                           snap.samples_seen, snap.train_seconds, snap.device, self.control_seq)
 
-    def pause(self) -> None:
-        self.trainer.pause()
-
-    def resume(self) -> None:
-        self.trainer.resume()
-
-    def stop(self) -> None:
-        if self.trainer is not None:
+    def control(self, seq: int, action: str) -> None:
+        """Pause, resume or stop, numbered by the driver: calls to a threaded actor may run
+        out of order, so an older pause or resume than the last one applied is dropped, and
+        nothing undoes a stop."""
+        if self.trainer is None:
+            return
+        if action == "stop":
+            self.stopped = True
             self.trainer.stop()
+        elif seq > self.control_seq and not self.stopped:
+            (self.trainer.pause if action == "pause" else self.trainer.resume)()
+        self.control_seq = max(self.control_seq, seq)
 
     def finish(self, known: int, keep_model: bool):
         """Wait for the training to end; (last state, outcome, .s2s bytes or None)."""

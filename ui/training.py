@@ -148,9 +148,8 @@ def publish_if_done() -> bool:
         return False
     rec = st.session_state.get(RECORDER)
     kept = rec is not None and rec.trainer is t and rec.kept_model
-    try:
-        model = t.model  # a Ray run's model comes back as bytes, loaded here once
-    except sc.InvalidInput:
+    model = t.model  # a Ray run's model comes back as bytes, loaded here once
+    if model is None:
         return False  # it trained nothing: there is no model to hand over
     set_model(model, run_id=rec.run_id if kept else None)
     st.session_state["train_config"] = t.train_config
