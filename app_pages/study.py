@@ -45,6 +45,8 @@ elif results := st.session_state.get(RESULTS):
         st.error(f"The study failed: {md(results['error'])}")
     elif results["status"] == Status.STOPPED:
         st.warning(stopped_message(results))
+    for failure in results.get("failed", ()):
+        st.error(f"A model failed and is left out: {md(failure)}")
     if frame.empty:
         st.info("No model finished, so there is nothing to draw yet.")
     else:

@@ -127,12 +127,14 @@ class ServerLimits:
     jobs_per_address: int = 2         # ... and one network address (0: no such limit)
     models_per_owner: int = 5         # trained models kept per person (oldest removed first)
     models_mb: int = 2048             # all kept models together, in MB (oldest removed first)
+    workers_per_job: int = 4          # Ray trainings one person's sweep or study runs at once
 
     ENV = {"max_params": "SEQ2SEQ_MAX_PARAMS", "max_run_mb": "SEQ2SEQ_MAX_RUN_MB",
            "max_seconds": "SEQ2SEQ_MAX_RUN_SECONDS", "max_eval_samples": "SEQ2SEQ_MAX_EVAL_SAMPLES",
            "max_trainings": "SEQ2SEQ_MAX_TRAININGS", "jobs_per_session": "SEQ2SEQ_JOBS_PER_SESSION",
            "jobs_per_address": "SEQ2SEQ_JOBS_PER_ADDRESS",
-           "models_per_owner": "SEQ2SEQ_MODELS_PER_OWNER", "models_mb": "SEQ2SEQ_MODELS_MB"}
+           "models_per_owner": "SEQ2SEQ_MODELS_PER_OWNER", "models_mb": "SEQ2SEQ_MODELS_MB",
+           "workers_per_job": "SEQ2SEQ_WORKERS_PER_JOB"}
     MAY_BE_ZERO = ("jobs_per_address",)
 
     @classmethod

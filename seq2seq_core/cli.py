@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
@@ -21,7 +21,8 @@ from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .persistence import load, save
-from .status import Status
+from .executors import Placement
+from .status import CellStatus, Status
 from .settings import help_lines, kinds, parse_numbers, spec
 from .study import (COMPARISONS, STUDY_TASKS, StudyConfig, parse_lengths, results_frame,
                     study_runner)
@@ -182,9 +183,10 @@ def _sweep_config(args):
                    train_config=replace(base.train_config, **train_kw))
 
 
-def _cell_json(row: dict, key: str) -> dict:
+def _cell_json(row: dict, key: str, cell) -> dict:
     number = (lambda v: None if v is None or v != v else round(float(v), 4))
     return {key: int(row["complexity"]), "units": int(row["units"]),
+            "settings": asdict(cell.settings), "model": asdict(cell.model_config),
             "status": str(row["status"]), "exact_match": number(row["exact_match"]),
             "train_seconds": number(row["train_seconds"]),
             "samples_seen": None if row["samples_seen"] != row["samples_seen"]
@@ -212,9 +214,9 @@ def cmd_sweep(args) -> int:
     while True:
         alive = sweep.is_alive
         for row in sweep.results().to_dict("records"):
-            if row["cell"] not in shown and row["status"] not in ("pending", "not run"):
+            if row["cell"] not in shown and row["status"] not in WAITING:
                 shown.add(row["cell"])
-                cell = _cell_json(row, cfg.complexity_key)
+                cell = _cell_json(row, cfg.complexity_key, sweep.cells[row["cell"]])
                 exact = "—" if cell["exact_match"] is None else f"{cell['exact_match']:.3f}"
                 print(f"cell {row['cell'] + 1}/{cfg.size} {cfg.complexity_key}={cell[cfg.complexity_key]}"
                       f" units={cell['units']}: {cell['status']}, exact {exact}, "
@@ -224,14 +226,16 @@ def cmd_sweep(args) -> int:
         sweep.join(1.0)
     progress = sweep.progress()
     wall = time.perf_counter() - began
-    cells = [_cell_json(r, cfg.complexity_key) for r in sweep.results().to_dict("records")]
+    cells = [_cell_json(r, cfg.complexity_key, sweep.cells[r["cell"]])
+             for r in sweep.results().to_dict("records")]
     start = getattr(executor, "start_seconds", None)
     print(json.dumps({"task": cfg.task, "vary": cfg.complexity_key, "executor": executor.name,
                       "workers": workers, "capacity": executor.capacity().describe(),
                       "wall_seconds": round(wall, 3),
                       "ray_start_seconds": None if start is None else round(start, 3),
                       "status": str(progress.status), "error": progress.error, "cells": cells}))
-    failed = progress.status == Status.FAILED or any(c["status"] == "failed" for c in cells)
+    failed = progress.status == Status.FAILED or \
+        any(c["status"] == CellStatus.FAILED for c in cells)
     return 1 if failed else 0
 
 
@@ -271,6 +275,7 @@ def cmd_study(args) -> int:
     return 0
 
 
+WAITING = (CellStatus.PENDING, CellStatus.NOT_RUN)
 ADDRESS_HELP = "a Ray cluster to train on (default: $SEQ2SEQ_RAY_ADDRESS; none: this machine)"
 
 
@@ -309,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--units", required=True, metavar="U1,U2,...", help="encoder units values")
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a task, model or training setting for every cell")
-    sweep.add_argument("--workers", type=bounded(int, 1, 256), default=1,
+    sweep.add_argument("--workers", type=setting_type(Placement, "workers"), default=1,
                        help="cells trained at once (more than 1 runs them on Ray)")
     sweep.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
     sweep.add_argument("--record", action="store_true", help="store the runs in the run history")
@@ -324,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="training time per model")
     study.add_argument("--seed", type=setting_type(StudyConfig, "seed"))
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
-    study.add_argument("--workers", type=bounded(int, 1, 256), default=1,
+    study.add_argument("--workers", type=setting_type(Placement, "workers"), default=1,
                        help="models trained at once (more than 1 runs them on Ray)")
     study.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
     study.set_defaults(func=cmd_study)

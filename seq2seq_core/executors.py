@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .budget import parameter_count
@@ -32,8 +32,11 @@ CPUS_ENV = "SEQ2SEQ_RAY_CPUS"  # CPUs a local Ray may use (default: all of them)
 CPUS_PER_TRAINING_ENV = "SEQ2SEQ_RAY_CPUS_PER_TRAINING"  # Ray CPUs one training holds
 GPUS_PER_TRAINING_ENV = "SEQ2SEQ_RAY_GPUS_PER_TRAINING"  # default: 0.25 where GPUs exist
 NAMES = ("local", "ray")
+LABELS = {"local": "this server's process", "ray": "a Ray worker"}  # where one training runs
 PACKAGE = Path(__file__).resolve().parent
 POLL_SECONDS = 0.5
+START_SECONDS = 120.0  # Ray must start (or attach) within this
+CAPACITY_SECONDS = 5.0  # how long the cluster's size, once asked, is shown without asking again
 IDLE_SECONDS = 120.0  # an idle worker is ended after this long
 SILENT_SECONDS = 300.0  # a worker that answers no poll for this long is taken for lost
 WORKER_LOST = ("The Ray worker training this run stopped unexpectedly (it crashed, ran out of "
@@ -62,20 +65,28 @@ class Capacity:
     nodes: int = 1
     address: str = ""
     started: bool = True
+    per_training: float = 1.0  # Ray CPUs one training holds
+    error: str = ""  # why Ray could not be asked (it is unreachable)
 
     @property
     def workers(self) -> int:
-        """How many trainings it runs at once by default."""
-        return max(1, int(self.cpus)) if self.executor == "ray" else 1
+        """How many trainings it runs at once (1 for this process: one after another)."""
+        if self.executor != "ray":
+            return 1
+        return max(1, int(self.cpus // max(self.per_training, 1e-9)))
 
-    def describe(self) -> str:
+    def describe(self, show_address: bool = True) -> str:
         """ "Ray (local): 2 CPUs, 0 GPUs" and the like, for the page's sidebar."""
         if self.executor == "local":
             return f"In this server's process ({_count(self.cpus, 'CPU')}, one training per thread)"
-        where = f"cluster at {self.address}" if self.address else "local"
+        where = (f"cluster at {self.address}" if show_address else "a cluster") \
+            if self.address else "local"
+        if self.error:
+            return f"Ray ({where}): unreachable now ({self.error})"
         if not self.started:
+            verb = "connects" if self.address else "starts"
             size = f"up to {_count(self.cpus, 'CPU')}" if self.cpus else "its CPUs and GPUs"
-            return f"Ray ({where}): starts with the first training, {size}"
+            return f"Ray ({where}): {verb} with the first training, {size}"
         nodes = f", {self.nodes} nodes" if self.nodes > 1 else ""
         return f"Ray ({where}): {_count(self.cpus, 'CPU')}, {_count(self.gpus, 'GPU')}{nodes}"
 
@@ -89,6 +100,11 @@ class InProcess:
     """Trainings in daemon threads of this process (`training.Trainer`)."""
 
     name = "local"
+    label = LABELS["local"]
+    started = True
+
+    def prepare(self) -> None:
+        """Nothing to start."""
 
     def train(self, training: Training) -> Trainer:
         return Trainer(training.build(), training.train_config, after=training.after)
@@ -100,29 +116,36 @@ class InProcess:
 LOCAL = InProcess()
 
 
-def _env_number(name: str, default: float) -> float:
+def _env_number(name: str, default: float, low: float = 0.0, high: float = 1e6) -> float:
+    """A number from the environment within [low, high]; else (logged) the default."""
     raw = os.environ.get(name, "").strip()
     try:
-        return float(raw) if raw else default
+        value = float(raw) if raw else default
     except ValueError:
-        log.warning("ignoring %s=%r: not a number", name, raw)
+        value = None
+    if value is None or not low <= value <= high:
+        log.warning("ignoring %s=%r: not a number from %g to %g", name, raw, low, high)
         return default
+    return value
 
 
 class RayExecutor:
     """Trainings in Ray worker actors; Ray starts (or attaches) on the first training."""
 
     name = "ray"
+    label = LABELS["ray"]
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None):
         self.address = address or os.environ.get(ADDRESS_ENV, "").strip() or None
-        self.num_cpus = num_cpus or int(_env_number(CPUS_ENV, os.cpu_count() or 1))
-        self.cpus_per_training = _env_number(CPUS_PER_TRAINING_ENV, 1.0)
+        self.num_cpus = num_cpus or int(_env_number(CPUS_ENV, os.cpu_count() or 1, 1, 4096))
+        self.cpus_per_training = _env_number(CPUS_PER_TRAINING_ENV, 1.0, 0.25, 256)
         self.start_seconds: float | None = None  # what starting (or attaching to) Ray took
         self._lock = threading.Lock()
         self._idle: list[tuple[object, float]] = []
         self._actor_class = None
         self._release = threading.Event()  # set by shutdown(): the Ray thread may end
+        self._starting = threading.Lock()  # held while Ray starts (not the pool's lock)
+        self._seen: tuple[float, Capacity] | None = None  # the last capacity asked, and when
 
     # ---- Ray itself -------------------------------------------------------------------------
     @property
@@ -136,7 +159,7 @@ class RayExecutor:
         local Ray's processes when the *thread* that started them ends (PR_SET_PDEATHSIG),
         and a Streamlit script thread ends with every rerun.
         """
-        with self._lock:
+        with self._starting:
             if self.started:
                 return
             ready, failure = threading.Event(), []
@@ -151,9 +174,14 @@ class RayExecutor:
                     self._release.wait()
             self._release = threading.Event()
             threading.Thread(target=keep, name="seq2seq-ray", daemon=True).start()
-            ready.wait()
+            if not ready.wait(START_SECONDS):
+                raise InvalidInput(f"Ray did not start within {START_SECONDS:.0f} s.")
             if failure:
                 raise failure[0]
+
+    def prepare(self) -> None:
+        """Start Ray now (before a sweep's first training), so its cost is paid once."""
+        self.ensure()
 
     def _init(self) -> None:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
@@ -166,7 +194,11 @@ class RayExecutor:
         began = time.perf_counter()
         options = {"include_dashboard": False, "log_to_driver": False,
                    "logging_level": logging.WARNING, "configure_logging": False}
-        env = {"TF_CPP_MIN_LOG_LEVEL": "2", "RAY_USAGE_STATS_ENABLED": "0"}
+        env = {"TF_CPP_MIN_LOG_LEVEL": "2", "RAY_USAGE_STATS_ENABLED": "0",
+               "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+        # A driver that loses the cluster's head must not end this process (the server):
+        # Ray's default is to exit after 60 s without it.
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", "86400")
         if self.address:
             # Other machines get this package from the cluster; they need the project's
             # requirements installed (README: "Bigger than one machine").
@@ -182,16 +214,27 @@ class RayExecutor:
         log.info("Ray started in %.1f s", self.start_seconds)
 
     def capacity(self) -> Capacity:
-        """The cluster's CPUs and GPUs once Ray runs; before that, what a local one would get."""
+        """The cluster's CPUs and GPUs once Ray runs (asked at most every CAPACITY_SECONDS:
+        every page shows it); before that, what a local one would get."""
         if not self.started:
             return Capacity("ray", 0.0 if self.address else float(self.num_cpus),
-                            address=self.address or "", started=False)
-        import ray
+                            address=self.address or "", started=False,
+                            per_training=self.cpus_per_training)
+        seen = self._seen
+        if seen is not None and time.monotonic() - seen[0] < CAPACITY_SECONDS:
+            return seen[1]
+        try:
+            import ray
 
-        total = ray.cluster_resources()
-        nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-        return Capacity("ray", float(total.get("CPU", 0)), float(total.get("GPU", 0)), nodes,
-                        self.address or "", True)
+            total = ray.cluster_resources()
+            nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+            found = Capacity("ray", float(total.get("CPU", 0)), float(total.get("GPU", 0)),
+                             nodes, self.address or "", True, self.cpus_per_training)
+        except Exception as err:  # noqa: BLE001 - the head is gone: say so, keep the page
+            found = Capacity("ray", 0.0, address=self.address or "", per_training=
+                             self.cpus_per_training, error=type(err).__name__)
+        self._seen = (time.monotonic(), found)
+        return found
 
     # ---- trainings and the worker pool -----------------------------------------------------
     def train(self, training: Training) -> "RayTraining":
@@ -205,7 +248,7 @@ class RayExecutor:
 
         if self._actor_class is None:
             gpus = _env_number(GPUS_PER_TRAINING_ENV,
-                               0.25 if ray.cluster_resources().get("GPU", 0) else 0.0)
+                               0.25 if ray.cluster_resources().get("GPU", 0) else 0.0, 0, 1)
             self._actor_class = ray.remote(TrainingWorker).options(
                 num_cpus=self.cpus_per_training, num_gpus=gpus, max_concurrency=4,
                 max_restarts=0)
@@ -216,8 +259,12 @@ class RayExecutor:
         when resources free up)."""
         if (idle := self.take_idle()) is not None:
             return idle, False
+        return self.new_worker(), True
+
+    def new_worker(self):
+        """A new worker actor (Ray starts it once resources are free)."""
         threads = max(1, round(2 * self.cpus_per_training))
-        return self._worker_class().remote(threads), True
+        return self._worker_class().remote(threads)
 
     def take_idle(self):
         """An idle worker from the pool (None if there is none)."""
@@ -298,6 +345,8 @@ class RayTraining(Background):
         self._seen, self._secs = 0, 0.0
         self._status, self._reason, self._error = Status.READY, "waiting for a Ray worker", ""
         self._sent = 0  # pause/resume/stop calls sent to the worker, numbered
+        self._number = 0  # which of its worker's trainings this is
+        self._held = None  # the worker acquired for it (to give back or end on failure)
         self._data: bytes | None = None
         self._model = None
 
@@ -307,44 +356,51 @@ class RayTraining(Background):
         return self._status
 
     def start(self, on_chunk=None, on_end=None) -> None:
-        if self.is_alive or self._status.ended:
-            return
+        """Start watching; it counts as running (Stop works) while it waits for a worker."""
+        with self._lock:
+            if self.is_alive or self._status.ended:
+                return
+            self._status = Status.RUNNING
         self._launch(lambda: self._watch(on_chunk, on_end), "seq2seq-ray-training")
 
-    def _control(self, action: str) -> None:
+    def _control(self, action: str, status: Status | None = None, only_if=None) -> None:
+        """Send pause/resume/stop to this training's worker (never to the next training a
+        reused worker takes), numbered so the worker applies them in order."""
         with self._lock:
+            if self._worker is None or self._status.ended or \
+                    (only_if is not None and self._status != only_if):
+                return
             self._sent += 1
-            seq = self._sent
-        self._worker.control.remote(seq, action)
+            seq, worker, number = self._sent, self._worker, self._number
+            if status is not None:
+                self._status = status
+        worker.control.remote(number, seq, action)
 
     def pause(self) -> None:
-        if self._worker is not None and self._status == Status.RUNNING:
-            self._status = Status.PAUSED
-            self._control("pause")
+        self._control("pause", Status.PAUSED, only_if=Status.RUNNING)
 
     def resume(self) -> None:
-        if self._worker is not None and self._status == Status.PAUSED:
-            self._status = Status.RUNNING
-            self._control("resume")
+        self._control("resume", Status.RUNNING, only_if=Status.PAUSED)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._worker is not None and self._status.active:
-            self._control("stop")
+        self._control("stop")
 
     # ---- the watcher ------------------------------------------------------------------------
     def _watch(self, on_chunk, on_end) -> None:
         import ray
         from ray.exceptions import RayError, RayTaskError
 
-        worker = None
         try:
             worker, begun = self._begin()
-            if begun is None:
+            if worker is None:
                 self._end(Status.STOPPED, "stopped before a Ray worker was free")
                 return
-            self.device = ray.get(begun)
-            self._worker, self._status, self._reason = worker, Status.RUNNING, ""
+            device, number = ray.get(begun)
+            self.training = replace(self.training, start_from=None)  # the worker has it
+            with self._lock:
+                self.device, self._number, self._reason = device, number, ""
+                self._worker = worker
             if self._stop.is_set():
                 self._control("stop")
             while not self._poll(worker, on_chunk).status.ended:
@@ -352,20 +408,22 @@ class RayTraining(Background):
             ref = worker.finish.remote(len(self._history), self.training.keep_model)
             state, self.outcome, self._data = ray.get(ref, timeout=SILENT_SECONDS)
             self._take(state, on_chunk)
-            self._owner.release(worker)
             self._end(state.status, state.reason, state.error)
+            self._owner.release(worker)
         except RayTaskError as err:  # the training code raised inside the worker
-            if worker is not None:
-                self._owner.release(worker)
             self._end(Status.FAILED, "training failed", _cause(err))
+            if self._held is not None:
+                self._owner.release(self._held)
         except (RayError, TimeoutError) as err:
             log.warning("Ray worker lost: %s", err)
-            if self._worker is not None:
-                self._owner.discard(self._worker)
             self._end(Status.FAILED, "the Ray worker stopped", WORKER_LOST)
+            if self._held is not None:
+                self._owner.discard(self._held)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
             log.exception("Ray training failed")
             self._end(Status.FAILED, "training failed", f"{type(err).__name__}: {err}")
+            if self._held is not None:
+                self._owner.discard(self._held)
         finally:
             if on_end is not None:
                 on_end()
@@ -373,20 +431,34 @@ class RayTraining(Background):
     def _begin(self):
         """A worker that began this training: (worker, its begin() ref), or (None, None) if
         stopped first. A new worker may wait for free resources; meanwhile a pooled worker
-        that turns idle (it holds resources) takes the training over, and the new one ends."""
+        that turns idle (it holds resources) takes the training over, and the new one ends.
+        A pooled worker found dead is replaced by a new one, once."""
         import ray
+        from ray.exceptions import RayActorError
 
         worker, fresh = self._owner.acquire()
+        self._held = worker
         begun = worker.begin.remote(self.training)
-        while not ray.wait([begun], timeout=POLL_SECONDS)[0]:
+        while True:
+            if ray.wait([begun], timeout=POLL_SECONDS)[0]:
+                if fresh:
+                    return worker, begun
+                try:
+                    ray.get(begun, timeout=SILENT_SECONDS)
+                    return worker, begun
+                except RayActorError:  # it died while it waited in the pool
+                    self._owner.discard(worker)
+                    worker, fresh = self._owner.new_worker(), True
+                    self._held, begun = worker, worker.begin.remote(self.training)
+                    continue
             if self._stop.is_set():
                 self._owner.discard(worker)
+                self._held = None
                 return None, None
             if fresh and (idle := self._owner.take_idle()) is not None:
                 self._owner.discard(worker)
                 worker, fresh = idle, False
-                begun = worker.begin.remote(self.training)
-        return worker, begun
+                self._held, begun = worker, worker.begin.remote(self.training)
 
     def _poll(self, worker, on_chunk):
         """One poll; a worker briefly unavailable is asked again until SILENT_SECONDS."""
@@ -405,8 +477,9 @@ class RayTraining(Background):
         self._take(state, on_chunk)
         # An ended one is marked once its model is back; a pause or resume not yet applied
         # there keeps the status it set here.
-        if not state.status.ended and state.control >= self._sent:
-            self._status = state.status
+        with self._lock:
+            if not state.status.ended and not self._status.ended and state.control >= self._sent:
+                self._status = state.status
         return state
 
     def _take(self, state, on_chunk) -> None:
@@ -419,8 +492,10 @@ class RayTraining(Background):
                 on_chunk(record)
 
     def _end(self, status: Status, reason: str, error: str = "") -> None:
+        """The final status; from here on no control reaches the worker (it may be reused)."""
         with self._lock:
             self._status, self._reason, self._error = status, reason, error
+            self._worker = None
 
     # ---- reading --------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -441,6 +516,9 @@ class RayTraining(Background):
         """The trained model's `.s2s` bytes, once the training ended with one."""
         if threading.current_thread() is not self._thread:
             self.join()
+        if self._data is None and self._model is not None:
+            from .persistence import to_bytes
+            return to_bytes(self._model)
         if self._data is None:
             raise InvalidInput("This training brought no model back (it was stopped before "
                                "it trained, or it failed).")
@@ -452,7 +530,7 @@ class RayTraining(Background):
         it trains, or when none came back (never waits)."""
         if self._model is None and self._data is not None and not self.is_alive:
             from .persistence import from_bytes
-            self._model = from_bytes(self._data)
+            self._model, self._data = from_bytes(self._data), None  # one copy is enough
         return self._model
 
 
@@ -542,10 +620,15 @@ def capacity():
 
 
 def default_workers() -> int:
-    """Trainings at once that a sweep proposes: the CPUs of Ray (started or to start here)."""
+    """Trainings at once that a sweep proposes: what Ray (started or to start here) trains at
+    once; 1 where Ray is not installed."""
+    import importlib.util
+
     from .settings import spec
 
-    cpus = ray_executor().capacity().cpus
+    if "ray" not in sys.modules and importlib.util.find_spec("ray") is None:
+        return 1
+    cpus = ray_executor().capacity().workers
     return int(min(max(1, cpus), spec(Placement, "workers").high))
 
 

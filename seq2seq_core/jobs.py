@@ -9,6 +9,7 @@ start, stop, status, snapshot, result.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, runtime_checkable
 
@@ -114,6 +115,7 @@ class JobProgress:
     error: str = ""
     cut_short: tuple[int, ...] = ()  # plans Stop interrupted (their trainings were stopped)
     labels: tuple[str, ...] = ()
+    failed: tuple[tuple[int, str], ...] = ()  # plans whose training failed, with the error
 
     @property
     def fraction(self) -> float:
@@ -145,13 +147,14 @@ class JobRunner(Background):
                  owner: str | None = None, on_finish: Callable[[list[dict]], None] | None = None):
         self.plans = list(plans)
         self.executor = executor  # an executors.Executor: where the trainings run
-        self.workers = max(1, int(workers))
+        self.workers = max(1, min(int(workers), len(self.plans) or 1))
         self.history = history
         self.owner = owner  # recorded as the owner of every run it trains
         self.on_finish = on_finish
         self._rows: list[dict] = []
         self._running: list[_Running] = []
         self._cut: list[int] = []
+        self._failed: list[tuple[int, str]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.done, self.status, self.error = 0, Status.READY, ""
@@ -173,6 +176,8 @@ class JobRunner(Background):
             job.start()
         else:
             job.start(on_chunk=recorder, on_end=recorder.finish)
+        if self._stop.is_set():  # Stop came while the network was being built
+            job.stop()
 
     def _collect(self, item: _Running) -> None:
         item.job.join()
@@ -183,6 +188,8 @@ class JobRunner(Background):
             self.done += 1
             if item.job.status == Status.STOPPED and self._stop.is_set():
                 self._cut.append(item.index)
+            if item.job.status == Status.FAILED:
+                self._failed.append((item.index, item.job.snapshot().error))
 
     def run(self) -> list[dict]:
         """Train every plan (until stop()); returns the rows."""
@@ -196,7 +203,7 @@ class JobRunner(Background):
                     waiting.clear()
                 for item in [r for r in list(self._running) if not r.job.is_alive]:
                     self._collect(item)
-                self._stop.wait(POLL_SECONDS)
+                time.sleep(POLL_SECONDS)  # not _stop.wait: once set, it would spin
             self.status = Status.STOPPED if self._stop.is_set() else Status.FINISHED
             if self.status == Status.FINISHED and self.on_finish is not None:
                 self.on_finish(list(self._rows))
@@ -210,13 +217,14 @@ class JobRunner(Background):
             self.status = Status.RUNNING
             self._launch(self.run, "seq2seq-jobs")
 
-    def _stop_running(self) -> None:
+    def _stop_running(self, seconds: float = 60.0) -> None:
         with self._lock:
             running = list(self._running)
         for item in running:
             item.job.stop()
+        deadline = time.monotonic() + seconds
         for item in running:
-            item.job.join(30)
+            item.job.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         self._stop.set()
@@ -232,9 +240,10 @@ class JobRunner(Background):
     def snapshot(self) -> JobProgress:
         with self._lock:
             rows, running, cut = tuple(self._rows), list(self._running), tuple(self._cut)
+            failed = tuple(self._failed)
         progress = tuple((r.index, _progress(r.job)) for r in running)
         return JobProgress(self.status, self.done, len(self.plans), progress, rows, self.error,
-                           cut, tuple(p.label for p in self.plans))
+                           cut, tuple(p.label for p in self.plans), failed)
 
 
 def _progress(job: TrainingJob) -> float:

@@ -166,21 +166,25 @@ class StudyRunner(JobRunner):
         return tuple(self.plans[i].label for i in self.snapshot().cut_short)
 
     @property
+    def failed(self) -> tuple[str, ...]:
+        """ "attention, input length 8: <why>" for each model whose training failed."""
+        return tuple(f"{self.plans[i].label}: {error}" for i, error in self.snapshot().failed)
+
+    @property
     def finished_models(self) -> int:
-        """Models trained to the end (those cut short by Stop do not count)."""
+        """Models trained to the end (those cut short by Stop or failed do not count)."""
         snap = self.snapshot()
-        return snap.done - len(snap.cut_short)
+        return snap.done - len(snap.cut_short) - len(snap.failed)
 
 
 def _plan(cfg: StudyConfig, task, variant: str, settings: dict, name: str, label: str,
           tag: str, score_rows) -> Plan:
     """One model of the study: trained, then scored where it trained by `score_rows(model)`;
-    its rows gain the training time. A failed model fails the study."""
+    its rows gain the training time. A model that failed (or was cut short) gives no rows;
+    the runner names it (`StudyRunner.failed`) and the others go on."""
     def rows(job, run_id) -> list[dict]:
-        if job.status == Status.FAILED:
-            raise RuntimeError(f"training {label} failed: {job.snapshot().error}")
         if job.status != Status.FINISHED or job.outcome is None:
-            return []  # cut short by Stop
+            return []  # cut short by Stop, or failed
         seconds = job.snapshot().train_seconds
         return [{**row, "train_seconds": seconds} for row in job.outcome]
     training = Training(task, cfg.model_config(settings), cfg.train_config(), name, tag,

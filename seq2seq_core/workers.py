@@ -51,8 +51,9 @@ class TrainingWorker:
         from .devices import device_name
         return device_name()
 
-    def begin(self, training) -> str:
-        """Build the network and start training it; returns the device it trains on."""
+    def begin(self, training) -> tuple[str, int]:
+        """Build the network and start training it; returns the device it trains on and
+        the training's number on this worker (controls name it)."""
         import keras
 
         from .training import Trainer
@@ -65,7 +66,7 @@ class TrainingWorker:
         self.trained += 1
         self.control_seq, self.stopped = 0, False
         self.trainer.start()
-        return self.device()
+        return self.device(), self.trained
 
     def poll(self, known: int) -> WorkerState:
         t = self.trainer
@@ -73,11 +74,12 @@ class TrainingWorker:
         return WorkerState(snap.status, snap.reason, snap.error, snap.history[known:], snap.live,
                            snap.samples_seen, snap.train_seconds, snap.device, self.control_seq)
 
-    def control(self, seq: int, action: str) -> None:
-        """Pause, resume or stop, numbered by the driver: calls to a threaded actor may run
-        out of order, so an older pause or resume than the last one applied is dropped, and
-        nothing undoes a stop."""
-        if self.trainer is None:
+    def control(self, number: int, seq: int, action: str) -> None:
+        """Pause, resume or stop training `number`, numbered `seq` by the driver: calls to a
+        threaded actor may run out of order, so an older pause or resume than the last one
+        applied is dropped, nothing undoes a stop, and a late call for an earlier training
+        of this worker is ignored."""
+        if self.trainer is None or number != self.trained:
             return
         if action == "stop":
             self.stopped = True

@@ -117,3 +117,32 @@ def test_registry_caps_jobs_per_address():
     reg.register(Job(), "other pc", limit=8, owner="x", per_owner=1, address="10.0.0.8",
                  per_address=2)
     reg.stop_all()
+
+
+def test_registry_counts_jobs_on_ray_apart_from_jobs_in_this_process():
+    """Trainings on a Ray cluster do not use up the server's own slots (evaluations, model
+    loads), and the other way round; one person's cap counts both."""
+    from ui.session import Registry, TrainingCapReached
+
+    reg = Registry(is_open=lambda sid: True)
+    for i in range(3):
+        reg.register(Job(), f"tab {i}", limit=3, owner=f"s{i}", pool="ray")
+    with pytest.raises(TrainingCapReached, match="running on the Ray cluster, the most"):
+        reg.register(Job(), "tab 9", limit=3, owner="s9", pool="ray")
+    with reg.slot("tab 9", owner="s9", limit=1):  # this process still has room
+        assert reg.active() == 4
+    with pytest.raises(TrainingCapReached, match="You are already running"):
+        reg.register(Job(), "tab 0", limit=8, owner="s0", per_owner=1)
+    reg.stop_all()
+
+
+def test_a_students_sweep_gets_at_most_the_servers_share_of_ray(monkeypatch):
+    from ui import executor
+
+    monkeypatch.setenv("SEQ2SEQ_WORKERS_PER_JOB", "3")
+    assert ServerLimits.from_env().workers_per_job == 3
+    monkeypatch.setattr("ui.identity.is_teacher", lambda: False)
+    assert [executor.allowed_workers(n, 9) for n in (1, 2, 3, 64)] == [1, 2, 3, 3]
+    assert executor.allowed_workers(8, 2) == 2  # never more than it has trainings
+    monkeypatch.setattr("ui.identity.is_teacher", lambda: True)
+    assert executor.allowed_workers(8, 9) == 8

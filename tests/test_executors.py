@@ -170,6 +170,7 @@ def test_start_then_snapshot_shows_progress_and_chunks(executor):
         ends.append((job.status, threading.current_thread()))
 
     job.start(on_chunk=on_chunk, on_end=on_end)
+    assert job.status.active  # at once, even while it waits for a worker: Stop works
     try:
         wait_for(lambda: chunks(job), 90, "the first chunk")
         snap = job.snapshot()
@@ -339,7 +340,7 @@ def test_a_worker_is_reused_for_the_next_training(ray_ex):
     second = ray_ex.train(training(train_config=budget(max_samples=640), after=where_trained))
     second.start()
     try:
-        wait_for(lambda: second.status != Status.READY, 60, "the second training to begin")
+        wait_for(lambda: second.snapshot().device, 60, "the second training to begin")
         assert ray_ex.idle_workers() < idle  # it took a worker from the pool
     finally:
         snap = finish(second)
@@ -357,7 +358,9 @@ def test_a_training_waiting_for_a_worker_gets_the_next_free_one(ray_ex):
         wait_for(lambda: chunks(first) and chunks(second), 90, "two trainings on the 2 CPUs")
         waiting.start()
         time.sleep(2.0)
-        assert waiting.status == Status.READY  # no CPU left: it waits for a worker
+        snap = waiting.snapshot()  # no CPU left: it waits for a worker, and Stop would work
+        assert (snap.status, snap.reason, snap.device) == (
+            Status.RUNNING, "waiting for a Ray worker", "")
         first.stop()
         first.join(60)
         assert first.status == Status.STOPPED

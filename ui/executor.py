@@ -13,32 +13,49 @@ from seq2seq_core import executors
 from . import identity
 from .session import limits
 
-CHOICES = {"local": "This server's process", "ray": "Ray (local, or the cluster in "
-           f"${executors.ADDRESS_ENV})"}
+CHOICES = {"local": "This server's process",
+           "ray": "Ray (a local Ray, or the cluster in $" + executors.ADDRESS_ENV + ")"}
 
 
 def describe() -> str:
-    """ "Trainings run in this server's process (2 CPUs…)" or on Ray, with its size."""
-    return f"Trainings run: {executors.capacity().describe()}."
+    """ "Trainings run in this server's process (2 CPUs…)" or on Ray, with its size (the
+    cluster's address only for the teacher)."""
+    return f"Trainings run: {executors.capacity().describe(identity.is_teacher())}."
 
 
-def training_cap() -> int:
-    """How many trainings may run at once: the server's cap, or the Ray cluster's capacity."""
-    cap = limits().max_trainings
-    if executors.selected_name() == "ray":
-        cap = max(cap, executors.capacity().workers)
-    return cap
+def allowed_workers(requested: int, trainings: int) -> int:
+    """The trainings at once a sweep or study gets: what was asked, at most one per
+    training and, but for the teacher, at most the server's per-job share of Ray."""
+    cap = requested if identity.is_teacher() else min(requested, limits().workers_per_job)
+    return max(1, min(cap, trainings))
+
+
+def at_once(requested: int, trainings: int) -> tuple[int, str]:
+    """How many of a sweep's or study's trainings will really train at once (what it may
+    ask for, and what the executor it goes to has room for), and a line saying where."""
+    allowed = allowed_workers(requested, trainings)
+    where = executors.for_runs(allowed)
+    cap = where.capacity()
+    really = min(allowed, cap.workers)
+    if where.name == "local":
+        return 1, "One at a time, in this server's process."
+    text = (f"{cap.describe(identity.is_teacher())}. Each training runs in its own Ray "
+            "worker; trainings at once share the CPUs, so each trains more slowly than alone "
+            "(time budgets are per training).")
+    if allowed < requested:
+        text += f" This server lets one job train at most {allowed} at once."
+    return really, text
 
 
 def for_runs(workers: int, what: str):
     """Where a sweep's or a study's trainings run (Ray started here when they need it), or
     (None, why not)."""
     where = executors.for_runs(workers)
-    if where.name != "ray" or where.started:
+    if where.started:
         return where, ""
     try:
         with st.spinner("Starting Ray…"):
-            where.ensure()
+            where.prepare()
     except Exception as err:  # noqa: BLE001 - e.g. no Ray cluster at the address
         return None, f"Ray could not start, so the {what} cannot run in parallel: {err}"
     return where, ""

@@ -65,6 +65,7 @@ class Entry:
     owner: str | None = None
     label: str = "a training"
     address: str | None = None
+    pool: str = "local"  # where it trains ("local", "ray"): each has its own server-wide cap
     started: float = field(default_factory=time.monotonic)
     closed_since: float | None = None
 
@@ -110,14 +111,15 @@ class Registry:
     def register(self, trainer, session_id: str | None, limit: int | None = None,
                  start=None, owner: str | None = None, per_owner: int | None = None,
                  label: str = "a training", address: str | None = None,
-                 per_address: int | None = None) -> str:
+                 per_address: int | None = None, pool: str = "local") -> str:
         """Start `trainer` under the caps; returns a token. Raises TrainingCapReached.
 
         `trainer` is anything with `start()`, `stop()` and `is_alive` (a Trainer, a Sweep).
         `start`, when given, is called instead of `trainer.start()` (e.g. to pass callbacks).
-        `limit` caps the jobs of the whole server, `per_owner` (None: no cap) those of
-        `owner` and `per_address` those from one network `address`; `label` says what the
-        job is in messages.
+        `limit` caps the jobs of the whole server in its `pool` (jobs in this process and
+        jobs on Ray are counted apart: Ray's cap is the cluster's), `per_owner` (None: no
+        cap) those of `owner` over every pool and `per_address` those from one network
+        `address`; `label` says what the job is in messages.
         """
         limit = limits().max_trainings if limit is None else limit
         with self._lock:
@@ -137,13 +139,15 @@ class Registry:
                     f"{len(near)} jobs are already running from your computer's network "
                     f"address, the most this server allows from one ({per_address}). Stop one "
                     "(in any tab or browser), then try again.")
-            if len(self._entries) >= limit:
+            same = [e for e in self._entries.values() if e.pool == pool]
+            if len(same) >= limit:
+                where = "on the Ray cluster" if pool == "ray" else "on this server"
                 raise TrainingCapReached(
-                    f"{len(self._entries)} jobs are already running on this server, the most "
-                    f"it allows at once ({limit}). Wait for one to finish, then try again.")
+                    f"{len(same)} jobs are already running {where}, the most it allows at "
+                    f"once ({limit}). Wait for one to finish, then try again.")
             token = uuid.uuid4().hex
             (start or trainer.start)()
-            self._entries[token] = Entry(trainer, session_id, owner, label, address)
+            self._entries[token] = Entry(trainer, session_id, owner, label, address, pool)
             self._ensure_sweeper()
         return token
 
@@ -227,15 +231,25 @@ def _caps() -> dict:
             "per_address": None if teacher or not lim.jobs_per_address else lim.jobs_per_address}
 
 
-def start_job(job, label: str, start=None, limit: int | None = None) -> str:
-    """Start this session's `job` under the server's (or `limit`) and the person's caps
-    ('' or why not)."""
+def start_job(job, label: str, start=None, pool: str = "local") -> str:
+    """Start this session's `job` under the caps of its pool (this server's, or the Ray
+    cluster's capacity) and the person's ('' or why not)."""
     try:
-        REGISTRY.register(job, current_session_id(), start=start, label=label, limit=limit,
-                          **_caps())
+        REGISTRY.register(job, current_session_id(), start=start, label=label,
+                          limit=pool_cap(pool), pool=pool, **_caps())
     except TrainingCapReached as err:
         return str(err)
     return ""
+
+
+def pool_cap(pool: str) -> int:
+    """How many jobs may run at once in a pool: the server's cap, or on Ray at least as
+    many as the cluster trains at once (Ray queues the rest for a free worker)."""
+    cap = limits().max_trainings
+    if pool == "ray":
+        from seq2seq_core import executors
+        cap = max(cap, executors.ray_executor().capacity().workers)
+    return cap
 
 
 def job_slot(label: str):

@@ -30,7 +30,7 @@ from seq2seq_core.sweep import when
 from seq2seq_core.vocab import plural
 
 from . import identity, widgets
-from .executor import for_runs
+from .executor import allowed_workers, at_once, for_runs
 from .form import setting_input
 from .history import get_history
 from .session import limits, start_job
@@ -93,11 +93,12 @@ def start(cfg: StudyConfig, workers: int = 1) -> str:
     except sc.InvalidInput as err:
         return str(err)
     history, note = open_history()
+    workers = allowed_workers(workers, len(cfg.runs()))
     where, why = for_runs(workers, "study")
     if where is None:
         return why
     job = study_runner(cfg, history, identity.owner_id(), executor=where, workers=workers)
-    message = start_job(job, "a study (Why attention? page)")
+    message = start_job(job, "a study (Why attention? page)", pool=where.name)
     if message:
         return message
     st.session_state[RUNNER] = job
@@ -121,7 +122,8 @@ def collect_if_done() -> None:
     st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
                                  st.session_state.get(CONFIG), "status": snap.status,
                                  "error": snap.error, "done": r.finished_models,
-                                 "total": snap.total, "cut_short": r.cut_short}
+                                 "total": snap.total, "cut_short": r.cut_short,
+                                 "failed": r.failed}
     st.session_state[RUNNER] = None
 
 
@@ -228,7 +230,9 @@ def progress_view(polling: bool) -> None:
         return
     current = f"training {snap.current}" if snap.current else "starting"
     if r.stopping:
-        current = "stopping: the models in training are cut short and left out"
+        current = ("stopping: the models in training are cut short and left out"
+                   if len(snap.running) > 1 else
+                   "stopping: the model in training is cut short and left out")
     st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
     if snap.rows and cfg is not None:
         st.caption("Results so far (the chart fills in as each model finishes):")
@@ -271,11 +275,13 @@ def settings_form(running: bool) -> None:
             st.error(md(error))
         elif not running:
             n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
-            at_once = max(1, min(int(workers), n_models))
-            st.caption(f"{plural(n_models, 'model')}, {at_once} at a time, × up to "
-                       f"{cfg.max_seconds:.0f} s ≈ {duration(-(-n_models // at_once) * cfg.max_seconds)} "
+            together, where = at_once(int(workers), n_models)
+            rounds = -(-n_models // together)
+            st.caption(f"{plural(n_models, 'model')}, {together} at a time, × up to "
+                       f"{cfg.max_seconds:.0f} s ≈ {duration(rounds * cfg.max_seconds)} "
                        "of training, plus a few seconds each to build and score"
-                       + (" (and to start Ray the first time)." if at_once > 1 else "."))
+                       + (" (and to start Ray the first time). " if together > 1 else ". ")
+                       + where)
         buttons = st.container(horizontal=True)
         start_clicked = buttons.button("Start", icon=":material/play_arrow:", type="primary",
                                        disabled=running or cfg is None, key="study_start")

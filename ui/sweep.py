@@ -28,7 +28,7 @@ from seq2seq_core.tasks import REGISTRY
 from seq2seq_core.vocab import plural
 
 from . import identity
-from .executor import for_runs
+from .executor import allowed_workers, for_runs
 from .history import get_history
 from .session import limits, start_job
 
@@ -54,13 +54,13 @@ def start(config: SweepConfig, workers: int = 1) -> str:
         check_runs(config.runs(), config.train_config, limits())
     except InvalidInput as err:
         return str(err)
-    workers = min(workers, config.size)
+    workers = allowed_workers(workers, config.size)
     where, why = for_runs(workers, "sweep")
     if where is None:
         return why
     sweep = Sweep(config, get_history(), owner=identity.owner_id(), executor=where,
                   workers=workers)
-    message = start_job(sweep, "a sweep (Sweep page)")
+    message = start_job(sweep, "a sweep (Sweep page)", pool=where.name)
     if message:
         return message
     st.session_state[SWEEP] = sweep

@@ -13,10 +13,12 @@ from seq2seq_core.sweep import AXES, MAX_VALUES, TRAINED, SweepConfig
 from seq2seq_core.vocab import plural
 
 from . import sweep as sw
+from .executor import at_once
 from .form import field_value, setting_input, task_label
 from .text import md
 
 POLL_SECONDS = 1.5
+SHOWN_CELLS = 3  # cells training at once that the progress line names one by one
 DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2, 3, 4",
             "sweep_units": "25, 50, 100", "sweep_arch": "repeat", "sweep_cell": "lstm",
             "sweep_batch": 128, "sweep_lr": 0.01, "sweep_samples": 300_000,
@@ -110,10 +112,7 @@ def settings_form(running: bool) -> tuple[SweepConfig | None, str]:
                       label="Seconds per cell", help="The most training time one cell may take.")
         w1, w2 = st.columns(2)
         setting_input(w1, executors.Placement, "workers", key="sweep_workers", disabled=running)
-        w2.caption(executors.ray_executor().capacity().describe() + ". "
-                   + ("One cell at a time, in this server's process."
-                      if st.session_state["sweep_workers"] == 1 else
-                      "Each cell trains in its own Ray worker."))
+        w2.caption(at_once(st.session_state["sweep_workers"], MAX_VALUES ** 2)[1])
     try:
         return build_config(), ""
     except sc.InvalidInput as err:
@@ -126,10 +125,12 @@ def progress_text(p) -> str:
     if not p.running:
         return done
     label = st.session_state["sweep_key_label"]
+    shown = SHOWN_CELLS if len(p.running) > SHOWN_CELLS + 1 else len(p.running)
     cells = " · ".join(f"cell {c.index + 1}: {c.complexity} ({label}), "
                        f"{plural(c.units, 'unit')} — {share:.0%} of its budget"
-                       for c, share in p.running)
-    return f"{done} · training {cells}"
+                       for c, share in p.running[:shown])
+    more = len(p.running) - shown
+    return f"{done} · training {cells}" + (f" · and {more} more" if more else "")
 
 
 def ended_text(p) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from seq2seq_core import export
+from seq2seq_core import executors, export
 from seq2seq_core.budget import Cost
 from seq2seq_core.charts.training import live_specs, live_table
 from seq2seq_core.explain import describe_model
@@ -145,10 +145,9 @@ def live_view(mode: str | None) -> None:
         training.publish_if_done()
         st.rerun()  # a full rerun switches polling and updates the buttons
     st.markdown(f"**This run:** {md(st.session_state.get('run_label', ''))}")
-    where = "a Ray worker" if t.executor == "ray" else "this server's process"
-    st.caption(f"Trains in {where}" + (f" · {md(snap.device)}" if snap.device else
-                                       " · waiting for a worker" if snap.status == Status.READY
-                                       else ""))
+    st.caption(f"Trains in {executors.LABELS[t.executor]}"
+               + (f" · {md(snap.device)}" if snap.device else
+                  " · waiting for a free worker" if snap.status.active else ""))
     history = snap.history if replayed is None else snap.history[:replayed]
     latest = history[-1] if history else None
     progress = snap.progress if replayed is None else replayed / len(snap.history)

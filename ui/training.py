@@ -21,7 +21,6 @@ from seq2seq_core.persistence import to_bytes
 from . import identity
 from .history import track
 from .current import set_model
-from .executor import training_cap
 from .session import limits, start_job
 
 TRAINER = "trainer"
@@ -96,12 +95,13 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         return str(err)
     where = executors.selected()
     try:
-        with st.spinner("Starting Ray…" if where.name == "ray" and not where.capacity().started
-                        else "Building the network…"):
+        with st.spinner("Building the network…" if where.started else "Starting Ray…"):
             t = where.train(Training(task, config, choice.train_config,
                                      start_from=to_bytes(model) if continuing else None))
-    except Exception as err:  # noqa: BLE001 - e.g. no Ray cluster at the address
-        return f"The training could not start on {where.name}: {type(err).__name__}: {err}"
+    except sc.InvalidInput as err:  # e.g. no Ray cluster at the address
+        return f"The training could not start in {where.label}: {err}"
+    except Exception as err:  # noqa: BLE001 - Ray failed to start: say so, keep the page
+        return f"The training could not start in {where.label}: {type(err).__name__}: {err}"
     name = run_name(task.name, task.settings, config, choice.train_config)
     if continuing:
         name = f"continued: {name}"
@@ -114,7 +114,7 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
         else:
             t.start(on_chunk=rec, on_end=rec.finish)
 
-    message = start_job(t, "a training (Train page)", start=launch, limit=training_cap())
+    message = start_job(t, "a training (Train page)", start=launch, pool=t.executor)
     if message:
         return message
     st.session_state[TRAINER] = t
