@@ -107,7 +107,8 @@ def test_experiments_rejects_an_empty_name(app_test):
 
 # ---- Sweep ---------------------------------------------------------------------------------
 SWEEP = {"sweep_values": "2, 3", "sweep_units": "4, 8", "sweep_batch": 8,
-         "sweep_lr": 0.01, "sweep_samples": 40, "sweep_seconds": 30.0, "sweep_target": 0.99}
+         "sweep_lr": 0.01, "sweep_samples": 40, "sweep_seconds": 30.0, "sweep_target": 0.99,
+         "sweep_workers": 1}  # in this process (Ray sweeps: test_app_ray.py)
 
 
 def open_sweep(app_test, **values):
@@ -142,6 +143,7 @@ def test_tiny_sweep_finishes_with_heatmaps_and_reloads_from_history(app_test):
 
 
 def test_sweep_stops_and_counts_against_the_cap(app_test, request):
+    """An in-process sweep (one cell at a time) takes one of this server's job slots."""
     at = open_sweep(app_test, sweep_samples=10_000_000, sweep_seconds=300.0)
     at.button(key="sweep_start").click().run()
     sweep = at.session_state["sweep_obj"]

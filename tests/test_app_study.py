@@ -88,6 +88,7 @@ def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir
     at.text_input(key="study_lengths").input("3").run()
     at.number_input(key="study_units").set_value(16).run()
     at.number_input(key="study_seconds").set_value(3.0).run()
+    at.number_input(key="study_workers").set_value(1).run()  # in this process
     at.button(key="study_start").click().run()
     assert not at.exception and not at.error
     runner = at.session_state["study_runner"]

@@ -52,6 +52,9 @@ def nodes():
     import ray
     from ray.cluster_utils import Cluster
 
+    from seq2seq_core import executors
+
+    executors.shutdown()  # a Ray that earlier tests (e.g. a page's parallel study) started
     assert not ray.is_initialized(), "this process must not be a Ray driver"
     cluster = Cluster(initialize_head=True, connect=False,
                       head_node_args={"num_cpus": 1, "node_ip_address": LOOPBACK})
