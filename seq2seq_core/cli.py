@@ -21,13 +21,13 @@ from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .persistence import load, save
-from .executors import Placement
+from .executors import ADDRESS_ENV, LOCAL, Placement, ray_executor, shutdown
 from .status import CellStatus, Status
 from .settings import help_lines, kinds, parse_numbers, spec
 from .study import (COMPARISONS, STUDY_TASKS, StudyConfig, parse_lengths, results_frame,
                     study_runner)
 from .jobs import Training
-from .sweep import AXES, SweepConfig
+from .sweep import AXES, Sweep, SweepConfig, rows_for_json
 from .tasks import REGISTRY, make_task, settings_for
 
 
@@ -158,8 +158,6 @@ def cmd_train(args) -> int:
 
 def _executor(address: str | None, workers: int):
     """Ray when given an address (or $SEQ2SEQ_RAY_ADDRESS) or several workers, else in-process."""
-    from .executors import ADDRESS_ENV, LOCAL, ray_executor
-
     address = address or os.environ.get(ADDRESS_ENV, "").strip() or None
     if not (address or workers > 1):
         return LOCAL
@@ -183,22 +181,25 @@ def _sweep_config(args):
                    train_config=replace(base.train_config, **train_kw))
 
 
-def _cell_json(row: dict, key: str, cell) -> dict:
-    number = (lambda v: None if v is None or v != v else round(float(v), 4))
-    return {key: int(row["complexity"]), "units": int(row["units"]),
-            "settings": asdict(cell.settings), "model": asdict(cell.model_config),
-            "status": str(row["status"]), "exact_match": number(row["exact_match"]),
-            "train_seconds": number(row["train_seconds"]),
-            "samples_seen": None if row["samples_seen"] != row["samples_seen"]
-            else int(row["samples_seen"]), "params": None if row["params"] != row["params"]
-            else int(row["params"]), "reason": row["reason"],
-            "run_id": None if row["run_id"] is None or row["run_id"] != row["run_id"]
-            else int(row["run_id"])}
+def _cells_json(sweep) -> list[dict]:
+    """The sweep's cells for the JSON summary: each with its settings and results (None
+    where it has none: not trained to the end)."""
+    out = []
+    for row in rows_for_json(sweep.results()):
+        cell = sweep.cells[row["cell"]]
+        exact, seconds, seen = row["exact_match"], row["train_seconds"], row["samples_seen"]
+        out.append({sweep.config.complexity_key: row["complexity"], "units": row["units"],
+                    "settings": asdict(cell.settings), "model": asdict(cell.model_config),
+                    "status": str(row["status"]),
+                    "exact_match": None if exact is None else round(exact, 4),
+                    "train_seconds": None if seconds is None else round(seconds, 4),
+                    "samples_seen": None if seen is None else int(seen),
+                    "params": None if row["params"] is None else int(row["params"]),
+                    "reason": row["reason"], "run_id": row["run_id"]})
+    return out
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import Sweep
-
     cfg = _sweep_config(args)
     workers = min(args.workers, cfg.size)
     executor = _executor(args.address, workers)
@@ -213,21 +214,20 @@ def cmd_sweep(args) -> int:
     shown: set[int] = set()
     while True:
         alive = sweep.is_alive
-        for row in sweep.results().to_dict("records"):
-            if row["cell"] not in shown and row["status"] not in WAITING:
-                shown.add(row["cell"])
-                cell = _cell_json(row, cfg.complexity_key, sweep.cells[row["cell"]])
+        for index, cell in enumerate(_cells_json(sweep)):
+            if index not in shown and cell["status"] not in WAITING:
+                shown.add(index)
                 exact = "—" if cell["exact_match"] is None else f"{cell['exact_match']:.3f}"
-                print(f"cell {row['cell'] + 1}/{cfg.size} {cfg.complexity_key}={cell[cfg.complexity_key]}"
-                      f" units={cell['units']}: {cell['status']}, exact {exact}, "
-                      f"{cell['train_seconds'] or 0:.1f} s {cell['reason']}", flush=True)
+                print(f"cell {index + 1}/{cfg.size} {cfg.complexity_key}="
+                      f"{cell[cfg.complexity_key]} units={cell['units']}: {cell['status']}, "
+                      f"exact {exact}, {cell['train_seconds'] or 0:.1f} s {cell['reason']}",
+                      flush=True)
         if not alive:
             break
         sweep.join(1.0)
     progress = sweep.progress()
     wall = time.perf_counter() - began
-    cells = [_cell_json(r, cfg.complexity_key, sweep.cells[r["cell"]])
-             for r in sweep.results().to_dict("records")]
+    cells = _cells_json(sweep)
     start = getattr(executor, "start_seconds", None)
     print(json.dumps({"task": cfg.task, "vary": cfg.complexity_key, "executor": executor.name,
                       "workers": workers, "capacity": executor.capacity().describe(),
@@ -351,7 +351,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     finally:
-        from .executors import shutdown
         shutdown()
 
 

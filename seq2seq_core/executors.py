@@ -332,7 +332,7 @@ class RayTraining(Background):
         self.training = training
         self.task = training.task
         self.model_config = training.model_config
-        self.train_config = self.config = training.train_config
+        self.train_config = training.train_config
         self.params = parameter_count(training.task, training.model_config)
         self.device = ""
         self.outcome = None
@@ -503,15 +503,6 @@ class RayTraining(Background):
             return snapshot_of(self.train_config, self._status, self._reason, self._history,
                                self._live, self._seen, self._secs, self._error, self.device)
 
-    @property
-    def samples_seen(self) -> int:
-        return self._seen
-
-    @property
-    def history(self) -> list:
-        with self._lock:
-            return list(self._history)
-
     def result(self) -> bytes:
         """The trained model's `.s2s` bytes, once the training ended with one."""
         if threading.current_thread() is not self._thread:
@@ -628,8 +619,7 @@ def default_workers() -> int:
 
     if "ray" not in sys.modules and importlib.util.find_spec("ray") is None:
         return 1
-    cpus = ray_executor().capacity().workers
-    return int(min(max(1, cpus), spec(Placement, "workers").high))
+    return int(min(ray_executor().capacity().workers, spec(Placement, "workers").high))
 
 
 def shutdown() -> None:

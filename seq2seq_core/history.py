@@ -522,7 +522,7 @@ class RunRecorder:
             self.history._set_live(self.run_id, False)
 
     def _add(self, record) -> None:
-        device = getattr(self.trainer, "device", "")
+        device = self.trainer.device
         if device and device != self._device:
             self._device = device
             self._guarded(lambda: self.history.set_device(self.run_id, device))

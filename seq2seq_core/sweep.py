@@ -365,7 +365,8 @@ class Sweep:
         last = snap.latest
         why = (snap.error or snap.reason) if snap.status == Status.FAILED else snap.reason
         return [result_row(
-            cell.index, cell.complexity, cell.units, CellStatus.of(snap.status), why, run_id, self.config.train_config.target_accuracy,
+            cell.index, cell.complexity, cell.units, CellStatus.of(snap.status), why, run_id,
+            self.config.train_config.target_accuracy,
             params=job.params, exact_match=last.exact_match if last else None,
             token_accuracy=last.val_token_accuracy if last else None,
             train_seconds=snap.train_seconds, samples_seen=snap.samples_seen)]
@@ -393,8 +394,7 @@ class Sweep:
     def progress(self) -> SweepProgress:
         snap = self.runner.snapshot()
         running = tuple((self.cells[i], p) for i, p in snap.running)
-        cut = tuple(sorted((self.cells[r["cell"]] for r in snap.rows
-                            if r["status"] == CellStatus.CUT_SHORT), key=lambda c: c.index))
+        cut = tuple(self.cells[i] for i in sorted(snap.cut_short))
         trained = sum(r["status"] == TRAINED for r in snap.rows)
         return SweepProgress(snap.status, snap.done, len(self.cells), running, snap.error,
                              trained, cut)
