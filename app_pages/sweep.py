@@ -13,7 +13,7 @@ import streamlit as st
 import seq2seq_core as sc
 from ui import sweep as sw
 from ui import widgets
-from ui.executor import at_once
+from ui.executor import at_once, longest_seconds
 from ui.sweep_views import (DEFAULTS, POLL_SECONDS, SAVED, live_sweep, settings_form,
                             show_results)
 from seq2seq_core.vocab import plural
@@ -33,7 +33,7 @@ if error:
     st.error(md(error))
 elif config is not None and not running:
     together, _ = at_once(st.session_state["sweep_workers"], config.size)
-    worst = -(-config.size // together) * config.train_config.max_seconds
+    worst = longest_seconds(config.size, together, config.train_config.max_seconds)
     st.caption(f"{plural(config.size, 'cell')}, {together} at a time; at most "
                f"{duration(worst)} of training "
                f"({config.train_config.max_seconds:g} s per cell), less where a cell reaches "

@@ -6,6 +6,8 @@ trainings at once becomes the cluster's capacity. Showing it never starts Ray.
 """
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from seq2seq_core import executors
@@ -13,7 +15,7 @@ from seq2seq_core import executors
 from . import identity
 from .session import limits
 
-CHOICES = {"local": "This server's process",
+CHOICES = {"local": executors.LABELS["local"].capitalize(),
            "ray": "Ray (a local Ray, or the cluster in $" + executors.ADDRESS_ENV + ")"}
 
 
@@ -35,16 +37,21 @@ def at_once(requested: int, trainings: int) -> tuple[int, str]:
     ask for, and what the executor it goes to has room for), and a line saying where."""
     allowed = allowed_workers(requested, trainings)
     where = executors.for_runs(allowed)
-    cap = where.capacity()
-    really = min(allowed, cap.workers)
     if where.name == "local":
         return 1, "One at a time, in this server's process."
+    cap = where.capacity()
+    really = min(allowed, cap.workers)
     text = (f"{cap.describe(identity.is_teacher())}. Each training runs in its own Ray "
             "worker; trainings at once share the CPUs, so each trains more slowly than alone "
             "(time budgets are per training).")
     if allowed < requested:
         text += f" This server lets one job train at most {allowed} at once."
     return really, text
+
+
+def longest_seconds(trainings: int, together: int, seconds: float) -> float:
+    """The longest a sweep or study trains: rounds of `together` trainings of `seconds`."""
+    return math.ceil(trainings / together) * seconds
 
 
 def for_runs(workers: int, what: str):

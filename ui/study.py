@@ -30,7 +30,7 @@ from seq2seq_core.sweep import when
 from seq2seq_core.vocab import plural
 
 from . import identity, widgets
-from .executor import allowed_workers, at_once, for_runs
+from .executor import allowed_workers, at_once, for_runs, longest_seconds
 from .form import setting_input
 from .history import get_history
 from .session import limits, start_job
@@ -88,12 +88,13 @@ def start(cfg: StudyConfig, workers: int = 1) -> str:
     one); returns an error message or ''."""
     if is_running():
         return "A study is already running in this tab: stop it first."
+    runs = cfg.runs()
     try:
-        check_runs(cfg.runs(), cfg.train_config(), limits())
+        check_runs(runs, cfg.train_config(), limits())
     except sc.InvalidInput as err:
         return str(err)
     history, note = open_history()
-    workers = allowed_workers(workers, len(cfg.runs()))
+    workers = allowed_workers(workers, len(runs))
     where, why = for_runs(workers, "study")
     if where is None:
         return why
@@ -276,9 +277,9 @@ def settings_form(running: bool) -> None:
         elif not running:
             n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
             together, where = at_once(int(workers), n_models)
-            rounds = -(-n_models // together)
+            longest = longest_seconds(n_models, together, cfg.max_seconds)
             st.caption(f"{plural(n_models, 'model')}, {together} at a time, × up to "
-                       f"{cfg.max_seconds:.0f} s ≈ {duration(rounds * cfg.max_seconds)} "
+                       f"{cfg.max_seconds:.0f} s ≈ {duration(longest)} "
                        "of training, plus a few seconds each to build and score"
                        + (" (and to start Ray the first time). " if together > 1 else ". ")
                        + where)
