@@ -10,7 +10,8 @@ from seq2seq_core.status import Status
 from seq2seq_core.study import StudyConfig
 from seq2seq_core.vocab import plural
 from ui import widgets
-from ui.study import (DEFAULTS, POLL_SECONDS, RESULTS, SAVED, collect_if_done,
+from ui.polling import POLL_SECONDS
+from ui.study import (DEFAULTS, RESULTS, SAVED, collect_if_done,
                       draw_results, earlier_studies, is_running, progress_view, settings_form,
                       stopped_message, summary)
 from ui.text import md

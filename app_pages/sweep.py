@@ -14,7 +14,8 @@ import seq2seq_core as sc
 from ui import sweep as sw
 from ui import widgets
 from ui.executor import at_once, longest_seconds
-from ui.sweep_views import (DEFAULTS, POLL_SECONDS, SAVED, live_sweep, settings_form,
+from ui.polling import POLL_SECONDS
+from ui.sweep_views import (DEFAULTS, SAVED, live_sweep, settings_form,
                             show_results)
 from seq2seq_core.vocab import plural
 from ui.text import duration, md

@@ -95,6 +95,9 @@ class ModelFunctions:
     - `begin(src)` / `step(token, states, memory)`: feedback models, one output step at a
       time: the initial states and attention memory; then probabilities and new states.
     - `table(src)`: the repeat model's probabilities (n, T, V), which no token choice changes.
+    - `check(inputs, targets, weights)`: the held-out check in one call, on the training
+      network's inputs (`Seq2Seq.model_inputs`): greedy token ids (n, T), the summed masked
+      cross-entropy and the summed weights.
     """
 
     def __init__(self, layers: Layers, nets: Networks, config: ModelConfig,
@@ -102,6 +105,9 @@ class ModelFunctions:
         self.layers, self.nets, self.config = layers, nets, config
         self.target_len, self.start_id = target_len, start_id
         self._spec = [tf.TensorSpec([None, source_len], tf.int32)]
+        rows = tf.TensorSpec([None, target_len], tf.int32)
+        inputs = [self._spec[0], rows] if config.feeds_back else self._spec[0]
+        self._check_spec = [inputs, rows, tf.TensorSpec([None, target_len], tf.float32)]
 
     @cached_property
     def steps(self) -> StepFunctions:
@@ -131,6 +137,10 @@ class ModelFunctions:
     @cached_property
     def table(self):
         return tf.function(self._table)
+
+    @cached_property
+    def check(self):
+        return tf.function(self._check, input_signature=self._check_spec)
 
     def _decode_repeat(self, src):
         probs, seq = self.nets.probe(src, training=False)
@@ -170,3 +180,12 @@ class ModelFunctions:
 
     def _table(self, src):
         return self.nets.probe(src, training=False)[0]
+
+    def _check(self, inputs, targets, weights):
+        probs = self.nets.train(inputs, training=False)
+        if self.config.feeds_back:
+            tokens = self._decode_feedback(inputs[0])[0]
+        else:
+            tokens = tf.argmax(probs, -1, output_type=tf.int32)
+        ce = keras.ops.sparse_categorical_crossentropy(targets, probs)
+        return tokens, tf.reduce_sum(ce * weights), tf.reduce_sum(weights)

@@ -31,6 +31,23 @@ ATTENTION_WHAT = {
 }
 
 
+SCHEDULE_NAMES = {"constant": "Constant", "warmup_cosine": "Warm-up, then cosine decay"}
+SCHEDULE_WHAT = {
+    "constant": "the learning rate throughout, as the seeds train.",
+    "warmup_cosine": "the rate climbs from a tenth to the learning rate over the first 5% of "
+                     "the samples budget, then falls along a cosine to 2% of it at the end of "
+                     "the budget: big steps early, fine ones late (Loshchilov & Hutter 2017).",
+}
+COMPILER_NAMES = {"auto": "Automatic", "graph": "TensorFlow graph", "xla": "XLA"}
+COMPILER_WHAT = {
+    "auto": "a TensorFlow graph; a run with a long budget tries XLA after 20 s of training "
+            "and keeps whichever step measured faster.",
+    "graph": "a `tf.function` graph: ready in well under a second.",
+    "xla": "the step compiled by XLA from the first batch: a few seconds to compile, often "
+           "10-20% faster after that, sometimes slower.",
+}
+
+
 def choices_help(names: dict, what: dict) -> str:
     """One Markdown line per choice: "**Name**: what it does"."""
     return "  \n".join(f"**{names[k]}**: {text}" for k, text in what.items())
@@ -107,7 +124,8 @@ class TrainConfig:
     """How to train: batch, learning rate, budget and the stopping rule.
 
     Training runs in chunks of `chunk_batches` batches; after each chunk the model is scored
-    on `eval_samples` held-out examples. It stops at `max_samples`, after `max_seconds` of
+    on up to `eval_samples` held-out examples (fewer while the check would cost more than a
+    small share of the training time, all of them before the target can stop the run). It stops at `max_samples`, after `max_seconds` of
     training, or once exact match reaches `target_accuracy` (if set).
     """
 
@@ -136,6 +154,13 @@ class TrainConfig:
     clipnorm: float = setting(1.0, "Clip norm", low=0.0, high=1000.0, step=0.5, fmt="%.1f",
                               help="Gradient clipping: scale each update down to this length "
                                    "at most. 0: no clipping.")
+    schedule: str = setting("constant", "Learning-rate schedule", choices=tuple(SCHEDULE_NAMES),
+                            names=SCHEDULE_NAMES,
+                            help=choices_help(SCHEDULE_NAMES, SCHEDULE_WHAT))
+    compiler: str = setting("auto", "Compiled step", choices=tuple(COMPILER_NAMES),
+                            names=COMPILER_NAMES,
+                            help="How the training step is compiled (the results are the same "
+                                 "either way):  \n" + choices_help(COMPILER_NAMES, COMPILER_WHAT))
 
     def __post_init__(self):
         check_fields(self)

@@ -42,8 +42,14 @@ def evaluate(model: Seq2Seq, samples: int = 1000, seed: int = 12345,
 
 def score(model: Seq2Seq, pairs: Pairs, max_mistakes: int = 50) -> Evaluation:
     """Score greedy predictions for given pairs."""
+    return score_predicted(model, pairs, Decoder(model).predict_ids(pairs.source), max_mistakes)
+
+
+def score_predicted(model: Seq2Seq, pairs: Pairs, predicted: np.ndarray,
+                    max_mistakes: int = 50) -> Evaluation:
+    """Score already decoded token ids (n, T) against the pairs' targets: the one definition
+    of exact match (every counted token right) and token accuracy."""
     task = model.task
-    predicted = Decoder(model).predict_ids(pairs.source)
     right, mask = correct_tokens(model, pairs, predicted)
     exact = (right | ~mask).all(axis=1)
     counts = mask.sum(axis=0)

@@ -16,6 +16,7 @@ from .errors import InvalidInput
 from .tasks import REGISTRY, make_task, settings_for
 
 PAIRS_FILE = "pairs.tsv"
+JIT_COMPILE = {"auto": "auto", "graph": False, "xla": True}  # TrainConfig.compiler -> Keras
 
 
 def script_filename(task_name: str) -> str:
@@ -97,6 +98,7 @@ Needs numpy and Keras 3 with a backend (e.g. TensorFlow); not seq2seq-lab itself
 
 IMPORTS = '''
 import argparse
+import math
 import os
 import time
 
@@ -176,6 +178,9 @@ def _settings_block(task_name, settings, task, model, train) -> str:
               _line("BATCH_SIZE", train.batch_size, None),
               _line("LEARNING_RATE", train.learning_rate, "Adam's step size"),
               _line("CLIPNORM", train.clipnorm or None, "clip gradients to this norm (None: off)"),
+              _line("SCHEDULE", train.schedule, '"constant" or "warmup_cosine"'),
+              _line("JIT_COMPILE", JIT_COMPILE[train.compiler],
+                    "XLA: True, a TensorFlow graph: False, Keras decides: \"auto\""),
               _line("MAX_SAMPLES", train.max_samples, "training examples, seen once each"),
               _line("MAX_SECONDS", float(train.max_seconds), "stop early after this long"),
               _line("EVAL_SAMPLES", train.eval_samples, "held-out examples to test on"),
@@ -573,14 +578,26 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def learning_rate():
+    """Adam's step size: a constant, or a warm-up over the first 5% of the budget's steps
+    (from a tenth of LEARNING_RATE) and then a cosine decay to 2% of it at the budget's end."""
+    if SCHEDULE == "constant":
+        return LEARNING_RATE
+    steps = max(2, math.ceil(MAX_SAMPLES / BATCH_SIZE))
+    warm = max(1, int(steps * 0.05))
+    return keras.optimizers.schedules.CosineDecay(
+        LEARNING_RATE * 0.1, steps - warm, alpha=0.02, warmup_target=LEARNING_RATE,
+        warmup_steps=warm)
+
+
 def main():
     keras.utils.set_random_seed(SEED)
     model = build_model()
     print(f"params: {model.count_params()}")
     if ARGS.dry_run:
         return
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE, clipnorm=CLIPNORM),
-                  loss="sparse_categorical_crossentropy")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(), clipnorm=CLIPNORM),
+                  loss="sparse_categorical_crossentropy", jit_compile=JIT_COMPILE)
     source, target = make_pairs(np.random.default_rng(SEED), MAX_SAMPLES)
     began = time.time()
     model.fit(model_inputs(source, target), target, sample_weight=target_weights(target),

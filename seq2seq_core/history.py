@@ -31,7 +31,7 @@ from .tasks import TaskSettings, settings_for
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
 MODELS_DIR = "models"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
 # A running run that no process has written for this long is taken to be abandoned (its
@@ -51,6 +51,8 @@ CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "tr
 CHUNK_FIELDS = ("chunk", "samples_seen", "train_seconds", "batch_losses", "batch_accuracies",
                 "train_loss", "token_accuracy", "val_loss", "val_token_accuracy", "exact_match",
                 "samples_per_second")
+# Newer chunk fields: optional in a record, absent from older databases' rows.
+CHUNK_EXTRAS = {"scored": ("INTEGER", 0), "eval_seconds": ("REAL", 0.0), "compiler": ("TEXT", "")}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,7 +74,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     chunk INTEGER NOT NULL,
     samples_seen INTEGER, train_seconds REAL, train_loss REAL, token_accuracy REAL,
     val_loss REAL, val_token_accuracy REAL, exact_match REAL, samples_per_second REAL,
-    batch_losses TEXT, batch_accuracies TEXT,
+    batch_losses TEXT, batch_accuracies TEXT, scored INTEGER, eval_seconds REAL, compiler TEXT,
     PRIMARY KEY (run_id, chunk)
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
@@ -165,6 +167,10 @@ class History:
                 for column, kind in ADDED_COLUMNS.items():
                     if column not in have:
                         db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+                have = {r["name"] for r in db.execute("PRAGMA table_info(chunks)")}
+                for column, (kind, _) in CHUNK_EXTRAS.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {kind}")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._live: set[int] = set()
         self._live_lock = threading.Lock()
@@ -222,6 +228,7 @@ class History:
         """Store one chunk's record (a ChunkRecord or dict); re-adding a chunk replaces it."""
         data = _chunk_dict(record)
         values = {k: data[k] for k in CHUNK_FIELDS}
+        values.update({k: data.get(k, empty) for k, (_, empty) in CHUNK_EXTRAS.items()})
         values["batch_losses"] = json.dumps(list(values["batch_losses"]))
         values["batch_accuracies"] = json.dumps(list(values["batch_accuracies"]))
         with self._connect() as db, self._write(db):
@@ -637,7 +644,8 @@ def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
     records = []
     for c in chunks:
         c = {**c, "batch_losses": tuple(json.loads(c["batch_losses"] or "[]")),
-             "batch_accuracies": tuple(json.loads(c["batch_accuracies"] or "[]"))}
+             "batch_accuracies": tuple(json.loads(c["batch_accuracies"] or "[]")),
+             **{k: empty if c.get(k) is None else c[k] for k, (_, empty) in CHUNK_EXTRAS.items()}}
         records.append(ChunkRecord(**{f.name: c[f.name] for f in fields(ChunkRecord)}))
     return RunInfo(row["id"], row["name"], row["task"], settings, model_config, train_config,
                    row["params"], row["exact_match"], row["token_accuracy"], row["train_seconds"],

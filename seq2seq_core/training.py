@@ -1,24 +1,34 @@
 """Training in chunks, in the caller's thread or a background one, with true per-batch metrics.
 
-The trainer never touches any UI: a page reads `snapshot()` while the thread runs.
+The trainer never touches any UI: a page reads `snapshot()` while the thread runs. Its hot
+path is only the compiled step: batches are drawn ahead in another thread (`feeding`), the
+step may be XLA's (`steps`), and the held-out check after a chunk is one compiled call
+that scores as many examples as a small share of the chunk's time pays for.
 """
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, replace
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .budget import DRAW_ROWS, EVAL_BATCH
+from .budget import EVAL_BATCH
 from .config import TrainConfig
-from .evaluation import score
+from .evaluation import score_predicted
+from .feeding import Feeder
 from .models import Seq2Seq
+from .schedules import learning_rate
 from .status import Status
+from .steps import TrainSteps, masked_loss_and_accuracy  # noqa: F401 - part of this API
 
 LIVE_SAMPLES = 8
+EVAL_SHARE = 0.05      # the held-out check may cost this share of the chunk's training time,
+MIN_SCORED = 200       # but scores at least this many examples (all, if there are fewer);
+NEAR_TARGET = 0.05     # a score this close to the target gets every example scored
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,9 @@ class ChunkRecord:
     val_token_accuracy: float
     exact_match: float
     samples_per_second: float
+    scored: int = 0            # held-out examples the chunk's metrics are over (0: unknown)
+    eval_seconds: float = 0.0  # what the held-out check after the chunk took
+    compiler: str = ""         # the step that trained the chunk: "graph" or "xla"
 
 
 @dataclass(frozen=True)
@@ -64,14 +77,6 @@ class Snapshot:
     @property
     def latest(self) -> ChunkRecord | None:
         return self.history[-1] if self.history else None
-
-
-def masked_loss_and_accuracy(targets, probs, weights):
-    """Mean cross-entropy and token accuracy over the positions that count."""
-    ce = keras.ops.sparse_categorical_crossentropy(targets, probs)
-    total = tf.maximum(tf.reduce_sum(weights), 1.0)
-    hits = tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), targets), tf.float32)
-    return tf.reduce_sum(ce * weights) / total, tf.reduce_sum(hits * weights) / total
 
 
 class Background:
@@ -132,10 +137,12 @@ class Trainer(Background):
         self.outcome = None
         self.rng = np.random.default_rng(self.config.seed)
         clip = self.config.clipnorm or None
-        self.optimizer = keras.optimizers.Adam(self.config.learning_rate, clipnorm=clip)
+        self.optimizer = keras.optimizers.Adam(learning_rate(self.config), clipnorm=clip)
         self.optimizer.build(model.train_model.trainable_variables)
-        self._train_step = self._compile_train_step()
-        self._eval_step = self._compile_eval_step()
+        self.steps = TrainSteps(model.train_model, self.optimizer, self.config.compiler)
+        self._row_seconds: float | None = None   # the held-out check's cost per example
+        self._checked = False                      # the first check pays for its tracing
+        self._feed: Feeder | None = None
         self._ctl = _Control()
         self._ctl.running.set()
         self.history: list[ChunkRecord] = []
@@ -173,45 +180,7 @@ class Trainer(Background):
         from .persistence import to_bytes
         return to_bytes(self.model)
 
-    # ---- compiled steps ---------------------------------------------------------------
-    def _compile_train_step(self):
-        net, opt = self.model.train_model, self.optimizer
-        variables = net.trainable_variables
-
-        @tf.function(reduce_retracing=True)
-        def step(inputs, targets, weights):
-            with tf.GradientTape() as tape:
-                probs = net(inputs, training=True)
-                loss, acc = masked_loss_and_accuracy(targets, probs, weights)
-            grads = tape.gradient(loss, variables)
-            opt.apply(grads, variables)
-            return loss, acc
-        return step
-
-    def _compile_eval_step(self):
-        net = self.model.train_model
-
-        @tf.function(reduce_retracing=True)
-        def step(inputs, targets, weights):
-            return masked_loss_and_accuracy(targets, net(inputs, training=False), weights)
-        return step
-
     # ---- one chunk ----------------------------------------------------------------------
-    def _batches(self):
-        """A chunk's batches, sampled at most DRAW_ROWS rows at a time (bounded memory)."""
-        cfg, task = self.config, self.model.task
-        per_draw = max(1, DRAW_ROWS // cfg.batch_size)
-        left = cfg.chunk_batches
-        while left > 0:
-            count = min(per_draw, left)
-            left -= count
-            pairs = task.sample(self.rng, cfg.batch_size * count, "train")
-            weights = task.target_mask(pairs.target)
-            for i in range(0, len(pairs), cfg.batch_size):
-                sl = slice(i, i + cfg.batch_size)
-                inputs = self.model.model_inputs(pairs.source[sl], pairs.target[sl])
-                yield inputs, pairs.target[sl], weights[sl]
-
     def _wait_while_paused(self) -> float:
         """Block while paused (pause acts within a chunk); returns the seconds waited."""
         if self._ctl.running.is_set():
@@ -227,21 +196,26 @@ class Trainer(Background):
         them up; a chunk cut short is scored and recorded like a whole one.
         """
         losses, accs, seen, paused = [], [], 0, 0.0
+        compiler = self.steps.kind
         began = time.perf_counter()
-        for inputs, targets, weights in self._batches():
+        feeder = self._feeder()
+        for _ in range(self.config.chunk_batches):
             if losses:
                 paused += self._wait_while_paused()
                 spent = self.train_seconds + time.perf_counter() - began - paused
                 if self._ctl.stop.is_set() or spent >= self.config.max_seconds:
                     break
-            loss, acc = self._train_step(inputs, tf.constant(targets), tf.constant(weights))
+            inputs, targets, weights = feeder.next_batch()
+            loss, acc = self.steps(inputs, targets, weights)
             losses.append(loss)
             accs.append(acc)
-            seen += len(targets)
+            seen += int(targets.shape[0])
         losses = [float(x) for x in losses]
         accs = [float(x) for x in accs]
         spent = time.perf_counter() - began - paused
+        self.steps.after_chunk(seen, spent, self.train_seconds + spent, self._seconds_left(spent, seen))
         record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent)
+        record = replace(record, compiler=compiler)
         with self._ctl.lock:
             self.samples_seen += seen
             self.train_seconds += spent
@@ -250,31 +224,87 @@ class Trainer(Background):
             self.history.append(record)
         return record
 
+    def _feeder(self) -> Feeder:
+        """The run's feeder, started on first use; it ends with the run (or this trainer)."""
+        if self._feed is None:
+            self._feed = Feeder(self.model, self.config, self.rng)
+            weakref.finalize(self, self._feed.close)
+        return self._feed
+
+    def _close_feeder(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
+
+    def _seconds_left(self, spent: float, seen: int) -> float:
+        """The seconds of training the budgets still allow, at this chunk's speed."""
+        cfg = self.config
+        left = cfg.max_seconds - self.train_seconds - spent
+        if seen:
+            left = min(left, (cfg.max_samples - self.samples_seen - seen) * spent / seen)
+        return max(0.0, left)
+
+    def _scored_count(self, spent: float, available: int) -> int:
+        """How many held-out examples the chunk's check scores: what EVAL_SHARE of its
+        training time pays for at the measured cost per example, at least MIN_SCORED."""
+        least = min(available, MIN_SCORED)
+        if self._row_seconds is None:
+            return least
+        paid = int(EVAL_SHARE * spent / max(self._row_seconds, 1e-9))
+        return max(least, min(available, paid))
+
     def _evaluate(self, index, losses, accs, seen, spent) -> ChunkRecord:
-        task = self.model.task
-        pairs = task.held_out(self.config.eval_samples, seed=self.config.seed + 7919 * index)
-        result = score(self.model, pairs, max_mistakes=0)
-        val_loss = self._validation_loss(pairs)
+        """Score the chunk on the held-out examples, in one compiled call per EVAL_BATCH rows.
+
+        The first `_scored_count` examples are scored; all of them are when a target is set
+        and the score is within NEAR_TARGET of it, so a run stops at its target only on the
+        whole held-out set, as before.
+        """
+        task, cfg = self.model.task, self.config
+        pairs = task.held_out(cfg.eval_samples, seed=cfg.seed + 7919 * index)
+        began = time.perf_counter()
+        first, self._checked = not self._checked, True
+        count = self._scored_count(spent, len(pairs))
+        parts = [self._check(pairs, 0, count)]
+        part = self._score(pairs, parts)
+        if count < len(pairs) and cfg.target_accuracy is not None \
+                and part.exact_match >= cfg.target_accuracy - NEAR_TARGET:
+            parts.append(self._check(pairs, count, len(pairs)))
+            part = self._score(pairs, parts)
+        took = time.perf_counter() - began
+        if not first:
+            self._row_seconds = took / max(part.samples, 1)
+        result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
                                task.target_text(result.predicted[i]), bool(result.exact[i]))
-                for i in range(min(LIVE_SAMPLES, len(pairs)))]
+                for i in range(min(LIVE_SAMPLES, result.samples))]
         with self._ctl.lock:
             self.live = live
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
-                           result.exact_match, seen / max(spent, 1e-9))
+                           result.exact_match, seen / max(spent, 1e-9), result.samples, took)
 
-    def _validation_loss(self, pairs) -> float:
-        """Mean masked loss over the held-out pairs, scored EVAL_BATCH rows at a time."""
-        weights = self.model.task.target_mask(pairs.target)
-        total, count = 0.0, 0.0
-        for i in range(0, len(pairs), EVAL_BATCH):
-            sl = slice(i, i + EVAL_BATCH)
-            loss, _ = self._eval_step(self.model.model_inputs(pairs.source[sl], pairs.target[sl]),
-                                      tf.constant(pairs.target[sl]), tf.constant(weights[sl]))
-            share = float(weights[sl].sum())
-            total, count = total + float(loss) * share, count + share
-        return total / max(count, 1.0)
+    def _check(self, pairs, start: int, stop: int) -> tuple[np.ndarray, float, float]:
+        """Greedy ids, summed loss and summed weights of pairs[start:stop]."""
+        check, model = self.model.functions.check, self.model
+        weights = model.task.target_mask(pairs.target[start:stop])
+        ids, loss, total = [], 0.0, 0.0
+        for i in range(start, stop, EVAL_BATCH):
+            sl = slice(i, min(i + EVAL_BATCH, stop))
+            inputs = model.model_inputs(pairs.source[sl], pairs.target[sl])
+            inputs = [tf.constant(x) for x in inputs] if isinstance(inputs, list) \
+                else tf.constant(inputs)
+            out = check(inputs, tf.constant(pairs.target[sl]),
+                        tf.constant(weights[sl.start - start:sl.stop - start]))
+            ids.append(out[0].numpy())
+            loss, total = loss + float(out[1]), total + float(out[2])
+        return np.concatenate(ids), loss, total
+
+    def _score(self, pairs, parts):
+        predicted = np.concatenate([p[0] for p in parts])
+        n = len(predicted)
+        scored = type(pairs)(pairs.source[:n], pairs.target[:n])
+        return score_predicted(self.model, scored, predicted, max_mistakes=0)
 
     # ---- the loop -------------------------------------------------------------------------
     def _done_reason(self) -> str:
@@ -306,11 +336,14 @@ class Trainer(Background):
                 record = self.run_chunk()
                 if on_chunk:
                     on_chunk(record)
+            self._close_feeder()
             if self.after is not None and self.status == Status.FINISHED:
                 self.outcome = self.after(self.model)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
             self.status, self.reason = Status.FAILED, "training failed"
             self.error = f"{type(err).__name__}: {err}"
+        finally:
+            self._close_feeder()
         return self.reason
 
     def start(self, on_chunk=None, on_end=None) -> None:

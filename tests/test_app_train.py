@@ -54,7 +54,7 @@ def test_tiny_model_trains_through_the_ui(app_test):
     assert metrics["Exact match"].endswith("%") and metrics["Validation loss"] != "—"
     progress = at.get("progress")[0]
     assert progress.value == 100 and "Finished" in progress.text
-    live = at.dataframe[-1].value
+    live = at.table[-1].value
     assert list(live.columns) == ["input", "expected", "predicted", ""]
     assert set(live[""]) <= {"✓", "✗"}
     # the contract with the Inspect page

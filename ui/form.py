@@ -363,6 +363,8 @@ def train_widgets() -> tuple[sc.TrainConfig | None, str]:
     with st.expander("More training settings"):
         for col, name in zip(st.columns(3), ("chunk_batches", "eval_samples", "clipnorm")):
             setting_input(col, t, name)
+        for col, name in zip(st.columns(2), ("schedule", "compiler")):
+            setting_input(col, t, name)
     try:
         config = from_widgets(t)
     except sc.InvalidInput as err:

@@ -36,7 +36,6 @@ from .history import get_history
 from .session import limits, start_job
 from .text import duration, md
 
-POLL_SECONDS = 1.5
 RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config", "study_saved"
 DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
 DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",

@@ -17,7 +17,6 @@ from .executor import at_once
 from .form import field_value, setting_input, task_label
 from .text import md
 
-POLL_SECONDS = 1.5
 SHOWN_CELLS = 3  # cells training at once that the progress line names one by one
 DEFAULTS = {"sweep_task": "addition", "sweep_key": "n_terms", "sweep_values": "2, 3, 4",
             "sweep_units": "25, 50, 100", "sweep_arch": "repeat", "sweep_cell": "lstm",

@@ -7,6 +7,7 @@ import streamlit as st
 from seq2seq_core import executors, export
 from seq2seq_core.budget import Cost
 from seq2seq_core.charts.training import live_specs, live_table
+from seq2seq_core.config import COMPILER_NAMES
 from seq2seq_core.explain import describe_model
 from seq2seq_core.status import Status
 from seq2seq_core.verdict import corpus_time_note, end_of_run, overfitting
@@ -14,9 +15,9 @@ from seq2seq_core.verdict import corpus_time_note, end_of_run, overfitting
 from . import training
 from .cache import remembered
 from .form import Choice
+from .polling import POLL_SECONDS
 from .text import md
 
-POLL_SECONDS = 1.5
 
 
 # ---- settings column -----------------------------------------------------------------------
@@ -150,6 +151,9 @@ def live_view(mode: str | None) -> None:
                   " · waiting for a free worker" if snap.status.active else ""))
     history = snap.history if replayed is None else snap.history[:replayed]
     latest = history[-1] if history else None
+    if latest is not None and latest.compiler:
+        st.caption(f"Training step: {COMPILER_NAMES[latest.compiler]} (see *Compiled step* "
+                   "under More training settings)")
     progress = snap.progress if replayed is None else replayed / len(snap.history)
     # A new element per run: the bar never animates from the last run's fill.
     with st.container(key=f"progress_{id(t)}"):
@@ -162,7 +166,10 @@ def live_view(mode: str | None) -> None:
     if note := training.recorder_note():
         st.warning(md(note), icon=":material/history:")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—")
+    m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—",
+              help=f"Of the {latest.scored:,} held-out examples scored after the last chunk "
+                   "(fewer while scoring more would slow training; all of them once the "
+                   "target is near)." if latest and latest.scored else None)
     m2.metric("Token accuracy", f"{latest.val_token_accuracy:.1%}" if latest else "—")
     m3.metric("Validation loss", f"{latest.val_loss:.4f}" if latest else "—")
     m4.metric("Training time", _fmt_seconds(latest.train_seconds) if latest else "—")
@@ -179,7 +186,8 @@ def live_view(mode: str | None) -> None:
         st.markdown("**Live predictions** on " + ("training pairs (nothing is held out, so "
                                                    "this shows memorisation)" if on_train
                                                    else "held-out examples"))
-        st.dataframe(live_table(snap.live), hide_index=True, width="stretch")
+        # a static table: redrawn every poll, it costs the browser far less than a data grid
+        st.table(live_table(snap.live), hide_index=True, border="horizontal")
     if snap.status.keeps_model and replayed is None:
         if t.is_alive:
             st.caption("Keeping the trained model in the run history…")
