@@ -10,8 +10,11 @@
    (`compiler="auto"`, so XLA is tried after 20 s), its steady samples/s over the last
    chunks against the compute bound measured here: the faster compiled step alone on
    batches already in memory (`xla_steps.measure`).
+3. **Where batches are drawn**: the addition seed network's XLA and graph steps on 400
+   batches already in memory, drawn by the trainer's `Feeder` in the stepping thread, and
+   drawn ahead by a producer thread (what `feeding` does not do, and why).
 
-    .venv/bin/python benchmarks/fast_training.py [--seeds 5] [--seconds 60] [--only addition]
+    .venv/bin/python benchmarks/fast_training.py [--seeds 5] [--seconds 120] [--only addition]
 
 The last line is the whole result as JSON.
 """
@@ -20,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import statistics
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -29,7 +34,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
+
 import seq2seq_core as sc  # noqa: E402
+from seq2seq_core.feeding import Feeder  # noqa: E402
 from seq2seq_core.presets import FAST_DEMOS  # noqa: E402
 from xla_steps import measure  # noqa: E402
 
@@ -92,11 +100,60 @@ def throughput(seconds: float) -> dict:
             "ratio": samples / secs / bound}
 
 
+def _rate(step, batches: int, next_batch, rows: int) -> float:
+    began = time.perf_counter()
+    for _ in range(batches):
+        out = step(*next_batch())
+    float(out[0])
+    return batches * rows / (time.perf_counter() - began)
+
+
+def feeding(batches: int = 400) -> dict:
+    """Steady samples/s of the step with its batches ready, drawn inline, or drawn ahead."""
+    p = preset("addition")
+    task = sc.make_task("addition", p.settings)
+    out = {}
+    for compiler in ("xla", "graph"):
+        model = sc.Seq2Seq.build(task, p.model, seed=1)
+        cfg = replace(p.train, compiler=compiler)
+        step = sc.Trainer(model, cfg).steps
+        inline = Feeder(model, cfg, np.random.default_rng(0))
+        ready = [inline.next_batch() for _ in range(batches)]
+        for b in ready[:5]:
+            step(*b)
+        it = iter(ready)
+        row = {"ready": _rate(step, batches, lambda: next(it), cfg.batch_size),
+               "inline": _rate(step, batches, inline.next_batch, cfg.batch_size)}
+        ahead, done = queue.Queue(maxsize=2), threading.Event()
+        producer = Feeder(model, cfg, np.random.default_rng(1))
+
+        def produce():
+            while not done.is_set():
+                draw = producer.draw(cfg.chunk_batches)
+                while not done.is_set():
+                    try:
+                        ahead.put(draw, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        threading.Thread(target=produce, daemon=True).start()
+        current: list = []
+
+        def from_thread():
+            if not current:
+                current.extend(reversed(ahead.get()))
+            return current.pop()
+        row["background thread"] = _rate(step, batches, from_thread, cfg.batch_size)
+        done.set()
+        out[compiler] = row
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--only", choices=sorted(BEFORE) + ["throughput"])
+    ap.add_argument("--seconds", type=float, default=120.0)
+    ap.add_argument("--only", choices=sorted(BEFORE) + ["throughput", "feeding"])
     args = ap.parse_args(argv)
     result: dict = {"cpus": os.cpu_count(), "to_target": {}}
     for task_name, before in BEFORE.items():
@@ -122,6 +179,11 @@ def main(argv=None) -> int:
               f"{', '.join(t['compilers'])}; {t['note']})")
         print(f"compute bound (step alone): graph {t['bound_graph']:,.0f}, XLA "
               f"{t['bound_xla']:,.0f} samples/s -> trainer at {t['ratio']:.0%} of the bound")
+    if args.only in (None, "feeding"):
+        result["feeding"] = feeding()
+        print("\nbatch 64 addition step, samples/s: " + "; ".join(
+            f"{kind}: " + ", ".join(f"{k} {v:,.0f}" for k, v in row.items())
+            for kind, row in result["feeding"].items()))
     print(json.dumps(result))
     return 0
 

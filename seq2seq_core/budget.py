@@ -25,7 +25,7 @@ ACTIVATIONS = {"lstm": 12, "gru": 10}
 # Graph tracing and compilation of one network's steps (measured: benchmarks/costs.py).
 OVERHEAD_BYTES = 64 * 1024 * 1024
 EVAL_BATCH = 1024  # rows decoded at once (decoding.BATCH)
-DRAW_ROWS = 8192   # rows sampled at once (training.DRAW_ROWS)
+DRAW_ROWS = 8192   # rows sampled at once (feeding.Feeder)
 
 
 def _rnn_params(cell: str, units: int, inputs: int) -> int:

@@ -117,7 +117,9 @@ def cmd_train(args) -> int:
                       ("max_samples", "max_samples"), ("seed", "seed")):
         if getattr(args, flag) is not None:
             train_kw[key] = getattr(args, flag)
-    if "target_accuracy" in train_kw and "max_samples" not in train_kw:
+    # a warm-up-and-decay schedule is laid over the samples budget: it keeps the default
+    if "target_accuracy" in train_kw and "max_samples" not in train_kw \
+            and train_kw.get("schedule", "constant") == "constant":
         train_kw["max_samples"] = spec(TrainConfig, "max_samples").high
     save_to = _save_target(args.save)
     task = _make_task(args.task, task_kw)

@@ -35,13 +35,14 @@ SCHEDULE_NAMES = {"constant": "Constant", "warmup_cosine": "Warm-up, then cosine
 SCHEDULE_WHAT = {
     "constant": "the learning rate throughout, as the seeds train.",
     "warmup_cosine": "the rate climbs from a tenth to the learning rate over the first 5% of "
-                     "the samples budget, then falls along a cosine to 2% of it at the end of "
-                     "the budget: big steps early, fine ones late (Loshchilov & Hutter 2017).",
+                     "the samples budget (500 steps at most), then falls along a cosine to 2% "
+                     "of it at the end of the budget: big steps early, fine ones late "
+                     "(Loshchilov & Hutter 2017). Set the samples budget to the run's length.",
 }
 COMPILER_NAMES = {"auto": "Automatic", "graph": "TensorFlow graph", "xla": "XLA"}
 COMPILER_WHAT = {
-    "auto": "a TensorFlow graph; a run with a long budget tries XLA after 20 s of training "
-            "and keeps whichever step measured faster.",
+    "auto": "a TensorFlow graph; a run whose budget leaves a minute more after 20 s of "
+            "training tries XLA then and keeps whichever step measured faster.",
     "graph": "a `tf.function` graph: ready in well under a second.",
     "xla": "the step compiled by XLA from the first batch: a few seconds to compile, often "
            "10-20% faster after that, sometimes slower.",
@@ -124,9 +125,10 @@ class TrainConfig:
     """How to train: batch, learning rate, budget and the stopping rule.
 
     Training runs in chunks of `chunk_batches` batches; after each chunk the model is scored
-    on up to `eval_samples` held-out examples (fewer while the check would cost more than a
-    small share of the training time, all of them before the target can stop the run). It stops at `max_samples`, after `max_seconds` of
-    training, or once exact match reaches `target_accuracy` (if set).
+    on some of `eval_samples` held-out examples (as many as cost about 5% of the chunk's
+    training), and on all of them near the target and after the run's last chunk. It stops
+    at `max_samples`, after `max_seconds` of training, or once exact match reaches
+    `target_accuracy` (if set).
     """
 
     batch_size: int = setting(128, "Batch size", low=1, high=4096, step=16,
@@ -144,13 +146,17 @@ class TrainConfig:
         help="Stop once this share of outputs is exactly right (0.99 = 99%).")
     seed: int = setting(0, "Seed", low=0, high=2**31 - 1, step=1,
                         help="Starts the weights and the training examples; the same seed "
-                             "and settings give the same run.")
+                             "and settings give the same run (unless an automatic "
+                             "*Compiled step* switches a long run to XLA, which rounds "
+                             "differently).")
     chunk_batches: int = setting(25, "Batches per chunk", low=1, high=10_000, step=5,
                                  help="The curves and live predictions update after each "
                                       "chunk.")
     eval_samples: int = setting(500, "Scored per chunk", low=1, high=100_000, step=100,
-                                help="Held-out examples scored after each chunk for the "
-                                     "metrics.")
+                                help="Held-out examples for the metrics. After each chunk "
+                                     "as many of them are scored as cost about 5% of its "
+                                     "training (at least 200); all of them near the target "
+                                     "and after the last chunk.")
     clipnorm: float = setting(1.0, "Clip norm", low=0.0, high=1000.0, step=0.5, fmt="%.1f",
                               help="Gradient clipping: scale each update down to this length "
                                    "at most. 0: no clipping.")
@@ -159,8 +165,9 @@ class TrainConfig:
                             help=choices_help(SCHEDULE_NAMES, SCHEDULE_WHAT))
     compiler: str = setting("auto", "Compiled step", choices=tuple(COMPILER_NAMES),
                             names=COMPILER_NAMES,
-                            help="How the training step is compiled (the results are the same "
-                                 "either way):  \n" + choices_help(COMPILER_NAMES, COMPILER_WHAT))
+                            help="How the training step is compiled (the results agree "
+                                 "but for rounding):  \n"
+                                 + choices_help(COMPILER_NAMES, COMPILER_WHAT))
 
     def __post_init__(self):
         check_fields(self)

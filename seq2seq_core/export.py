@@ -580,11 +580,12 @@ class TimeLimit(keras.callbacks.Callback):
 
 def learning_rate():
     """Adam's step size: a constant, or a warm-up over the first 5% of the budget's steps
-    (from a tenth of LEARNING_RATE) and then a cosine decay to 2% of it at the budget's end."""
+    (500 at most; from a tenth of LEARNING_RATE), then a cosine decay to 2% of it at the
+    budget's end."""
     if SCHEDULE == "constant":
         return LEARNING_RATE
     steps = max(2, math.ceil(MAX_SAMPLES / BATCH_SIZE))
-    warm = max(1, int(steps * 0.05))
+    warm = max(1, min(500, int(steps * 0.05)))
     return keras.optimizers.schedules.CosineDecay(
         LEARNING_RATE * 0.1, steps - warm, alpha=0.02, warmup_target=LEARNING_RATE,
         warmup_steps=warm)

@@ -13,7 +13,8 @@ import keras
 
 from .config import TrainConfig
 
-WARMUP_SHARE = 0.05   # of the budget's steps, climbing from WARMUP_START x the rate
+WARMUP_SHARE = 0.05   # of the budget's steps, climbing from WARMUP_START x the rate,
+WARMUP_MAX_STEPS = 500  # but never longer: a huge budget must not mean a long crawl
 WARMUP_START = 0.1
 FLOOR = 0.02          # the decay ends at this share of the learning rate
 
@@ -21,7 +22,7 @@ FLOOR = 0.02          # the decay ends at this share of the learning rate
 def schedule_steps(config: TrainConfig) -> tuple[int, int]:
     """(warm-up steps, decay steps) of a warm-up-and-cosine run."""
     steps = max(2, ceil(config.max_samples / config.batch_size))
-    warm = max(1, int(steps * WARMUP_SHARE))
+    warm = max(1, min(WARMUP_MAX_STEPS, int(steps * WARMUP_SHARE)))
     return warm, steps - warm
 
 

@@ -1,15 +1,15 @@
 """Training in chunks, in the caller's thread or a background one, with true per-batch metrics.
 
 The trainer never touches any UI: a page reads `snapshot()` while the thread runs. Its hot
-path is only the compiled step: batches are drawn ahead in another thread (`feeding`), the
-step may be XLA's (`steps`), and the held-out check after a chunk is one compiled call
+path is little more than the compiled step: batches come ready as tensors (`feeding`),
+the step may be XLA's (`steps`), and the held-out check after a chunk is one compiled call
 that scores as many examples as a small share of the chunk's time pays for.
 """
 from __future__ import annotations
 
 import threading
 import time
-import weakref
+from math import ceil
 from dataclasses import dataclass, field, replace
 
 import keras
@@ -26,8 +26,12 @@ from .status import Status
 from .steps import TrainSteps, masked_loss_and_accuracy  # noqa: F401 - part of this API
 
 LIVE_SAMPLES = 8
-EVAL_SHARE = 0.05      # the held-out check may cost this share of the chunk's training time,
-MIN_SCORED = 200       # but scores at least this many examples (all, if there are fewer);
+# Held-out examples scored per example trained in the chunk. A scored row costs a third to
+# a tenth of a trained one (forward only, no update), so this keeps the check near or under
+# 5% of the training time (benchmarks/fast_training.py prints the share), and unlike a
+# timed budget it gives the same count, so the same curves, for the same seed.
+SCORED_PER_SAMPLE = 0.15
+MIN_SCORED = 200       # at least this many (all, if there are fewer);
 NEAR_TARGET = 0.05     # a score this close to the target gets every example scored
 
 
@@ -140,9 +144,7 @@ class Trainer(Background):
         self.optimizer = keras.optimizers.Adam(learning_rate(self.config), clipnorm=clip)
         self.optimizer.build(model.train_model.trainable_variables)
         self.steps = TrainSteps(model.train_model, self.optimizer, self.config.compiler)
-        self._row_seconds: float | None = None   # the held-out check's cost per example
-        self._checked = False                      # the first check pays for its tracing
-        self._feed: Feeder | None = None
+        self.feeder = Feeder(model, self.config, self.rng)
         self._ctl = _Control()
         self._ctl.running.set()
         self.history: list[ChunkRecord] = []
@@ -196,16 +198,14 @@ class Trainer(Background):
         them up; a chunk cut short is scored and recorded like a whole one.
         """
         losses, accs, seen, paused = [], [], 0, 0.0
-        compiler = self.steps.kind
         began = time.perf_counter()
-        feeder = self._feeder()
         for _ in range(self.config.chunk_batches):
             if losses:
                 paused += self._wait_while_paused()
                 spent = self.train_seconds + time.perf_counter() - began - paused
                 if self._ctl.stop.is_set() or spent >= self.config.max_seconds:
                     break
-            inputs, targets, weights = feeder.next_batch()
+            inputs, targets, weights = self.feeder.next_batch()
             loss, acc = self.steps(inputs, targets, weights)
             losses.append(loss)
             accs.append(acc)
@@ -213,9 +213,11 @@ class Trainer(Background):
         losses = [float(x) for x in losses]
         accs = [float(x) for x in accs]
         spent = time.perf_counter() - began - paused
-        self.steps.after_chunk(seen, spent, self.train_seconds + spent, self._seconds_left(spent, seen))
-        record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent)
-        record = replace(record, compiler=compiler)
+        trained_with, left = self.steps.kind, self._seconds_left(spent, seen)
+        self.steps.after_chunk(seen, spent, self.train_seconds + spent, left)
+        last = self._ctl.stop.is_set() or left <= 0
+        record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent, last)
+        record = replace(record, compiler=trained_with)
         with self._ctl.lock:
             self.samples_seen += seen
             self.train_seconds += spent
@@ -223,18 +225,6 @@ class Trainer(Background):
                                     "train_seconds": self.train_seconds})
             self.history.append(record)
         return record
-
-    def _feeder(self) -> Feeder:
-        """The run's feeder, started on first use; it ends with the run (or this trainer)."""
-        if self._feed is None:
-            self._feed = Feeder(self.model, self.config, self.rng)
-            weakref.finalize(self, self._feed.close)
-        return self._feed
-
-    def _close_feeder(self) -> None:
-        feed, self._feed = self._feed, None
-        if feed is not None:
-            feed.close()
 
     def _seconds_left(self, spent: float, seen: int) -> float:
         """The seconds of training the budgets still allow, at this chunk's speed."""
@@ -244,27 +234,22 @@ class Trainer(Background):
             left = min(left, (cfg.max_samples - self.samples_seen - seen) * spent / seen)
         return max(0.0, left)
 
-    def _scored_count(self, spent: float, available: int) -> int:
-        """How many held-out examples the chunk's check scores: what EVAL_SHARE of its
-        training time pays for at the measured cost per example, at least MIN_SCORED."""
-        least = min(available, MIN_SCORED)
-        if self._row_seconds is None:
-            return least
-        paid = int(EVAL_SHARE * spent / max(self._row_seconds, 1e-9))
-        return max(least, min(available, paid))
+    @staticmethod
+    def scored_count(seen: int, available: int) -> int:
+        """How many held-out examples the check after a chunk of `seen` examples scores."""
+        return min(available, max(MIN_SCORED, ceil(SCORED_PER_SAMPLE * seen)))
 
-    def _evaluate(self, index, losses, accs, seen, spent) -> ChunkRecord:
+    def _evaluate(self, index, losses, accs, seen, spent, last=False) -> ChunkRecord:
         """Score the chunk on the held-out examples, in one compiled call per EVAL_BATCH rows.
 
-        The first `_scored_count` examples are scored; all of them are when a target is set
-        and the score is within NEAR_TARGET of it, so a run stops at its target only on the
-        whole held-out set, as before.
+        The first `scored_count` examples are scored; all of them after the run's `last`
+        chunk and when a target is set and the score is within NEAR_TARGET of it, so a run
+        stops at its target, and ends with its numbers, on the whole held-out set as before.
         """
         task, cfg = self.model.task, self.config
         pairs = task.held_out(cfg.eval_samples, seed=cfg.seed + 7919 * index)
         began = time.perf_counter()
-        first, self._checked = not self._checked, True
-        count = self._scored_count(spent, len(pairs))
+        count = len(pairs) if last else self.scored_count(seen, len(pairs))
         parts = [self._check(pairs, 0, count)]
         part = self._score(pairs, parts)
         if count < len(pairs) and cfg.target_accuracy is not None \
@@ -272,8 +257,6 @@ class Trainer(Background):
             parts.append(self._check(pairs, count, len(pairs)))
             part = self._score(pairs, parts)
         took = time.perf_counter() - began
-        if not first:
-            self._row_seconds = took / max(part.samples, 1)
         result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
                                task.target_text(result.predicted[i]), bool(result.exact[i]))
@@ -336,14 +319,11 @@ class Trainer(Background):
                 record = self.run_chunk()
                 if on_chunk:
                     on_chunk(record)
-            self._close_feeder()
             if self.after is not None and self.status == Status.FINISHED:
                 self.outcome = self.after(self.model)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
             self.status, self.reason = Status.FAILED, "training failed"
             self.error = f"{type(err).__name__}: {err}"
-        finally:
-            self._close_feeder()
         return self.reason
 
     def start(self, on_chunk=None, on_end=None) -> None:

@@ -1,7 +1,6 @@
-"""The trainer's hot path: batches drawn ahead, the one-call held-out check on a budget, the
-learning-rate schedule and the automatic choice of the compiled step."""
+"""The trainer's hot path: batches ready as tensors, the one-call held-out check on a budget,
+the learning-rate schedule and the automatic choice of the compiled step."""
 import sqlite3
-import threading
 from dataclasses import replace
 
 import numpy as np
@@ -33,10 +32,7 @@ def test_feeder_draws_what_the_trainer_drew_itself():
     model = _model()
     cfg = sc.TrainConfig(batch_size=16, chunk_batches=3, seed=5)
     feeder = Feeder(model, cfg, np.random.default_rng(5))
-    try:
-        got = [feeder.next_batch() for _ in range(6)]
-    finally:
-        feeder.close()
+    got = [feeder.next_batch() for _ in range(6)]
     rng = np.random.default_rng(5)
     want = []
     for count in (3, 3):
@@ -50,28 +46,28 @@ def test_feeder_draws_what_the_trainer_drew_itself():
         np.testing.assert_array_equal(weights.numpy(), REVERSE.target_mask(target))
 
 
-def test_feeder_stops_and_hands_on_errors():
+def test_a_sampling_error_fails_the_run_with_its_message():
     class Broken(type(REVERSE)):
         def sample(self, rng, n, split="train"):
             raise ValueError("no more examples")
 
-    task = Broken(REVERSE.settings)
-    feeder = Feeder(_model(task=task), sc.TrainConfig(batch_size=8), np.random.default_rng(0))
-    with pytest.raises(ValueError, match="no more examples"):
-        feeder.next_batch()
-    feeder.close()
-    trainer = sc.Trainer(_model(task=task), sc.TrainConfig(batch_size=8, max_samples=64))
+    trainer = sc.Trainer(_model(task=Broken(REVERSE.settings)),
+                         sc.TrainConfig(batch_size=8, max_samples=64))
     trainer.run()
     assert trainer.status == "failed" and "no more examples" in trainer.error
 
 
-def test_a_finished_run_leaves_no_feeder_thread():
-    before = {t.ident for t in threading.enumerate() if t.name == "seq2seq-feeder"}
-    trainer = sc.Trainer(_model(), sc.TrainConfig(batch_size=16, max_samples=160,
-                                                  chunk_batches=5, eval_samples=20))
+def test_a_run_continued_after_it_finished_reads_on_in_the_same_stream():
+    """Training on after a finished run draws the next batches, not the first ones again."""
+    cfg = sc.TrainConfig(batch_size=16, max_samples=32, chunk_batches=2, eval_samples=20, seed=2)
+    trainer = sc.Trainer(_model(), cfg)
     trainer.run()
-    left = {t.ident for t in threading.enumerate() if t.name == "seq2seq-feeder"} - before
-    assert trainer.status == "finished" and not left
+    trainer.config = replace(cfg, max_samples=64)
+    trainer.run()
+    fresh = Feeder(_model(), cfg, np.random.default_rng(2))
+    batches = [fresh.next_batch() for _ in range(5)]
+    assert trainer.samples_seen == 64
+    np.testing.assert_array_equal(trainer.feeder.next_batch()[1].numpy(), batches[4][1].numpy())
 
 
 @pytest.mark.parametrize("arch", ["repeat", "teacher", "attention"])
@@ -91,24 +87,32 @@ def test_the_one_call_check_scores_as_decoding_does(arch):
     assert trainer._score(pairs, [(ids, loss, weight)]).exact_match == whole.exact_match
 
 
-def test_the_check_scores_a_share_and_everything_near_the_target():
+def test_the_check_scores_a_share_and_everything_near_the_target_or_at_the_end():
     model = _model()
     trainer = sc.Trainer(model, sc.TrainConfig(batch_size=32, eval_samples=3000,
                                                target_accuracy=0.99))
-    assert trainer._scored_count(1.0, 3000) == training.MIN_SCORED  # no cost measured yet
-    trainer._row_seconds = 1e-4
-    assert trainer._scored_count(1.0, 3000) == 500                 # 5% of 1 s at 0.1 ms each
-    assert trainer._scored_count(100.0, 3000) == 3000
-    assert trainer._scored_count(0.001, 100) == 100
-    record = trainer._evaluate(1, [1.0], [0.5], 32, 0.2)             # an untrained model
-    assert record.scored == training.MIN_SCORED and record.eval_seconds > 0
-    trainer._row_seconds = 1e-4
-    far = trainer._evaluate(2, [1.0], [0.5], 32, 1.0)
-    assert far.scored == 500
+    count = sc.Trainer.scored_count
+    assert count(320, 3000) == training.MIN_SCORED
+    assert count(4000, 3000) == 600                # 0.15 scored per trained example
+    assert count(100_000, 3000) == 3000
+    assert count(4000, 100) == 100
+    far = trainer._evaluate(1, [1.0], [0.5], 4000, 0.2)             # an untrained model
+    assert far.scored == 600 and far.eval_seconds > 0
+    assert trainer._evaluate(2, [1.0], [0.5], 4000, 0.2, last=True).scored == 3000
     trainer.config = replace(trainer.config, target_accuracy=far.exact_match + 0.01)
-    trainer._row_seconds = 1e-4
-    near = trainer._evaluate(3, [1.0], [0.5], 32, 1.0)
+    near = trainer._evaluate(1, [1.0], [0.5], 4000, 0.2)
     assert near.scored == 3000
+
+
+def test_the_same_seed_gives_the_same_curves():
+    def curves():
+        trainer = sc.Trainer(_model(), sc.TrainConfig(batch_size=32, max_samples=32 * 30,
+                                                      chunk_batches=10, eval_samples=400))
+        trainer.run()
+        return [(r.scored, r.exact_match, r.val_loss, r.batch_losses) for r in trainer.history]
+    first = curves()
+    assert first == curves()
+    assert [s for s, *_ in first] == [200, 200, 400]  # the last chunk scores every example
 
 
 def test_a_target_stops_a_run_only_on_every_held_out_example():

@@ -115,6 +115,20 @@ def verdict_view(t, snap, latest) -> None:
     st.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
 
 
+def step_words(asked: str, history) -> str:
+    """Which compiled step trains the run, and why when it is not the one asked for."""
+    now, tried = history[-1].compiler, any(r.compiler == "xla" for r in history)
+    why = ""
+    if asked == "xla" and now == "graph":
+        why = ": XLA could not compile this network"
+    elif asked == "auto" and now == "xla":
+        why = ": tried on this long run and measured faster"
+    elif asked == "auto" and tried:
+        why = ": XLA was tried on this long run and was not faster"
+    return (f"Training step: {COMPILER_NAMES[now]}{why} (*Compiled step*, under More training "
+            "settings)")
+
+
 def status_text(snap, replayed: int | None) -> str:
     """The progress bar's line: state, samples, speed, and time left or why it ended."""
     rate = snap.samples_seen / snap.train_seconds if snap.train_seconds else 0.0
@@ -152,8 +166,7 @@ def live_view(mode: str | None) -> None:
     history = snap.history if replayed is None else snap.history[:replayed]
     latest = history[-1] if history else None
     if latest is not None and latest.compiler:
-        st.caption(f"Training step: {COMPILER_NAMES[latest.compiler]} (see *Compiled step* "
-                   "under More training settings)")
+        st.caption(step_words(t.train_config.compiler, history))
     progress = snap.progress if replayed is None else replayed / len(snap.history)
     # A new element per run: the bar never animates from the last run's fill.
     with st.container(key=f"progress_{id(t)}"):
@@ -187,7 +200,7 @@ def live_view(mode: str | None) -> None:
                                                    "this shows memorisation)" if on_train
                                                    else "held-out examples"))
         # a static table: redrawn every poll, it costs the browser far less than a data grid
-        st.table(live_table(snap.live), hide_index=True, border="horizontal")
+        st.table(live_table(snap.live).map(md), hide_index=True, border="horizontal")
     if snap.status.keeps_model and replayed is None:
         if t.is_alive:
             st.caption("Keeping the trained model in the run history…")
