@@ -3,14 +3,15 @@
 The trainer never touches any UI: a page reads `snapshot()` while the thread runs. Its hot
 path is little more than the compiled step: batches come ready as tensors (`feeding`),
 the step may be XLA's (`steps`), and the held-out check after a chunk is one compiled call
-that scores as many examples as a small share of the chunk's time pays for.
+on a share of the held-out examples in proportion to the chunk (all of them near the target
+and after the last chunk).
 """
 from __future__ import annotations
 
 import threading
 import time
-from math import ceil
 from dataclasses import dataclass, field, replace
+from math import ceil
 
 import keras
 import numpy as np
@@ -271,7 +272,7 @@ class Trainer(Background):
         """Greedy ids, summed loss and summed weights of pairs[start:stop]."""
         check, model = self.model.functions.check, self.model
         weights = model.task.target_mask(pairs.target[start:stop])
-        ids, loss, total = [], 0.0, 0.0
+        ids, loss, total = [np.zeros((0, model.task.target_len), np.int32)], 0.0, 0.0
         for i in range(start, stop, EVAL_BATCH):
             sl = slice(i, min(i + EVAL_BATCH, stop))
             inputs = model.model_inputs(pairs.source[sl], pairs.target[sl])
