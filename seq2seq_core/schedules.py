@@ -34,9 +34,3 @@ def learning_rate(config: TrainConfig):
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate * WARMUP_START, decay_steps=decay,
         alpha=FLOOR, warmup_target=config.learning_rate, warmup_steps=warm)
-
-
-def rate_at(config: TrainConfig, step: int) -> float:
-    """The learning rate at optimizer step `step` (0-based), as a plain number."""
-    rate = learning_rate(config)
-    return float(rate) if isinstance(rate, float) else float(rate(step))

@@ -1,7 +1,7 @@
 """A network's training step, compiled as a TensorFlow graph or by XLA, chosen by measurement.
 
-XLA spends 1.5-4 s compiling on its first batch, then trains some networks 10-20% faster
-and others up to 15% slower (`benchmarks/xla_steps.py`), so a demo that reaches its target
+XLA spends 1.5-4 s compiling on its first batch, then trains some networks up to a third
+faster and others up to 10% slower (`benchmarks/xla_steps.py`), so a demo that reaches its target
 in two seconds never earns the compile back. With `compiler="auto"` a run trains with the
 graph, tries XLA once it has trained XLA_AFTER_SECONDS with at least XLA_MIN_LEFT_SECONDS
 of budget left, and keeps XLA only if it measured at least MARGIN faster than the graph's
@@ -52,7 +52,7 @@ class TrainSteps:
     """
 
     def __init__(self, net: keras.Model, optimizer, compiler: str = "auto"):
-        self._net, self._optimizer, self.compiler = net, optimizer, compiler
+        self._net, self._optimizer = net, optimizer
         self._steps: dict = {}
         self.kind = "xla" if compiler == "xla" else "graph"
         self.note = ""

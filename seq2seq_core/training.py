@@ -24,7 +24,8 @@ from .feeding import Feeder
 from .models import Seq2Seq
 from .schedules import learning_rate
 from .status import Status
-from .steps import TrainSteps, masked_loss_and_accuracy  # noqa: F401 - part of this API
+from .tasks import Pairs
+from .steps import TrainSteps
 
 LIVE_SAMPLES = 8
 # Held-out examples scored per example trained in the chunk. A scored row costs a third to
@@ -218,12 +219,11 @@ class Trainer(Background):
         self.steps.after_chunk(seen, spent, self.train_seconds + spent, left)
         last = self._ctl.stop.is_set() or left <= 0
         record = self._evaluate(len(self.history) + 1, losses, accs, seen, spent, last)
-        record = replace(record, compiler=trained_with)
         with self._ctl.lock:
             self.samples_seen += seen
             self.train_seconds += spent
-            record = ChunkRecord(**{**record.__dict__, "samples_seen": self.samples_seen,
-                                    "train_seconds": self.train_seconds})
+            record = replace(record, samples_seen=self.samples_seen,
+                             train_seconds=self.train_seconds, compiler=trained_with)
             self.history.append(record)
         return record
 
@@ -287,7 +287,7 @@ class Trainer(Background):
     def _score(self, pairs, parts):
         predicted = np.concatenate([p[0] for p in parts])
         n = len(predicted)
-        scored = type(pairs)(pairs.source[:n], pairs.target[:n])
+        scored = Pairs(pairs.source[:n], pairs.target[:n])
         return score_predicted(self.model, scored, predicted, max_mistakes=0)
 
     # ---- the loop -------------------------------------------------------------------------

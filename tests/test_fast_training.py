@@ -128,17 +128,22 @@ def test_a_target_stops_a_run_only_on_every_held_out_example():
     assert all(0 < r.scored <= 2000 for r in trainer.history)
 
 
+def _rate_at(cfg, step):
+    rate = schedules.learning_rate(cfg)
+    return float(rate) if isinstance(rate, float) else float(rate(step))
+
+
 def test_warmup_cosine_schedule():
     cfg = sc.TrainConfig(batch_size=100, learning_rate=0.05, max_samples=100_000,
                          schedule="warmup_cosine")
     warm, decay = schedules.schedule_steps(cfg)
     assert (warm, decay) == (50, 950)
-    assert schedules.rate_at(cfg, 0) == pytest.approx(0.005)
-    assert schedules.rate_at(cfg, warm) == pytest.approx(0.05)
-    assert schedules.rate_at(cfg, warm + decay // 2) == pytest.approx(0.05 * (0.02 + 0.98 / 2),
+    assert _rate_at(cfg, 0) == pytest.approx(0.005)
+    assert _rate_at(cfg, warm) == pytest.approx(0.05)
+    assert _rate_at(cfg, warm + decay // 2) == pytest.approx(0.05 * (0.02 + 0.98 / 2),
                                                                         rel=1e-4)
-    assert schedules.rate_at(cfg, 10_000) == pytest.approx(0.05 * 0.02)
-    assert schedules.rate_at(replace(cfg, schedule="constant"), 500) == 0.05
+    assert _rate_at(cfg, 10_000) == pytest.approx(0.05 * 0.02)
+    assert _rate_at(replace(cfg, schedule="constant"), 500) == 0.05
 
 
 def test_a_scheduled_run_trains_with_the_schedule():
@@ -149,7 +154,7 @@ def test_a_scheduled_run_trains_with_the_schedule():
     assert trainer.status == "finished"
     rate = trainer.optimizer.learning_rate
     assert float(rate.numpy() if hasattr(rate, "numpy") else rate) == pytest.approx(
-        schedules.rate_at(cfg, 40), rel=1e-4)
+        _rate_at(cfg, 40), rel=1e-4)
 
 
 def test_xla_trains_the_same_network():

@@ -180,9 +180,10 @@ def live_view(mode: str | None) -> None:
         st.warning(md(note), icon=":material/history:")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—",
-              help=f"Of the {latest.scored:,} held-out examples scored after the last chunk "
-                   "(fewer while scoring more would slow training; all of them once the "
-                   "target is near)." if latest and latest.scored else None)
+              help=f"Of the {latest.scored:,} held-out examples scored after the latest "
+                   "chunk (a share in proportion to the chunk while it trains; all of them "
+                   "near the target and after the run's last chunk)." if latest and latest.scored
+              else None)
     m2.metric("Token accuracy", f"{latest.val_token_accuracy:.1%}" if latest else "—")
     m3.metric("Validation loss", f"{latest.val_loss:.4f}" if latest else "—")
     m4.metric("Training time", _fmt_seconds(latest.train_seconds) if latest else "—")
