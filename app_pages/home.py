@@ -1,8 +1,9 @@
-"""Home: what the app is, and one-click presets that fill in the Train page."""
+"""Home: what the app is, the models on the shelf ready to inspect, and one-click presets
+that fill in the Train page."""
 import streamlit as st
 
 from seq2seq_core.presets import FAST_DEMOS, SEED_EXAMPLES
-from ui import form, training
+from ui import form, shelf, training
 from ui.text import md
 
 st.title("seq2seq-lab")
@@ -16,6 +17,9 @@ st.markdown(
 if training.is_active():
     st.info(f"Training in progress: {md(st.session_state.get('run_label', ''))}. "
             "Open the Train page to watch it.")
+
+# Models trained beforehand come first: a teacher opens one in class without waiting.
+shelf.ready_to_inspect("home_shelf")
 
 
 def choose(preset) -> None:

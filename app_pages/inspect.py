@@ -1,5 +1,7 @@
-"""Inspect: decode one input step by step, see where attention looks, compare decoding
-strategies and teacher forcing with free running, look at the encoder's states, score the model.
+"""Inspect: decode one input step by step, force a token and see what follows, see where
+attention looks, compare decoding strategies and teacher forcing with free running, look at
+the encoder's states (what an edited input does to them, the nearest training examples),
+score the model.
 
 Shows the session's current model (`ui.current`: a finished or stopped training, an
 uploaded file, or a kept run of the history). The page address names the run it shows
@@ -11,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from seq2seq_core.decoding import Decoder
-from ui import current, models, widgets
+from ui import current, models, shelf, whatif, widgets
 from ui import inspector as view
 from ui.text import md, shown_errors
 
@@ -25,6 +27,7 @@ if model is None:
     st.info("There is no model to inspect yet. Train one on the Train page (it appears here "
             "when training finishes or you stop it), open one of your recent runs, or load a "
             "model file you saved earlier.")
+    shelf.ready_to_inspect("inspect_shelf")
     view.recent_runs()
     view.train_page_link()
     models.upload_ui("inspect_upload", "Load a saved model file")
@@ -55,9 +58,12 @@ if trace is not None:
     with shown_errors("The result"):
         view.show_result(trace)
     for name, section in (("The step-by-step decoder", view.decoder_section),
+                          ("The forced token", whatif.forcing_section),
                           ("Decoding strategies", view.strategies_section),
                           ("Teacher forcing vs free running", view.forcing_section),
-                          ("The encoder states", view.encoder_section)):
+                          ("The encoder states", view.encoder_section),
+                          ("The encoder what-if", whatif.encoder_edit_section),
+                          ("The nearest training examples", whatif.neighbours_section)):
         st.divider()
         with shown_errors(name):
             section(model, trace)
@@ -66,8 +72,11 @@ else:
 st.divider()
 with shown_errors("The evaluation"):
     view.evaluation_section(model)
+with shown_errors("How it learned"):
+    view.learning_section(model)
 
 widgets.save(view.SAVED, view.WIDGET_KEYS)
 with st.expander("Open a different model"):
+    shelf.ready_to_inspect("inspect_shelf")
     view.recent_runs()
     models.upload_ui("inspect_upload", "Load a saved model file")

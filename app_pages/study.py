@@ -1,19 +1,18 @@
 """Why attention? Train small models with and without a trick (attention, or a reversed
-source) on longer and longer inputs, and plot exact match against input length."""
+source) on longer and longer inputs, and plot exact match against input length; or train
+with and without attention on short inputs only and test on longer ones (length
+generalization)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from seq2seq_core.settings import spec
 from seq2seq_core.status import Status
-from seq2seq_core.study import StudyConfig
-from seq2seq_core.vocab import plural
 from ui import widgets
 from ui.polling import POLL_SECONDS
-from ui.study import (DEFAULTS, RESULTS, SAVED, collect_if_done,
-                      draw_results, earlier_studies, is_running, progress_view, settings_form,
-                      stopped_message, summary)
+from ui.study import (DEFAULTS, RESULTS, SAVED, collect_if_done, draw_results,
+                      earlier_studies, is_running, progress_view, results_caption,
+                      settings_form, stopped_message, summary)
 from ui.text import md
 
 # ---- page ---------------------------------------------------------------------------------------
@@ -34,14 +33,10 @@ if running:
         st.caption(note)
     st.fragment(progress_view, run_every=POLL_SECONDS)(True)
 elif results := st.session_state.get(RESULTS):
-    rcfg: StudyConfig = results["config"]
+    rcfg = results["config"]
     frame: pd.DataFrame = results["frame"]
     st.header("Results", anchor=False)
-    st.caption(f"{spec(StudyConfig, 'task').name_of(rcfg.task)} · "
-               f"{spec(StudyConfig, 'comparison').name_of(rcfg.comparison)} · "
-               f"{plural(rcfg.units, 'unit')} · "
-               f"up to {rcfg.max_seconds:.0f} s per model · lengths "
-               f"{', '.join(map(str, rcfg.lengths))}")
+    st.caption(results_caption(rcfg))
     if results["status"] == Status.FAILED:
         st.error(f"The study failed: {md(results['error'])}")
     elif results["status"] == Status.STOPPED:

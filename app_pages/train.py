@@ -50,5 +50,6 @@ with settings_col:
 # ---- the run -------------------------------------------------------------------------------
 with live_col:
     view.controls(choice, cost)
+    view.watch_section(choice)
     view.live_panel()
     models.models_section(choice)

@@ -1,4 +1,4 @@
-"""Command line: `python -m seq2seq_core train|sweep|study|predict|evaluate`.
+"""Command line: `python -m seq2seq_core train|sweep|study|predict|neighbours|evaluate`.
 
 `train` and `sweep` print progress lines and, last, one JSON object with the results.
 `--address HOST:PORT` (or `$SEQ2SEQ_RAY_ADDRESS`) runs the trainings on a Ray cluster;
@@ -21,12 +21,17 @@ from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import evaluate
 from .persistence import load, save
+from .shelf import Shelf
 from .executors import ADDRESS_ENV, LOCAL, Placement, ray_executor, shutdown
 from .status import CellStatus, Status
 from .settings import help_lines, kinds, parse_numbers, spec
-from .study import (COMPARISONS, STUDY_TASKS, StudyConfig, parse_lengths, results_frame,
+from .study import (COMPARISONS, DEFAULT_SPANS, GENERALIZATION_TASKS, STUDY_TASKS,
+                    GeneralizationConfig, StudyConfig, parse_lengths, results_frame,
                     study_runner)
 from .jobs import Training
+from .neighbours import POOL, NeighbourSettings, nearest
+from .whatif import forced_decode
+from .training import MAX_WATCHED, check_watched
 from .sweep import AXES, Sweep, SweepConfig, rows_for_json
 from .tasks import REGISTRY, make_task, settings_for
 
@@ -107,6 +112,12 @@ def _task_settings_class(name: str):
     return REGISTRY[name][0]
 
 
+def probes(history, watched) -> list[dict]:
+    """Each watched input with its decoded output after every chunk, in order."""
+    return [{"input": text, "outputs": [dict(r.watched)[text] for r in history]}
+            for text in watched]
+
+
 def cmd_train(args) -> int:
     overrides = parse_sets(args.set)
     if args.arch:
@@ -122,10 +133,15 @@ def cmd_train(args) -> int:
             and train_kw.get("schedule", "constant") == "constant":
         train_kw["max_samples"] = spec(TrainConfig, "max_samples").high
     save_to = _save_target(args.save)
+    shelf = Shelf() if args.save_to_shelf is not None else None
+    slug = shelf.check_room(args.save_to_shelf) if shelf is not None else ""
     task = _make_task(args.task, task_kw)
     model_cfg, train_cfg = ModelConfig(**model_kw), TrainConfig(**train_kw)
+    watched = check_watched(task, args.probe)
+    if len(watched) < len([p for p in args.probe if p.strip()]):
+        raise InvalidInput("--probe: give each input once.")
     executor = _executor(args.address, 1)
-    trainer = executor.train(Training(task, model_cfg, train_cfg))
+    trainer = executor.train(Training(task, model_cfg, train_cfg, watched=watched))
     print(f"task {task.name} {task.describe()} | {model_cfg} | {trainer.params:,} parameters"
           f" | {executor.capacity().describe()}", flush=True)
 
@@ -152,8 +168,13 @@ def cmd_train(args) -> int:
         "eval_seconds": round(time.perf_counter() - began, 3), "stopped_because": reason,
         "executor": executor.name, "device": snap.device,
     }
+    if watched:
+        summary["probes"] = probes(snap.history, watched)
     if save_to is not None:
         summary["saved"] = str(save(model, save_to))
+    if shelf is not None:
+        summary["shelf"] = shelf.save(model, slug, exact_match=result.exact_match,
+                                      samples_seen=snap.samples_seen, train_config=train_cfg).name
     print(json.dumps(summary))
     return 0
 
@@ -241,10 +262,61 @@ def cmd_sweep(args) -> int:
     return 1 if failed else 0
 
 
+def parse_force(text: str | None) -> tuple[int, str] | None:
+    """ "3=7" -> (3, "7"): --force's output step (1-based) and token."""
+    if text is None:
+        return None
+    step, sep, token = text.partition("=")
+    if not sep or not step.strip().isascii() or not step.strip().isdigit() or len(step) > 6:
+        raise InvalidInput(f"--force expects STEP=TOKEN with STEP a whole number from 1, "
+                           f"e.g. 2=7; got {text[:40]!r}.")
+    return int(step), token
+
+
+def steps_json(steps) -> list[dict]:
+    """Decoder steps as JSON objects: step (1-based), token, probability, top-k."""
+    return [{"step": s.index + 1, "token": s.token, "probability": round(s.probability, 6),
+             "top": [[label, round(p, 6)] for label, p in s.top]} for s in steps]
+
+
 def cmd_predict(args) -> int:
+    force = parse_force(args.force)
+    if force is not None and len(args.text) != 1:
+        raise InvalidInput("--force decodes one input; give exactly one.")
     model = load(args.model)
-    for line in Decoder(model).predict(args.text):
-        print(line)
+    if force is None and not args.json:
+        for line in Decoder(model).predict(args.text):
+            print(line)
+        return 0
+    for text in args.text:
+        if force is None:
+            trace = Decoder(model).trace(text)
+            out = {"input": trace.input_text, "output": trace.output_text,
+                   "steps": steps_json(trace.steps)}
+        else:
+            forced = forced_decode(model, text, force[0], force[1])
+            out = {"input": forced.input_text, "output": forced.output_text,
+                   "forced": {"step": forced.step, "token": forced.token},
+                   "original": forced.original_text, "changed_from": forced.changed_from,
+                   "steps": steps_json(forced.steps)}
+        if args.json:
+            print(json.dumps(out))
+        else:
+            print(out["output"])
+    return 0
+
+
+def cmd_neighbours(args) -> int:
+    model = load(args.model)
+    found = nearest(model, args.text, args.k, args.pool)
+    rows = [{"input": n.input, "output": n.output, "expected": n.expected,
+             "distance": round(n.distance, 6)} for n in found]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['distance']:10.4f}  {row['input']}  ->  {row['output']}"
+                  f"  (expected {row['expected']})")
     return 0
 
 
@@ -256,9 +328,23 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def study_config(args):
+    """The study the arguments describe: one model per length, or with --generalize train
+    short and test long (lengths and formats default to the task's own)."""
+    if not args.generalize:
+        return StudyConfig(task=args.task, comparison=args.compare,
+                           lengths=parse_lengths(args.lengths), units=args.units,
+                           max_seconds=args.seconds, seed=args.seed or 0)
+    trained, longer = DEFAULT_SPANS.get(args.task, DEFAULT_SPANS["reverse"])
+    formats = {key: tuple(p for p in value.split("|") if p)
+               for key, value in (("formats", args.formats), ("unseen", args.unseen)) if value}
+    return GeneralizationConfig(task=args.task, trained=args.trained or trained,
+                                longer=args.longer or longer, units=args.units,
+                                max_seconds=args.seconds, seed=args.seed or 0, **formats)
+
+
 def cmd_study(args) -> int:
-    cfg = StudyConfig(task=args.task, comparison=args.compare, lengths=parse_lengths(args.lengths),
-                      units=args.units, max_seconds=args.seconds, seed=args.seed or 0)
+    cfg = study_config(args)
     history = None
     if args.record:
         from .history import History
@@ -267,12 +353,12 @@ def cmd_study(args) -> int:
                           workers=args.workers)
     for plan in runner.plans:
         print(f"training: {plan.label}", flush=True)
-    rows = results_frame(runner.run())
+    rows = results_frame(runner.run(), cfg)
     if runner.status == Status.FAILED:
         print(f"error: {runner.error}", file=sys.stderr)
         return 1
     print(rows.to_string(index=False), flush=True)
-    print(json.dumps({"task": cfg.task, "comparison": cfg.comparison,
+    print(json.dumps({"task": cfg.task, "comparison": cfg.comparison, "kind": cfg.kind,
                       "results": rows.to_dict(orient="records")}))
     return 0
 
@@ -304,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-samples", type=setting_type(TrainConfig, "eval_samples"),
                        default=1000, dest="eval_samples")
     train.add_argument("--save", metavar="PATH")
+    train.add_argument("--save-to-shelf", metavar="NAME",
+                       help="keep the model on the shelf of the data folder under NAME (Home "
+                            "and Inspect list it as ready to inspect)")
+    train.add_argument("--probe", action="append", default=[], metavar="TEXT",
+                       help=f"an input to decode after every chunk (up to {MAX_WATCHED}); the "
+                            "JSON summary lists its outputs under 'probes'")
     train.add_argument("--address", metavar="HOST:PORT", help=ADDRESS_HELP)
     train.set_defaults(func=cmd_train)
     sweep = sub.add_parser("sweep", help="a grid of problem size x units, cells in parallel on Ray",
@@ -322,7 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--record", action="store_true", help="store the runs in the run history")
     sweep.set_defaults(func=cmd_sweep)
     study = sub.add_parser("study", help="exact match against input length, with/without attention")
-    study.add_argument("--task", choices=STUDY_TASKS, default="reverse")
+    study.add_argument("--task", default="reverse",
+                       choices=tuple(dict.fromkeys(STUDY_TASKS + GENERALIZATION_TASKS)),
+                       help="reverse or translation; with --generalize: reverse, addition or dates")
     study.add_argument("--compare", choices=tuple(COMPARISONS), default="attention")
     study.add_argument("--lengths", default="8,16,24",
                        help="reverse: input lengths; translation: length bucket edges")
@@ -330,6 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seconds", type=setting_type(StudyConfig, "max_seconds"), default=30.0,
                        help="training time per model")
     study.add_argument("--seed", type=setting_type(StudyConfig, "seed"))
+    study.add_argument("--generalize", action="store_true",
+                       help="train short, test long: one model without and one with attention, "
+                            "trained on lengths up to --trained (dates: the --formats), scored "
+                            "up to --trained + --longer (dates: on the --unseen formats too)")
+    study.add_argument("--trained", type=setting_type(GeneralizationConfig, "trained"),
+                       help="--generalize: the longest trained length (reverse: integers, "
+                            "default 8; addition: terms, default 3)")
+    study.add_argument("--longer", type=setting_type(GeneralizationConfig, "longer"),
+                       help="--generalize: how many longer lengths to score (default: reverse "
+                            "4, addition 3)")
+    study.add_argument("--formats", metavar="F1|F2", help="--generalize dates: the trained formats")
+    study.add_argument("--unseen", metavar="F1|F2", help="--generalize dates: the unseen formats")
     study.add_argument("--record", action="store_true", help="store the runs in the run history")
     study.add_argument("--workers", type=setting_type(Placement, "workers"), default=1,
                        help="models trained at once (more than 1 runs them on Ray)")
@@ -337,7 +443,22 @@ def build_parser() -> argparse.ArgumentParser:
     study.set_defaults(func=cmd_study)
     predict = sub.add_parser("predict", help="decode inputs with a saved model")
     predict.add_argument("--model", required=True)
+    predict.add_argument("--force", metavar="STEP=TOKEN",
+                         help="write TOKEN at output step STEP (1-based), then decode on")
+    predict.add_argument("--json", action="store_true",
+                         help="one JSON object per input (output and steps)")
     predict.add_argument("text", nargs="+")
+
+    near = sub.add_parser("neighbours", help="the training examples whose encoder final "
+                                             "states are nearest an input's")
+    near.add_argument("--model", required=True)
+    near.add_argument("--k", type=setting_type(NeighbourSettings, "k"),
+                      default=NeighbourSettings.k)
+    near.add_argument("--pool", type=bounded(int, 1, POOL), default=POOL,
+                      help=f"training examples to search (at most {POOL:,})")
+    near.add_argument("--json", action="store_true", help="a JSON list, nearest first")
+    near.add_argument("text")
+    near.set_defaults(func=cmd_neighbours)
     predict.set_defaults(func=cmd_predict)
     ev = sub.add_parser("evaluate", help="exact match of a saved model on fresh samples")
     ev.add_argument("--model", required=True)

@@ -22,7 +22,7 @@ from .errors import InvalidInput
 from .jobs import Training
 from .settings import setting
 from .status import Status
-from .training import Background, Snapshot, Trainer, snapshot_of
+from .training import Background, Snapshot, Trainer, check_watched, snapshot_of
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class InProcess:
         """Nothing to start."""
 
     def train(self, training: Training) -> Trainer:
-        return Trainer(training.build(), training.train_config, after=training.after)
+        return Trainer.of(training)
 
     def capacity(self) -> Capacity:
         return Capacity("local", float(os.cpu_count() or 1))
@@ -382,6 +382,24 @@ class RayTraining(Background):
     def resume(self) -> None:
         self._control("resume", Status.RUNNING, only_if=Status.PAUSED)
 
+    def step_batch(self) -> bool:
+        """One batch of the paused training; its chunk arrives with the next poll."""
+        with self._lock:
+            if self._status != Status.PAUSED or self._worker is None:
+                return False
+        self._control("step", only_if=Status.PAUSED)
+        return True
+
+    def watch(self, texts) -> None:
+        """Watch these inputs (checked here first); sent to the worker now, or with the
+        training when it begins."""
+        clean = check_watched(self.task, texts)
+        with self._lock:
+            self.training = replace(self.training, watched=clean)
+            worker, number = self._worker, self._number
+        if worker is not None and not self._status.ended:
+            worker.watch.remote(number, clean)
+
     def stop(self) -> None:
         self._stop.set()
         self._control("stop")
@@ -397,10 +415,12 @@ class RayTraining(Background):
                 self._end(Status.STOPPED, "stopped before a Ray worker was free")
                 return
             device, number = ray.get(begun)
-            self.training = replace(self.training, start_from=None)  # the worker has it
             with self._lock:
+                self.training = replace(self.training, start_from=None)  # the worker has it
                 self.device, self._number, self._reason = device, number, ""
                 self._worker = worker
+                watched = self.training.watched
+            worker.watch.remote(number, watched)  # they may have changed while it began
             if self._stop.is_set():
                 self._control("stop")
             while not self._poll(worker, on_chunk).status.ended:

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from .tasks import TaskSettings, settings_for
 DATA_ENV = "SEQ2SEQ_LAB_DATA"
 DB_NAME = "history.sqlite3"
 MODELS_DIR = "models"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_S = 30.0
 MAX_NAME = 100
 # A running run that no process has written for this long is taken to be abandoned (its
@@ -52,7 +52,10 @@ CHUNK_FIELDS = ("chunk", "samples_seen", "train_seconds", "batch_losses", "batch
                 "train_loss", "token_accuracy", "val_loss", "val_token_accuracy", "exact_match",
                 "samples_per_second")
 # Newer chunk fields: optional in a record, absent from older databases' rows.
-CHUNK_EXTRAS = {"scored": ("INTEGER", 0), "eval_seconds": ("REAL", 0.0), "compiler": ("TEXT", "")}
+CHUNK_EXTRAS = {"scored": ("INTEGER", 0), "eval_seconds": ("REAL", 0.0), "compiler": ("TEXT", ""),
+                "position_accuracy": ("TEXT", ())}
+# Chunk fields stored as JSON lists of numbers (None for NaN), read back as tuples.
+CHUNK_LISTS = ("batch_losses", "batch_accuracies", "position_accuracy")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -75,6 +78,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     samples_seen INTEGER, train_seconds REAL, train_loss REAL, token_accuracy REAL,
     val_loss REAL, val_token_accuracy REAL, exact_match REAL, samples_per_second REAL,
     batch_losses TEXT, batch_accuracies TEXT, scored INTEGER, eval_seconds REAL, compiler TEXT,
+    position_accuracy TEXT,
     PRIMARY KEY (run_id, chunk)
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
@@ -229,8 +233,8 @@ class History:
         data = _chunk_dict(record)
         values = {k: data[k] for k in CHUNK_FIELDS}
         values.update({k: data.get(k, empty) for k, (_, empty) in CHUNK_EXTRAS.items()})
-        values["batch_losses"] = json.dumps(list(values["batch_losses"]))
-        values["batch_accuracies"] = json.dumps(list(values["batch_accuracies"]))
+        for key in CHUNK_LISTS:
+            values[key] = json.dumps([None if x != x else x for x in values[key]])
         with self._connect() as db, self._write(db):
             db.execute(f"INSERT OR REPLACE INTO chunks (run_id, {', '.join(values)}) VALUES "
                        f"(?, {', '.join('?' * len(values))})", (run_id, *values.values()))
@@ -632,6 +636,12 @@ def _no_run(run_id) -> InvalidInput:
     return InvalidInput(f"There is no run {run_id} in the history (it may have been deleted).")
 
 
+def _numbers(raw) -> tuple[float, ...]:
+    """A stored JSON list of numbers as a tuple (None back to NaN)."""
+    values = json.loads(raw) if isinstance(raw, str) and raw else []
+    return tuple(float("nan") if x is None else x for x in values)
+
+
 def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
     from .training import ChunkRecord  # imports Keras; only needed here
 
@@ -643,10 +653,10 @@ def _run_info(row: dict, chunks: list[dict]) -> RunInfo:
         raise InvalidInput(f"Run {row['id']}'s stored settings can no longer be used: {err}") from None
     records = []
     for c in chunks:
-        c = {**c, "batch_losses": tuple(json.loads(c["batch_losses"] or "[]")),
-             "batch_accuracies": tuple(json.loads(c["batch_accuracies"] or "[]")),
-             **{k: empty if c.get(k) is None else c[k] for k, (_, empty) in CHUNK_EXTRAS.items()}}
-        records.append(ChunkRecord(**{f.name: c[f.name] for f in fields(ChunkRecord)}))
+        c = {**c, **{k: empty if c.get(k) is None else c[k]
+                     for k, (_, empty) in CHUNK_EXTRAS.items()}}
+        c.update({k: _numbers(c[k]) for k in CHUNK_LISTS})
+        records.append(ChunkRecord(**{k: c[k] for k in (*CHUNK_FIELDS, *CHUNK_EXTRAS)}))
     return RunInfo(row["id"], row["name"], row["task"], settings, model_config, train_config,
                    row["params"], row["exact_match"], row["token_accuracy"], row["train_seconds"],
                    row["samples_seen"], row["status"], row["reason"], row["error"], row["sweep_id"],

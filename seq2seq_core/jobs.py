@@ -47,7 +47,9 @@ class TrainingJob(Job, Protocol):
     it ended, both in a thread of this process (a run-history recorder), never UI code.
     `result()` is the trained model as `.s2s` bytes; `model` is it loaded (the Inspect
     page's model; for a training elsewhere, None until it is back). `outcome` is what
-    `Training.after` returned where it trained.
+    `Training.after` returned where it trained. `step_batch()` trains one batch of a paused
+    training (False if it is not paused); `watch(texts)` names the inputs re-decoded after
+    every chunk (`ChunkRecord.watched`), each checked by the task first.
     """
 
     executor: str
@@ -63,6 +65,10 @@ class TrainingJob(Job, Protocol):
     def pause(self) -> None: ...
 
     def resume(self) -> None: ...
+
+    def step_batch(self) -> bool: ...
+
+    def watch(self, texts) -> None: ...
 
     def snapshot(self) -> Snapshot: ...
 
@@ -84,6 +90,7 @@ class Training:
     after: Callable | None = None  # run on the finished model where it trained -> outcome
     keep_model: bool = True  # bring the trained model back (False: only curves and outcome)
     start_from: bytes | None = None  # .s2s bytes of a model to train further (else a new one)
+    watched: tuple[str, ...] = ()  # inputs re-decoded after every chunk (training.check_watched)
 
     def build(self):
         """The network to train, where it will train: a new one, or `start_from` loaded."""

@@ -19,6 +19,8 @@ import tensorflow as tf
 
 from .budget import EVAL_BATCH
 from .config import TrainConfig
+from .decoding import Decoder
+from .errors import InvalidInput
 from .evaluation import score_predicted
 from .feeding import Feeder
 from .models import Seq2Seq
@@ -35,6 +37,7 @@ LIVE_SAMPLES = 8
 SCORED_PER_SAMPLE = 0.15
 MIN_SCORED = 200       # at least this many (all, if there are fewer);
 NEAR_TARGET = 0.05     # a score this close to the target gets every example scored
+MAX_WATCHED = 5        # watched inputs, re-decoded after every chunk
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class ChunkRecord:
     scored: int = 0            # held-out examples the chunk's metrics are over (0: unknown)
     eval_seconds: float = 0.0  # what the held-out check after the chunk took
     compiler: str = ""         # the step that trained the chunk: "graph" or "xla"
+    # held-out share right at each output position (NaN where no scored example reaches it)
+    position_accuracy: tuple[float, ...] = ()
+    watched: tuple[tuple[str, str], ...] = ()  # (watched input, its output after this chunk)
 
 
 @dataclass(frozen=True)
@@ -105,9 +111,31 @@ class Background:
 
 @dataclass
 class _Control:
+    """Stop, pause and single steps. `running` is set while training may go on; a step
+    asked for while paused sets it for one batch (`step_asked`), and the trainer clears
+    it again once it took the step."""
+
     stop: threading.Event = field(default_factory=threading.Event)
     running: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    step_asked: bool = False
+
+
+def check_watched(task, texts) -> tuple[str, ...]:
+    """Watched inputs, each checked by the task (its own message for a bad one), at most
+    MAX_WATCHED of them, without repeats, in the order given."""
+    texts = [t for t in texts if str(t).strip()]
+    if len(texts) > MAX_WATCHED:
+        raise InvalidInput(f"Watch at most {MAX_WATCHED} inputs; got {len(texts)}.")
+    out: list[str] = []
+    for text in texts:
+        try:
+            clean = task.validate(str(text))
+        except InvalidInput as err:
+            raise InvalidInput(f"Watched input {str(text)[:40]!r}: {err}") from None
+        if clean not in out:
+            out.append(clean)
+    return tuple(out)
 
 
 def snapshot_of(config: TrainConfig, status: Status, reason: str, history, live, seen: int,
@@ -156,6 +184,14 @@ class Trainer(Background):
         self.status = Status.READY
         self.reason = ""
         self.error = ""
+        self.watched: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, training) -> "Trainer":
+        """The trainer of a `jobs.Training`, with its watched inputs."""
+        trainer = cls(training.build(), training.train_config, after=training.after)
+        trainer.watch(training.watched)
+        return trainer
 
     # ---- the job protocol's description of the run --------------------------------------
     @property
@@ -184,28 +220,40 @@ class Trainer(Background):
         from .persistence import to_bytes
         return to_bytes(self.model)
 
-    # ---- one chunk ----------------------------------------------------------------------
-    def _wait_while_paused(self) -> float:
-        """Block while paused (pause acts within a chunk); returns the seconds waited."""
-        if self._ctl.running.is_set():
-            return 0.0
-        began = time.perf_counter()
-        self._ctl.running.wait()
-        return time.perf_counter() - began
+    def watch(self, texts) -> None:
+        """Inputs to re-decode after every chunk (replacing the earlier ones); each checked
+        by the task first (InvalidInput)."""
+        clean = check_watched(self.model.task, texts)
+        with self._ctl.lock:
+            self.watched = clean
 
-    def run_chunk(self) -> ChunkRecord:
-        """Train one chunk, then score on held-out examples; returns and records the result.
+    # ---- one chunk ----------------------------------------------------------------------
+    def _wait_while_paused(self) -> bool:
+        """Block while paused, between chunks; True when woken for a single step
+        (`step_batch`), after which it is paused again."""
+        ctl = self._ctl
+        ctl.running.wait()
+        with ctl.lock:
+            single, ctl.step_asked = ctl.step_asked, False
+            if single and not ctl.stop.is_set():
+                ctl.running.clear()
+        return single
+
+    def run_chunk(self, single: bool = False) -> ChunkRecord:
+        """Train one chunk (`single`: one batch), then score on held-out examples; returns
+        and records the result.
 
         Stop, pause and the time budget act between batches, so a large chunk never holds
-        them up; a chunk cut short is scored and recorded like a whole one.
+        them up: the chunk ends there, and is scored and recorded like a whole one (so a
+        paused run shows everything it trained, and a step is a chunk of one batch).
         """
-        losses, accs, seen, paused = [], [], 0, 0.0
+        losses, accs, seen, ctl = [], [], 0, self._ctl
         began = time.perf_counter()
-        for _ in range(self.config.chunk_batches):
+        for _ in range(1 if single else self.config.chunk_batches):
             if losses:
-                paused += self._wait_while_paused()
-                spent = self.train_seconds + time.perf_counter() - began - paused
-                if self._ctl.stop.is_set() or spent >= self.config.max_seconds:
+                spent = self.train_seconds + time.perf_counter() - began
+                if ctl.stop.is_set() or not ctl.running.is_set() or ctl.step_asked \
+                        or spent >= self.config.max_seconds:
                     break
             inputs, targets, weights = self.feeder.next_batch()
             loss, acc = self.steps(inputs, targets, weights)
@@ -214,7 +262,7 @@ class Trainer(Background):
             seen += int(targets.shape[0])
         losses = [float(x) for x in losses]
         accs = [float(x) for x in accs]
-        spent = time.perf_counter() - began - paused
+        spent = time.perf_counter() - began
         trained_with, left = self.steps.kind, self._seconds_left(spent, seen)
         self.steps.after_chunk(seen, spent, self.train_seconds + spent, left)
         last = self._ctl.stop.is_set() or left <= 0
@@ -257,6 +305,9 @@ class Trainer(Background):
                 and part.exact_match >= cfg.target_accuracy - NEAR_TARGET:
             parts.append(self._check(pairs, count, len(pairs)))
             part = self._score(pairs, parts)
+        with self._ctl.lock:
+            watched = self.watched
+        outputs = Decoder(self.model).predict(list(watched)) if watched else []
         took = time.perf_counter() - began
         result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
@@ -266,7 +317,9 @@ class Trainer(Background):
             self.live = live
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
-                           result.exact_match, seen / max(spent, 1e-9), result.samples, took)
+                           result.exact_match, seen / max(spent, 1e-9), result.samples, took,
+                           position_accuracy=tuple(float(x) for x in result.per_position),
+                           watched=tuple(zip(watched, outputs)))
 
     def _check(self, pairs, start: int, stop: int) -> tuple[np.ndarray, float, float]:
         """Greedy ids, summed loss and summed weights of pairs[start:stop]."""
@@ -307,7 +360,7 @@ class Trainer(Background):
         self.status = Status.RUNNING
         try:
             while True:
-                self._ctl.running.wait()
+                single = self._wait_while_paused()
                 if self._ctl.stop.is_set():
                     self.status, self.reason = Status.STOPPED, "stopped by the user"
                     break
@@ -315,9 +368,9 @@ class Trainer(Background):
                 if reason:
                     self.status, self.reason = Status.FINISHED, reason
                     break
-                if self.status == Status.PAUSED:
+                if self.status == Status.PAUSED and not single:
                     self.status = Status.RUNNING
-                record = self.run_chunk()
+                record = self.run_chunk(single)
                 if on_chunk:
                     on_chunk(record)
             if self.after is not None and self.status == Status.FINISHED:
@@ -350,9 +403,21 @@ class Trainer(Background):
             self.status = Status.PAUSED
 
     def resume(self) -> None:
-        if self.status == Status.PAUSED:
-            self.status = Status.RUNNING
-        self._ctl.running.set()
+        with self._ctl.lock:
+            self._ctl.step_asked = False
+            if self.status == Status.PAUSED:
+                self.status = Status.RUNNING
+            self._ctl.running.set()
+
+    def step_batch(self) -> bool:
+        """While paused: train exactly one more batch, score it as a chunk of its own and
+        stay paused. False if not paused."""
+        with self._ctl.lock:
+            if self.status != Status.PAUSED or not self.is_alive or self._ctl.step_asked:
+                return False
+            self._ctl.step_asked = True
+            self._ctl.running.set()
+        return True
 
     def stop(self) -> None:
         self._ctl.stop.set()

@@ -62,7 +62,7 @@ class TrainingWorker:
             raise RuntimeError("this worker is already training")
         if self.trained:
             keras.backend.clear_session()  # nothing else trains in this process
-        self.trainer = Trainer(training.build(), training.train_config, after=training.after)
+        self.trainer = Trainer.of(training)
         self.trained += 1
         self.control_seq, self.stopped = 0, False
         self.trainer.start()
@@ -75,7 +75,7 @@ class TrainingWorker:
                            snap.samples_seen, snap.train_seconds, snap.device, self.control_seq)
 
     def control(self, number: int, seq: int, action: str) -> None:
-        """Pause, resume or stop training `number`, numbered `seq` by the driver: calls to a
+        """Pause, resume, step one batch or stop training `number`, numbered `seq` by the driver: calls to a
         threaded actor may run out of order, so an older pause or resume than the last one
         applied is dropped, nothing undoes a stop, and a late call for an earlier training
         of this worker is ignored."""
@@ -85,8 +85,14 @@ class TrainingWorker:
             self.stopped = True
             self.trainer.stop()
         elif seq > self.control_seq and not self.stopped:
-            (self.trainer.pause if action == "pause" else self.trainer.resume)()
+            {"pause": self.trainer.pause, "resume": self.trainer.resume,
+             "step": self.trainer.step_batch}[action]()
         self.control_seq = max(self.control_seq, seq)
+
+    def watch(self, number: int, texts) -> None:
+        """Watch these inputs in training `number` (a late call for an earlier one: ignored)."""
+        if self.trainer is not None and number == self.trained:
+            self.trainer.watch(texts)
 
     def finish(self, known: int, keep_model: bool):
         """Wait for the training to end; (last state, outcome, .s2s bytes or None)."""

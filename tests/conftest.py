@@ -11,6 +11,22 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+# Where pytest-xdist runs what (`--dist loadgroup`): a module's tests stay together on one
+# worker, so its module fixtures are built once; the modules that start Ray, and those
+# that start a browser, each share a group, so two local Rays or two Chromiums never run
+# at once on the two cores.
+SERIAL_GROUPS = {"ray": ("test_executors", "test_cluster", "test_app_ray"),
+                 "browser": ("test_browser", "test_browser_layout")}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        group = next((g for g, names in SERIAL_GROUPS.items() if module in names), module)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def lab_data(tmp_path, monkeypatch):
     """Every test gets its own data folder (run history): tests never write to ~."""

@@ -192,3 +192,95 @@ def test_a_study_saved_in_the_history_can_be_shown_again(page):
     assert len(at.dataframe[0].value) == 4
     assert any("At 8 integers" in m.value and "a clear win for attention" in m.value
                for m in at.markdown)
+
+
+# ---- train short, test long ------------------------------------------------------------------
+def test_length_generalization_explains_itself_and_checks_its_settings(page):
+    at = page()
+    at.text_input(key="study_lengths").input("3, 5").run()
+    at.radio(key="study_kind").set_value("generalization").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Train short, test long" in text and "shaded" in text and "Bahdanau" not in text
+    assert (at.number_input(key="study_trained").value,
+            at.number_input(key="study_longer").value) == (8, 4)
+    assert any("2 models" in c.value for c in at.caption)
+    at.radio(key="study_gen_task").set_value("addition").run()  # addition's own lengths
+    assert (at.number_input(key="study_trained").value,
+            at.number_input(key="study_longer").value) == (3, 3)
+    at.number_input(key="study_trained").set_value(7).run()
+    assert [shown(e.value) for e in at.error] == [
+        "Addition handles at most 8 terms: 7 trained + 3 longer is 10."]
+    assert at.button(key="study_start").disabled
+    at.radio(key="study_gen_task").set_value("dates").run()
+    assert not at.error and not at.button(key="study_start").disabled
+    at.multiselect(key="study_unseen").set_value(["dd/mm/yyyy"]).run()
+    assert [shown(e.value) for e in at.error] == [
+        "A format cannot be both trained and unseen: 'dd/mm/yyyy'."]
+    assert at.button(key="study_start").disabled
+    at.radio(key="study_kind").set_value("lengths").run()  # the other kind kept its settings
+    assert at.text_input(key="study_lengths").value == "3, 5" and not at.error
+    assert "Bahdanau" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_tiny_length_generalization_study_draws_its_curve_and_verdict(page):
+    from seq2seq_core.study import GeneralizationConfig, generalization_verdict
+    from ui.text import md
+
+    at = page()
+    at.radio(key="study_kind").set_value("generalization").run()
+    at.number_input(key="study_trained").set_value(3).run()
+    at.number_input(key="study_longer").set_value(2).run()
+    at.number_input(key="study_units").set_value(16).run()
+    at.number_input(key="study_seconds").set_value(3.0).run()
+    at.number_input(key="study_workers").set_value(1).run()  # in this process
+    at.button(key="study_start").click().run()
+    assert not at.exception and not at.error
+    runner = at.session_state["study_runner"]
+    assert runner.tag.startswith("study:reverse:generalization:")
+    runner.join(TIMEOUT)
+    assert runner.snapshot().status == "finished", runner.snapshot().error
+
+    at.run()  # what the polling fragment's full rerun does
+    assert not at.exception and not at.error
+    assert [h.value for h in at.header] == ["Results"]
+    cfg = at.session_state["study_results"]["config"]
+    assert cfg == GeneralizationConfig(trained=3, longer=2, units=16, max_seconds=3.0)
+    table = at.dataframe[0].value
+    for variant in ("no attention", "attention"):
+        rows = table[table["variant"] == variant]
+        assert list(rows["length"]) == [1, 2, 3, 4, 5]
+        assert list(rows["trained"]) == [True, True, True, False, False]
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks[:4] == ["rect", "rule", "text", "line"]
+    sentence = generalization_verdict(table, cfg)
+    assert sentence and any(m.value == md(sentence) for m in at.markdown)
+    assert any("Shaded: what both models trained on" in c.value for c in at.caption)
+    assert any("trained on lengths 1-3, tested to 5" in c.value for c in at.caption)
+
+
+def test_a_saved_length_generalization_study_can_be_shown_again(page):
+    from seq2seq_core.history import History
+    from seq2seq_core.study import GeneralizationConfig, saved_config, study_name
+
+    cfg = GeneralizationConfig(task="dates", formats=("dd/mm/yyyy",),
+                               unseen=("yyyy/mm/dd", "d MMMM yyyy"), units=16)
+    scores = {"no attention": (0.97, 0.0, 0.1), "attention": (0.99, 0.05, 0.6)}
+    rows = [{"variant": v, "format": f, "trained": f == "dd/mm/yyyy", "exact_match": s,
+             "samples": 100, "train_seconds": 3.0}
+            for v, values in scores.items() for f, s in zip(cfg.points, values)]
+    History().save_results("study", study_name(cfg), saved_config(cfg), rows)
+    at = page()
+    labels = at.selectbox(key="study_saved_pick").options
+    assert [label.split(" · ", 1)[1] for label in labels] == [
+        "Dates → ISO, trained on 1 format, 2 unseen: no attention vs attention · 16 units, 30 s"]
+    at.button(key="study_show_saved").click().run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Results"]
+    assert list(at.dataframe[0].value["format"][:3]) == list(cfg.points)
+    said = " ".join(shown(m.value) for m in at.markdown)
+    assert ("Without attention, exact match falls from 97% on the trained formats to 5% on "
+            "the unseen ones; with attention, from 99% to 32%.") in said
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "format"

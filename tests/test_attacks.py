@@ -357,6 +357,11 @@ def cli(*args, timeout=120):
     (["predict", "--model", "/etc/passwd", "1 2 3"], "not a zip archive"),
     (["train", "--task", "translation", "--set", "corpus=/no/such.tsv"], "No pairs file"),
     (["predict", "--model", "{bigint}", "1 2 3"], "not valid JSON"),
+    (["train", "--task", "reverse", "--probe", "1 2 x"], "Watched input '1 2 x'"),
+    (["train", "--task", "reverse", *["--probe", "1 2 3 4 5 6"] * 6], "at most 5"),
+    (["train", "--task", "reverse", "--save-to-shelf", "../etc/x"], "cannot be a shelf name"),
+    (["predict", "--model", "x.s2s", "--force", "x=3", "1 2 3"], "--force expects STEP=TOKEN"),
+    (["neighbours", "--model", "x.s2s", "--k", "51", "1 2 3"], "outside 1..50"),
 ])
 def test_the_cli_never_prints_a_traceback(args, message, reverse_file, tmp_path):
     bigint = tmp_path / "bigint.s2s"  # a 5,000-digit seed: too long for int()

@@ -243,7 +243,7 @@ def test_stop_ends_the_run(executor):
     assert sc.from_bytes(job.result()).count_params() == job.params  # a stopped run keeps its model
 
 
-def test_pause_holds_the_run_and_resume_continues_it(executor):
+def test_pause_holds_the_run_steps_one_batch_and_resume_continues_it(executor):
     job = executor.train(training())
     began = time.monotonic()
     job.start()
@@ -259,6 +259,17 @@ def test_pause_holds_the_run_and_resume_continues_it(executor):
         assert later.status == Status.PAUSED
         assert len(later.history) == len(held.history)
         assert later.samples_seen == held.samples_seen
+        # while paused: watch an input, then step exactly one batch, which decodes it
+        with pytest.raises(sc.InvalidInput, match="Watched input '1 2 9'"):
+            job.watch(["1 2 9"])
+        job.watch(["1 2 3"])
+        assert job.step_batch()
+        wait_for(lambda: chunks(job) == len(held.history) + 1, 30, "the stepped batch")
+        stepped = job.snapshot()
+        assert len(stepped.history[-1].batch_losses) == 1
+        assert stepped.samples_seen == held.samples_seen + 32
+        assert [text for text, _ in stepped.history[-1].watched] == ["1 2 3"]
+        assert stepped.status == Status.PAUSED
         job.resume()
         wait_for(lambda: chunks(job) > len(held.history), 30, "a chunk after resume")
         assert job.status == Status.RUNNING

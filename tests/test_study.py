@@ -26,7 +26,8 @@ def test_small_reverse_study_fills_its_table():
 
 
 def test_stopping_a_study_ends_it_early_and_leaves_out_the_model_cut_short():
-    runner = study_runner(StudyConfig(lengths=(4, 8, 12), max_seconds=60, units=16))
+    # length 12 first: a 16-unit model cannot reach its target within the 3 s before Stop
+    runner = study_runner(StudyConfig(lengths=(12, 16, 20), max_seconds=60, units=16))
     runner.start()
     runner.join(3)
     runner.stop()
@@ -101,3 +102,11 @@ def test_cli_study_rejects_bad_lengths_with_a_message(capsys):
     from seq2seq_core.cli import main
     assert main(["study", "--lengths", "4,x"]) == 2
     assert "The lengths must be whole numbers separated by commas" in capsys.readouterr().err
+
+
+def test_cli_generalization_study_checks_its_settings_with_a_message(capsys):
+    from seq2seq_core.cli import main
+    assert main(["study", "--generalize", "--task", "translation"]) == 2
+    assert "Task must be one of" in capsys.readouterr().err
+    assert main(["study", "--generalize", "--task", "dates", "--formats", "yyyy"]) == 2
+    assert "yyyy" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import pytest
 
 import seq2seq_core as sc
 from seq2seq_core.decoding import Decoder
+from seq2seq_core.shelf import Shelf
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,12 +145,35 @@ def test_cli_train_predict_evaluate(tmp_path):
     path = tmp_path / "rev.s2s"
     sets = ["n_in=4", "n_out=2", "cardinality=9", "units=32", "batch_size=128", "learning_rate=0.01"]
     out = _cli("train", "--task", "reverse", *[a for s in sets for a in ("--set", s)],
-               "--until-accuracy", "0.97", "--max-seconds", "90", "--save", str(path))
+               "--until-accuracy", "0.97", "--max-seconds", "90", "--save", str(path),
+               "--probe", "1 2 3 4", "--probe", "9 9 1 1", "--save-to-shelf", "Rev-4")
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["exact_match"] >= 0.9 and summary["samples_seen"] > 0 and summary["train_seconds"] > 0
-    pred = _cli("predict", "--model", str(path), "1 2 3 4", "5 6 7 8")
+    chunks = len([line for line in out.stdout.splitlines() if line.startswith("samples ")])
+    assert [p["input"] for p in summary["probes"]] == ["1 2 3 4", "9 9 1 1"]
+    assert all(len(p["outputs"]) == chunks for p in summary["probes"])
+    pred = _cli("predict", "--model", str(path), "1 2 3 4", "5 6 7 8", "9 9 1 1")
     assert pred.stdout.split("\n")[:2] == ["2 1", "6 5"]
+    assert [p["outputs"][-1] for p in summary["probes"]] == pred.stdout.split("\n")[::2][:2]
+    shelved = Shelf().entries()  # the data folder the test's environment names
+    assert summary["shelf"] == "rev-4" and [e.name for e in shelved] == ["rev-4"]
+    assert shelved[0].exact_match == summary["exact_match"]
+    assert Decoder(Shelf().load("rev-4")).predict(["1 2 3 4"]) == ["2 1"]
+    forced = _cli("predict", "--model", str(path), "--force", "1=9", "--json", "1 2 3 4")
+    assert forced.returncode == 0, forced.stderr
+    result = json.loads(forced.stdout.strip().splitlines()[-1])
+    assert result["forced"] == {"step": 1, "token": "9"} and result["original"] == "2 1"
+    assert [s["token"] for s in result["steps"]] == result["output"].split()
+    assert result["output"].split()[0] == "9" and len(result["steps"]) == 2
+    near = _cli("neighbours", "--model", str(path), "--k", "3", "--pool", "500", "--json",
+                "1 2 3 4")
+    assert near.returncode == 0, near.stderr
+    rows = json.loads(near.stdout.strip().splitlines()[-1])
+    assert len(rows) == 3 and [r["distance"] for r in rows] == sorted(r["distance"] for r in rows)
+    for row in rows:
+        first = row["input"].split()[:2]
+        assert row["expected"] == " ".join(first[::-1])
     ev = _cli("evaluate", "--model", str(path), "--samples", "200")
     assert json.loads(ev.stdout.strip().splitlines()[-1])["exact_match"] >= 0.9
     bad = _cli("predict", "--model", str(path), "1 2 x 4")

@@ -7,13 +7,14 @@ import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.charts import inspection as charts
+from seq2seq_core.charts.progress import learned_last, position_heatmap
 from seq2seq_core.explain import describe_model, feeds_back_note, handoff_note, seen_note
 from seq2seq_core.inspection import project_final_states
 from seq2seq_core.strategies import (DecodeSettings, beam_table, compare_strategies,
                                      forcing_comparison)
 from seq2seq_core.vocab import PAD_LABEL, PAD_MARK, SPACE_LABEL, short_label
 
-from . import current, identity, training
+from . import current, identity, shelf, training
 from .cache import forget, remembered
 from .form import setting_input
 from .history import get_history
@@ -28,8 +29,10 @@ STRATEGY_DEFAULTS = {"inspect_beam_width": DecodeSettings.width,
                      "inspect_alpha": DecodeSettings.alpha,
                      "inspect_temperature": DecodeSettings.temperature,
                      "inspect_seed": DecodeSettings.seed}
+WHATIF_KEYS = ("inspect_force_step", "inspect_force_token", "inspect_edit_position",
+               "inspect_edit_token")  # ui.whatif's widgets, whose options depend on the model
 WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer",
-               "inspect_expected", *STRATEGY_DEFAULTS)
+               "inspect_expected", *STRATEGY_DEFAULTS, *WHATIF_KEYS, "inspect_neighbours_k")
 
 
 # ---- the model to show: the address's run, recent runs, the Train page ---------------------
@@ -104,7 +107,10 @@ def reset_for(model: sc.Seq2Seq) -> None:
     state["inspect_input"] = model.task.example_inputs()[0]
     state["inspect_step"] = 1
     forget("inspect_projection", "inspect_eval", "inspect_last_text", "inspect_layer",
-           "inspect_expected", "inspect_expected_for", "inspect_strategies", "inspect_forcing")
+           "inspect_expected", "inspect_expected_for", "inspect_strategies", "inspect_forcing",
+           *WHATIF_KEYS, "inspect_force_for", "inspect_force_token_for", "inspect_forced",
+           "inspect_edit_for", "inspect_edit_token_for", "inspect_edit", "inspect_neighbours",
+           "inspect_near")
 
 
 def random_input(model: sc.Seq2Seq) -> None:
@@ -134,7 +140,7 @@ def move_step(delta: int, n_steps: int) -> None:
 def model_caption(model: sc.Seq2Seq) -> str:
     """Task, network, size and where the model came from, on one line."""
     where = (f"run #{current.run_id()}" if current.run_id() is not None else
-             f"uploaded from {md(current.source())}" if current.source() else "trained in this tab")
+             shelf.where_from(current.source()) if current.source() else "trained in this tab")
     return " · ".join([model.task.title, describe_model(model.config),
                        f"{model.count_params():,} parameters", where])
 
@@ -559,6 +565,39 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
             st.dataframe(ev.mistakes, hide_index=True, width="stretch")
             if wrong > len(ev.mistakes):
                 st.caption(f"Showing the first {len(ev.mistakes)}.")
+
+
+def learning_section(model: sc.Seq2Seq) -> None:
+    """The error at each output position over the chunks of this model's run, where the
+    run is known (trained in this tab, or opened from the history)."""
+    history = run_chunks()
+    if model.task.target_len < 2 or sum(bool(r.position_accuracy) for r in history) < 2:
+        return
+    st.divider()
+    section("How it learned, position by position",
+            f"Each column is one chunk of this model's training, each row one "
+            f"{model.task.unit} of the output: the darker a cell, the more held-out outputs "
+            "got that position wrong after that chunk. Which part of the answer did it learn "
+            "first, which last?")
+    chart = remembered("inspect_positions", (model,),
+                       lambda: position_heatmap(history, model.task.unit))
+    st.altair_chart(chart, width="stretch")
+    st.caption(learned_last(history, model.task.unit))
+
+
+def run_chunks() -> tuple:
+    """The chunks of the current model's run (ChunkRecords), where they are known."""
+    t = training.trainer()
+    if t is not None and training.published_model() is current.model():
+        return t.snapshot().history
+    def compute():
+        if (run := current.run_id()) is None:
+            return ()
+        try:
+            return get_history().get(run).chunks
+        except sc.InvalidInput:
+            return ()
+    return remembered("inspect_chunks", (current.model(),), compute)
 
 
 def samples_seen() -> int | None:

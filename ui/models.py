@@ -13,7 +13,7 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core.explain import describe_model
 
-from . import current, form, training
+from . import current, form, shelf, training
 from .cache import remembered
 from .session import TrainingCapReached, job_slot, limits
 from .text import md
@@ -145,7 +145,7 @@ def models_section(choice: form.Choice) -> None:
         source = current.source()
         if model is not None:
             trained = training.published_model() is model
-            what = (f"uploaded from {md(source)}" if source else "trained in this tab"
+            what = (shelf.where_from(source) if source else "trained in this tab"
                     if trained or current.run_id() is None
                     else f"run #{current.run_id()} from the history")
             st.markdown(f"**Current model** ({what}): {model.task.title} · "

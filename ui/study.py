@@ -12,16 +12,26 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core import executors
 from seq2seq_core.budget import check_runs
-from seq2seq_core.charts.study import exact_match_chart
+from seq2seq_core.charts.study import exact_match_chart, generalization_chart
 from seq2seq_core.settings import spec
 from seq2seq_core.status import Status
 from seq2seq_core.study import (
     COMPARISONS,
+    DEFAULT_SPANS,
+    GENERALIZATION,
+    LENGTH_UNITS,
+    STUDY_KINDS,
+    TRAINED_FORMATS,
+    UNSEEN_FORMATS,
+    GeneralizationConfig,
     StudyConfig,
+    generalization_verdict,
     load_study,
+    model_count,
     parse_lengths,
     results_frame,
     saved_studies,
+    span_words,
     study_name,
     study_runner,
     verdict,
@@ -40,9 +50,14 @@ RUNNER, RESULTS, CONFIG, SAVED = "study_runner", "study_results", "study_config"
 DEFAULT_LENGTHS = {"reverse": "8, 16, 24", "translation": "8, 12, 16, 22"}
 DEFAULTS = {"study_task": "reverse", "study_comparison": "attention",
             "study_lengths": DEFAULT_LENGTHS["reverse"], "study_units": 64, "study_seconds": 30.0,
-            "study_workers": executors.default_workers()}
+            "study_workers": executors.default_workers(), "study_kind": StudyConfig.kind,
+            "study_gen_task": "reverse", "study_trained": DEFAULT_SPANS["reverse"][0],
+            "study_longer": DEFAULT_SPANS["reverse"][1], "study_formats": list(TRAINED_FORMATS),
+            "study_unseen": list(UNSEEN_FORMATS)}
 X_TITLES = {"reverse": "input length (integers)",
             "translation": "source length (characters, up to)"}
+GENERALIZATION_X_TITLES = {"reverse": "input length (integers)", "addition": "terms in the sum",
+                           "dates": "date format"}
 
 EXPLANATION = """
 **Why attention?** A plain encoder-decoder must squeeze the whole input into one
@@ -58,10 +73,42 @@ first words of the output, so the network sees short-range links it can learn fr
 Attention removes most of the need for this trick.
 """
 
+GENERALIZATION_EXPLANATION = """
+**Train short, test long.** Both models see only inputs up to the longest trained length
+(the shaded part of the chart), then are tested on longer ones they never saw, right of the
+dashed line. A plain encoder-decoder packs the whole input into its fixed-size final state,
+and its decoder learns how many tokens to write from the lengths it saw: past them it tends
+to stop too early or lose its place, so exact match falls away within a few lengths of the
+trained ones. This is the classic curve of sequence-to-sequence models
+(*Cho et al. 2014*; *Lake & Baroni 2018*).
+
+**What attention changes**: the decoder looks back at every input position at each step
+instead of relying on one summary, so nothing has to fit in one vector. Whether that carries
+it past the trained lengths is what the chart shows; it too only ever learned the positions
+and output lengths it trained on.
+
+**Dates**: the unseen formats ask the same question with new layouts instead of new
+lengths: the shaded formats are trained on, the others are only tested.
+"""
+RESULT_NOTES = {
+    StudyConfig.kind: "",
+    GENERALIZATION: "Shaded: what both models trained on. The dashed line marks the first "
+                    "length (or format) they never saw. Each point scores fresh examples of "
+                    "exactly that length (or format), the same ones for both models.",
+}
+
 
 # ---- widgets that survive a page switch ---------------------------------------------------------
 def task_changed() -> None:
     st.session_state["study_lengths"] = DEFAULT_LENGTHS[st.session_state["study_task"]]
+
+
+def generalization_task_changed() -> None:
+    """A length task starts from its own trained and longer lengths (reverse 8 + 4, addition
+    3 + 3 terms)."""
+    task = st.session_state["study_gen_task"]
+    if task in DEFAULT_SPANS:
+        st.session_state["study_trained"], st.session_state["study_longer"] = DEFAULT_SPANS[task]
 
 
 # ---- the study --------------------------------------------------------------------------------
@@ -82,7 +129,7 @@ def is_running() -> bool:
     return r is not None and not r.status.ended
 
 
-def start(cfg: StudyConfig, workers: int = 1) -> str:
+def start(cfg, workers: int = 1) -> str:
     """Start the study in the background, `workers` models at a time (on Ray when more than
     one); returns an error message or ''."""
     if is_running():
@@ -119,8 +166,9 @@ def collect_if_done() -> None:
     if r is None or not r.status.ended:
         return
     snap = r.snapshot()
-    st.session_state[RESULTS] = {"frame": results_frame(snap.rows), "config":
-                                 st.session_state.get(CONFIG), "status": snap.status,
+    cfg = st.session_state.get(CONFIG)
+    st.session_state[RESULTS] = {"frame": results_frame(snap.rows, cfg), "config": cfg,
+                                 "status": snap.status,
                                  "error": snap.error, "done": r.finished_models,
                                  "total": snap.total, "cut_short": r.cut_short,
                                  "failed": r.failed}
@@ -167,12 +215,27 @@ def saved_label(tag: str, config: dict, created) -> str:
     return " · ".join(parts)
 
 
-def variants_of(cfg: StudyConfig) -> list[str]:
+def variants_of(cfg) -> list[str]:
     return [name for name, _ in COMPARISONS[cfg.comparison]]
 
 
-def summary(frame: pd.DataFrame, cfg: StudyConfig) -> str:
-    """One sentence comparing the two variants at the longest length both reached."""
+def results_caption(cfg) -> str:
+    """ "Reverse integers · without vs with attention · 64 units · up to 30 s per model ·
+    lengths 8, 16, 24" (or "· trained on lengths 1-8, tested to 12")."""
+    compared = spec(StudyConfig, "comparison").name_of(cfg.comparison)
+    per = f"{compared} · {plural(cfg.units, 'unit')} · up to {cfg.max_seconds:.0f} s per model"
+    if cfg.kind == GENERALIZATION:
+        span = span_words(cfg.task, cfg.trained, cfg.longer, cfg.formats, cfg.unseen)
+        return f"{spec(GeneralizationConfig, 'task').name_of(cfg.task)} · {per} · {span}"
+    return (f"{spec(StudyConfig, 'task').name_of(cfg.task)} · {per} · lengths "
+            f"{', '.join(map(str, cfg.lengths))}")
+
+
+def summary(frame: pd.DataFrame, cfg) -> str:
+    """One sentence comparing the two variants at the longest length both reached (for
+    length generalization: at the edge of the trained lengths), as markdown."""
+    if cfg.kind == GENERALIZATION:
+        return md(generalization_verdict(frame, cfg))
     baseline, improved = variants_of(cfg)
     table = frame.pivot_table(index="length", columns="variant", values="exact_match")
     if baseline not in table or improved not in table:
@@ -200,15 +263,28 @@ def stopped_message(results: dict) -> str:
     return text
 
 
-def draw_results(frame: pd.DataFrame, cfg: StudyConfig, key: str) -> None:
-    st.altair_chart(exact_match_chart(frame, variants_of(cfg), X_TITLES[cfg.task]),
-                    width="stretch", key=f"study_chart_{key}")
+def chart_of(frame: pd.DataFrame, cfg):
+    """The study's chart: exact match by length, or by every length (format) tested."""
+    if cfg.kind == GENERALIZATION:
+        return generalization_chart(frame, variants_of(cfg), cfg.x_column, cfg.points,
+                                    cfg.trained_points, GENERALIZATION_X_TITLES[cfg.task])
+    return exact_match_chart(frame, variants_of(cfg), X_TITLES[cfg.task])
+
+
+def draw_results(frame: pd.DataFrame, cfg, key: str) -> None:
+    st.altair_chart(chart_of(frame, cfg), width="stretch", key=f"study_chart_{key}")
+    if note := RESULT_NOTES[cfg.kind]:
+        st.caption(note)
     st.dataframe(frame, hide_index=True, width="stretch", key=f"study_table_{key}",
                  column_config={
                      "variant": st.column_config.TextColumn("variant"),
                      "length": st.column_config.NumberColumn(
-                         "length", help="Input length (reverse) or the upper edge of the "
-                                        "source-length bucket (translation)."),
+                         "length", help="Input length (reverse; terms for addition) or the "
+                                        "upper edge of the source-length bucket "
+                                        "(translation)."),
+                     "format": st.column_config.TextColumn("format"),
+                     "trained": st.column_config.CheckboxColumn(
+                         "trained on", help="Whether training drew this length (or format)."),
                      "exact_match": st.column_config.NumberColumn("exact match",
                                                                   format="percent"),
                      "samples": st.column_config.NumberColumn("examples scored"),
@@ -236,29 +312,65 @@ def progress_view(polling: bool) -> None:
     st.progress(snap.fraction, text=f"{snap.done} of {snap.total} models done · {current}")
     if snap.rows and cfg is not None:
         st.caption("Results so far (the chart fills in as each model finishes):")
-        draw_results(results_frame(snap.rows), cfg, "live")
+        draw_results(results_frame(snap.rows, cfg), cfg, "live")
+
+
+def _length_fields(running: bool):
+    """The per-length study's own widgets; returns how to build its config from the shared
+    settings (units, seconds)."""
+    s = StudyConfig
+    c1, c2 = st.columns(2)
+    task = setting_input(c1, s, "task", key="study_task", radio=True, on_change=task_changed,
+                         disabled=running)
+    comparison = setting_input(c2, s, "comparison", key="study_comparison", radio=True,
+                               disabled=running)
+    lengths_help = ("One model per length and variant, trained on inputs of exactly "
+                    "that many integers." if task == "reverse" else
+                    "One model per variant, trained on the whole phrasebook; its pairs "
+                    "are then scored in buckets of source length up to each number.")
+    lengths_text = st.text_input(spec(s, "lengths").label, key="study_lengths",
+                                 disabled=running,
+                                 help=f"{lengths_help} {spec(s, 'lengths').help}")
+    return lambda **shared: StudyConfig(task=task, comparison=comparison,
+                                        lengths=parse_lengths(lengths_text), **shared)
+
+
+def _generalization_fields(running: bool):
+    """Length generalization's own widgets: the task, and the lengths (or formats) trained
+    and tested; returns how to build its config from the shared settings."""
+    g = GeneralizationConfig
+    task = setting_input(st, g, "task", key="study_gen_task", radio=True, horizontal=True,
+                         on_change=generalization_task_changed, disabled=running)
+    if task == "dates":  # full width: a format's name is long
+        formats = setting_input(st, g, "formats", key="study_formats", disabled=running)
+        unseen = setting_input(st, g, "unseen", key="study_unseen", disabled=running)
+        return lambda **shared: g(task=task, formats=tuple(formats), unseen=tuple(unseen),
+                                  **shared)
+    c1, c2 = st.columns(2)
+    unit = LENGTH_UNITS[task]
+    trained = setting_input(c1, g, "trained", key="study_trained", disabled=running,
+                            label=f"{spec(g, 'trained').label} ({unit})")
+    longer = setting_input(c2, g, "longer", key="study_longer", disabled=running,
+                           label=f"{spec(g, 'longer').label} ({unit})")
+    return lambda **shared: g(task=task, trained=int(trained), longer=int(longer), **shared)
 
 
 def settings_form(running: bool) -> None:
     """The study's settings, its cost and the Start / Stop buttons, beside the explanation."""
     s = StudyConfig
     settings, about = st.columns([3, 2], gap="large")
+    with settings:
+        kind = st.radio("Study", list(STUDY_KINDS), format_func=STUDY_KINDS.get,
+                        key="study_kind", horizontal=True, disabled=running,
+                        help="One model per length: each model trains and is scored on one "
+                             "input length. Train short, test long: two models train on "
+                             "short inputs and are scored on longer ones too.")
     with about:
-        st.markdown(EXPLANATION)
+        st.markdown(GENERALIZATION_EXPLANATION if kind == GENERALIZATION else EXPLANATION)
     with settings:
         with st.container(border=True):
-            c1, c2 = st.columns(2)
-            task = setting_input(c1, s, "task", key="study_task", radio=True,
-                                 on_change=task_changed, disabled=running)
-            comparison = setting_input(c2, s, "comparison", key="study_comparison", radio=True,
-                                       disabled=running)
-            lengths_help = ("One model per length and variant, trained on inputs of exactly "
-                            "that many integers." if task == "reverse" else
-                            "One model per variant, trained on the whole phrasebook; its pairs "
-                            "are then scored in buckets of source length up to each number.")
-            lengths_text = st.text_input(spec(s, "lengths").label, key="study_lengths",
-                                         disabled=running,
-                                         help=f"{lengths_help} {spec(s, 'lengths').help}")
+            fields = (_generalization_fields if kind == GENERALIZATION else
+                      _length_fields)(running)
             c3, c4, c5 = st.columns(3)
             units = setting_input(c3, s, "units", key="study_units", disabled=running)
             seconds = setting_input(c4, s, "max_seconds", key="study_seconds", disabled=running)
@@ -266,15 +378,13 @@ def settings_form(running: bool) -> None:
                                     disabled=running)
         cfg, error = None, ""
         try:
-            cfg = StudyConfig(task=task, comparison=comparison,
-                              lengths=parse_lengths(lengths_text), units=int(units),
-                              max_seconds=float(seconds))
+            cfg = fields(units=int(units), max_seconds=float(seconds))
         except sc.InvalidInput as err:
             error = str(err)
         if error:
             st.error(md(error))
         elif not running:
-            n_models = (len(cfg.lengths) if cfg.task == "reverse" else 1) * 2
+            n_models = model_count(cfg)
             together, where = at_once(int(workers), n_models)
             longest = longest_seconds(n_models, together, cfg.max_seconds)
             st.caption(f"{plural(n_models, 'model')}, {together} at a time, × up to "

@@ -6,13 +6,16 @@ import streamlit as st
 
 from seq2seq_core import executors, export
 from seq2seq_core.budget import Cost
+from seq2seq_core.charts.progress import (learned_last, position_heatmap, watched_table,
+                                          with_previous)
 from seq2seq_core.charts.training import live_specs, live_table
 from seq2seq_core.config import COMPILER_NAMES
 from seq2seq_core.explain import describe_model
 from seq2seq_core.status import Status
+from seq2seq_core.training import MAX_WATCHED
 from seq2seq_core.verdict import corpus_time_note, end_of_run, overfitting
 
-from . import training
+from . import shelf, training
 from .cache import remembered
 from .form import Choice
 from .polling import POLL_SECONDS
@@ -78,6 +81,12 @@ def controls(choice: Choice, cost: Cost | None) -> None:
                   disabled=status != Status.RUNNING, width="stretch", key="btn_pause")
     c3.button("Stop", icon=":material/stop:", on_click=training.stop, disabled=not active,
               width="stretch", key="btn_stop")
+    c4.button("Step one batch", icon=":material/step_over:", on_click=training.step_batch,
+              disabled=status != Status.PAUSED, width="stretch", key="btn_step",
+              help="While paused: train exactly one more batch, then score it and redraw "
+                   "everything (TensorFlow Playground's step).")
+    if message := st.session_state.pop("train_start_error", ""):
+        st.error(md(message))
     if start_clicked and cost is not None:
         message = training.start(choice)
         if message:
@@ -86,6 +95,27 @@ def controls(choice: Choice, cost: Cost | None) -> None:
             st.rerun()  # redraw the buttons for a running training
     elif cost is None and not active:
         st.warning("Fix the settings marked in red to start training.")
+
+
+def watch_section(choice: Choice) -> None:
+    """The inputs the class watches: typed before or during a run, decoded after every
+    chunk."""
+    state = st.session_state
+    t = training.trainer()
+    task = t.task if t is not None and t.status.active else choice.task
+    examples = task.example_inputs()[:2] if task is not None else []
+    with st.expander("Watch your own inputs", icon=":material/visibility:",
+                     expanded=bool(state.get(training.WATCHED))):
+        st.text_area(f"Up to {MAX_WATCHED} inputs, one per line", key=training.WATCH_BOX,
+                     on_change=training.watch_changed, args=(choice.task,), height=110,
+                     max_chars=MAX_WATCHED * 120, placeholder="\n".join(examples),
+                     help="After every chunk the model decodes these again, and a table under "
+                          "the curves fills in, chunk by chunk: the class sees its own "
+                          "examples converge. You can change them while it trains.")
+        if error := state.get(training.WATCH_ERROR):
+            st.error(md(error))
+        elif watched := state.get(training.WATCHED):
+            st.caption("Watching: " + " · ".join(f"**{md(w)}**" for w in watched))
 
 
 # ---- the live run ----------------------------------------------------------------------------
@@ -98,8 +128,54 @@ def _fmt_seconds(seconds) -> str:
 
 
 def chart_specs(t, history) -> tuple[dict, dict]:
-    """The curves as Vega-Lite specs, rebuilt only when a chunk was added."""
-    return remembered("_chart_specs", (t, len(history)), lambda: live_specs(history))
+    """The curves as Vega-Lite specs, rebuilt only when a chunk was added; a run started
+    with "Run again" has the run it repeats drawn under it."""
+    specs = remembered("_chart_specs", (t, len(history)), lambda: live_specs(history))
+    previous = training.previous_run()
+    if previous is None:
+        return specs
+    before = remembered("_previous_specs", (previous[0],),
+                        lambda: live_specs(previous[0].snapshot().history))
+    return with_previous(specs[0], before[0]), with_previous(specs[1], before[1])
+
+
+def same_curves(history, earlier) -> str:
+    """Whether a repeated run's curves equal the run it repeats, in a sentence."""
+    def points(h):
+        return [(r.samples_seen, r.val_loss, r.exact_match, r.batch_losses) for r in h]
+    now, then = points(history), points(earlier)
+    differs = next((i for i, (a, b) in enumerate(zip(now, then)) if a != b), None)
+    if differs is None and len(now) == len(then):
+        return ("Same seed, same settings: this run's curves equal the previous run's, "
+                "chunk for chunk.")
+    if differs is None:
+        return (f"The curves agree for the {min(len(now), len(then))} chunks both runs "
+                "trained; one of them trained longer (a time budget ran out at a different "
+                "point on this busy machine).")
+    return (f"The curves part from chunk {differs + 1} on. The same seed draws the same "
+            "weights and examples, so this comes from the arithmetic: an automatic *Compiled "
+            "step* that switched to XLA, or a time budget that cut a chunk elsewhere.")
+
+
+def position_spec(t, history) -> dict:
+    """The error-by-position heatmap as a Vega-Lite spec, rebuilt only when a chunk was
+    added (building altair charts on every poll would slow the training beside it)."""
+    return remembered("_position_spec", (t, len(history)),
+                      lambda: position_heatmap(history, t.task.unit).to_dict())
+
+
+def progress_views(t, history) -> None:
+    """The watched inputs' outputs chunk by chunk, and the error at each output position."""
+    if any(r.watched for r in history):
+        st.markdown("**Watched inputs**, decoded again after every chunk")
+        st.table(watched_table(history, t.task.answer).map(md), hide_index=True,
+                 border="horizontal")
+    if t.task.target_len > 1 and sum(bool(r.position_accuracy) for r in history) >= 2:
+        st.markdown("**Which output position is learned last?**")
+        st.vega_lite_chart(position_spec(t, history), width="stretch", key="chart_positions")
+        st.caption(f"Each column is one chunk of training, each row one {t.task.unit} of the "
+                   "output: the darker, the more held-out outputs get that position wrong. "
+                   + learned_last(history, t.task.unit))
 
 
 def verdict_view(t, snap, latest) -> None:
@@ -112,7 +188,17 @@ def verdict_view(t, snap, latest) -> None:
         if note := corpus_time_note(len(task.split_pairs("train")),
                                     snap.samples_seen / snap.train_seconds, snap.samples_seen):
             st.caption(note)
-    st.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
+    if (previous := training.previous_run()) is not None:
+        st.caption(same_curves(snap.history, previous[0].snapshot().history))
+    link, again = st.columns(2, vertical_alignment="center")
+    link.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
+    again.button("Run again with the same seed", icon=":material/replay:", key="btn_again",
+                 on_click=training.run_again, disabled=not training.can_run_again(),
+                 help=f"Train the same network with the same settings and seed "
+                      f"({t.train_config.seed}) again; this run's curves stay on the charts, "
+                      "dashed grey, under the new ones.")
+    shelf.save_button(training.published_model(), latest.exact_match, snap.samples_seen,
+                      t.train_config, "train")
 
 
 def step_words(asked: str, history) -> str:
@@ -195,6 +281,9 @@ def live_view(mode: str | None) -> None:
     loss_spec, accuracy_spec = chart_specs(t, history)
     st.vega_lite_chart(loss_spec, width="stretch", key="chart_loss")
     st.vega_lite_chart(accuracy_spec, width="stretch", key="chart_accuracy")
+    if (previous := training.previous_run()) is not None:
+        st.caption(f"Dashed grey: the previous run ({md(previous[1])}), with the same "
+                   f"settings and seed ({t.train_config.seed}).")
     if snap.live and replayed is None:
         on_train = getattr(t.task, "evaluates_on_training_pairs", False)
         st.markdown("**Live predictions** on " + ("training pairs (nothing is held out, so "
@@ -202,6 +291,7 @@ def live_view(mode: str | None) -> None:
                                                    else "held-out examples"))
         # a static table: redrawn every poll, it costs the browser far less than a data grid
         st.table(live_table(snap.live).map(md), hide_index=True, border="horizontal")
+    progress_views(t, history)
     if snap.status.keeps_model and replayed is None:
         if t.is_alive:
             st.caption("Keeping the trained model in the run history…")

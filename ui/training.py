@@ -17,6 +17,7 @@ from seq2seq_core.budget import Cost, check_run
 from seq2seq_core.explain import run_name
 from seq2seq_core.jobs import Training, TrainingJob
 from seq2seq_core.persistence import to_bytes
+from seq2seq_core.training import check_watched
 
 from . import identity
 from .history import track
@@ -27,6 +28,11 @@ TRAINER = "trainer"
 RECORDER = "recorder"
 DRAFT = "_draft_model"
 REPLAY = "_replay"
+WATCHED = "train_watched"    # the watched inputs, checked: a tuple of texts
+WATCH_BOX = "train_watch_box"  # the text box they are typed in, one per line
+WATCH_ERROR = "train_watch_error"
+PREVIOUS = "train_previous"  # (the run "Run again" repeats, its label), drawn under the new one
+STEP_WAIT_SECONDS = 5.0      # how long Step one batch waits for its chunk before redrawing
 # Lecture pace: a run that trained faster than this is replayed, chunk by chunk, at about
 # REPLAY_CHUNK_SECONDS a chunk (within REPLAY_SECONDS), so a class sees it learn.
 REPLAY_SECONDS = 20.0
@@ -79,32 +85,44 @@ def draft_model(choice) -> sc.Seq2Seq:
     return model
 
 
-def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> str:
+def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None,
+          again: TrainingJob | None = None) -> str:
     """Start training the draft model (or a copy of `model`, to continue training it) with
     the choice's training settings, on the server's executor; returns an error message or ''.
 
-    The run is recorded in the run history (Experiments page) as it trains.
+    `again`: train that run's task, network and settings once more (same seed), its curves
+    kept to draw under the new run's. The run is recorded in the run history (Experiments
+    page) as it trains, and watches the session's watched inputs.
     """
     if is_active():
         return "A training is already running in this tab: stop it first."
     continuing = model is not None
-    task, config = (model.task, model.config) if continuing else (choice.task, choice.model_config)
+    if again is not None:
+        task, config, train_config = again.task, again.model_config, again.train_config
+    else:
+        task, config, train_config = choice.task, choice.model_config, choice.train_config
+    if continuing:
+        task, config = model.task, model.config
     try:
-        check_run(task, config, choice.train_config, limits())
+        check_run(task, config, train_config, limits())
+        watched = check_watched(task, st.session_state.get(WATCHED, ()))
     except sc.InvalidInput as err:
         return str(err)
     where = executors.selected()
     try:
         with st.spinner("Building the network…" if where.started else "Starting Ray…"):
-            t = where.train(Training(task, config, choice.train_config,
-                                     start_from=to_bytes(model) if continuing else None))
+            t = where.train(Training(task, config, train_config,
+                                     start_from=to_bytes(model) if continuing else None,
+                                     watched=watched))
     except sc.InvalidInput as err:  # e.g. no Ray cluster at the address
         return f"The training could not start in {where.label}: {err}"
     except Exception as err:  # noqa: BLE001 - Ray failed to start: say so, keep the page
         return f"The training could not start in {where.label}: {type(err).__name__}: {err}"
-    name = run_name(task.name, task.settings, config, choice.train_config)
+    name = run_name(task.name, task.settings, config, train_config)
     if continuing:
         name = f"continued: {name}"
+    elif again is not None:
+        name = f"again, seed {train_config.seed}: {name}"
 
     def launch() -> None:
         rec = track(t, name=name, owner=identity.owner_id(), keep=limits().keep_models())
@@ -117,11 +135,65 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None) -> 
     message = start_job(t, "a training (Train page)", start=launch, pool=t.executor)
     if message:
         return message
+    previous = (again, st.session_state.get("run_label", "")) if again is not None else None
     st.session_state[TRAINER] = t
+    st.session_state[PREVIOUS] = previous
     st.session_state["_published"] = None
     st.session_state.pop(REPLAY, None)
     st.session_state["run_label"] = label or name
     return ""
+
+
+def previous_run() -> tuple[TrainingJob, str] | None:
+    """The run the current one repeats ("Run again with the same seed") and its label."""
+    return st.session_state.get(PREVIOUS)
+
+
+def can_run_again() -> bool:
+    t = trainer()
+    return t is not None and not t.is_alive and t.status.ended and bool(t.snapshot().history)
+
+
+def run_again() -> None:
+    """Run again with the same seed: the last run's settings, its curves kept (a callback:
+    the error, if any, is shown by the page)."""
+    t = trainer()
+    if t is None:
+        return
+    if message := start(None, again=t):
+        st.session_state["train_start_error"] = message
+
+
+def step_batch() -> None:
+    """Step one batch (a callback): train one batch of the paused run, and wait a moment
+    for its chunk so the redraw shows it."""
+    t = trainer()
+    if t is None:
+        return
+    before = len(t.snapshot().history)
+    if not t.step_batch():
+        return
+    deadline = time.monotonic() + STEP_WAIT_SECONDS
+    while len(t.snapshot().history) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def watch_changed(task) -> None:
+    """The watched-inputs box changed (a callback): check its lines for the task that
+    trains now (else `task`, the one the settings describe), keep them, and pass them to
+    a run under way. A bad line keeps the inputs watched before and says why."""
+    state = st.session_state
+    lines = [line.strip() for line in str(state.get(WATCH_BOX, "")).splitlines()]
+    t = trainer()
+    state[WATCH_ERROR] = ""
+    try:
+        if t is not None and t.status.active:
+            task = t.task
+            t.watch(lines)
+        state[WATCHED] = (check_watched(task, lines) if task is not None
+                          else tuple(line for line in lines if line))  # checked at Start
+    except sc.InvalidInput as err:
+        state[WATCH_ERROR] = str(err)
 
 
 def pause() -> None:

@@ -104,13 +104,17 @@ class AdditionTask(Task):
         self.target_len = output_length(s)
         self.title = title_for(s.operators)
 
-    def _draw(self, rng, n):
+    def _draw(self, rng, n, counts: range | None = None):
+        """Terms and operators of `n` expressions; each has a number of terms drawn from
+        `counts` (default: 2..n_terms with variable terms, else n_terms)."""
         s = self.settings
         terms = rng.integers(1, s.largest + 1, size=(n, s.n_terms))
         ops = np.array(list(s.operators))[rng.integers(0, len(s.operators), size=(n, s.n_terms - 1))]
-        if s.variable_terms:
-            counts = rng.integers(2, s.n_terms + 1, size=n)
-            ops = np.where(np.arange(s.n_terms - 1)[None, :] < (counts - 1)[:, None], ops, "")
+        if counts is None and s.variable_terms:
+            counts = range(2, s.n_terms + 1)
+        if counts is not None:
+            drawn = rng.integers(counts.start, counts.stop, size=n)
+            ops = np.where(np.arange(s.n_terms - 1)[None, :] < (drawn - 1)[:, None], ops, "")
         return terms, ops.astype("<U1")
 
     @staticmethod
@@ -122,7 +126,10 @@ class AdditionTask(Task):
         return text
 
     def sample(self, rng, n, split="train") -> Pairs:
-        terms, ops = self._draw(rng, n)
+        return self._sample(rng, n)
+
+    def _sample(self, rng, n, counts: range | None = None) -> Pairs:
+        terms, ops = self._draw(rng, n, counts)
         values = evaluate(terms, ops).astype(str)
         source = self.source_vocab.encode_strings(self._expressions(terms, ops), self.source_len)
         target = self.target_vocab.encode_strings(values, self.target_len)
@@ -223,3 +230,40 @@ class AdditionTask(Task):
         texts = [self.source_text(row) for row in source]
         values = [int(self.answer(t)) for t in texts]
         return "value of the expression", np.array(values, dtype=float)
+
+
+class AdditionByTerms(AdditionTask):
+    """Additions of 2..`longest` terms, for training short and testing long.
+
+    Training (and the check while training) draws 2..`trained` terms; `sample_at` draws
+    one count of `points` exactly. The source and target lengths fit `longest` terms, so
+    longer expressions can be read and their sums written. Its settings are those of a
+    variable number of terms up to `longest`, the network's size.
+    """
+
+    def __init__(self, trained: int, longest: int, largest: int):
+        super().__init__(AdditionSettings(n_terms=longest, largest=largest, variable_terms=True))
+        if not 2 <= trained <= longest:
+            raise InvalidInput(f"The most terms trained ({trained}) must be between 2 and the "
+                               f"most tested ({longest}).")
+        self.trained_up_to = trained
+        self.points = tuple(range(2, longest + 1))
+        self.trained = self.points[:trained - 1]
+
+    def sample(self, rng, n, split="train") -> Pairs:
+        return self._sample(rng, n, range(2, self.trained_up_to + 1))
+
+    def sample_at(self, rng, n: int, terms: int) -> Pairs:
+        """`n` expressions of exactly `terms` terms."""
+        return self._sample(rng, n, range(terms, terms + 1))
+
+    def outside(self, text: str) -> str:
+        count = len(re.findall(r"[0-9]+", self.validate(text)))
+        note = super().outside(text)
+        if count > self.trained_up_to:
+            note = (f"The model trained on at most {plural(self.trained_up_to, 'term')}; this "
+                    f"expression has {count}, a length it never saw. {note}").strip()
+        return note
+
+    def possible_inputs(self) -> int:
+        return sum(self.settings.largest ** k for k in self.trained)

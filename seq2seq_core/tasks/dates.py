@@ -123,10 +123,14 @@ class DateTask(Task):
         return first + rng.integers(0, span, size=n).astype("timedelta64[D]")
 
     def sample(self, rng, n, split="train") -> Pairs:
+        return self._written(rng, n, self.settings.formats)
+
+    def _written(self, rng, n, formats: tuple[str, ...]) -> Pairs:
+        """`n` random dates, each written in one of `formats`."""
         days = self._days(rng, n)
-        which = rng.integers(0, len(self.settings.formats), size=n)
+        which = rng.integers(0, len(formats), size=n)
         texts = np.empty(n, dtype=f"<U{self.source_len}")
-        for i, fmt in enumerate(self.settings.formats):
+        for i, fmt in enumerate(formats):
             rows = which == i
             if rows.any():
                 texts[rows] = format_dates(days[rows], fmt)
@@ -214,3 +218,39 @@ class DateTask(Task):
         texts = [self.source_text(row) for row in source]
         months = [int(a[5:7]) if (a := self.answer(t)) else 0 for t in texts]
         return "month", np.array(months, dtype=float)
+
+
+class DatesByFormat(DateTask):
+    """Dates written in `trained` formats for training, tested on `unseen` formats too.
+
+    The vocabulary and source length cover every format, so a date in an unseen format can
+    be read; training (and the check while training) draws only the trained formats, and
+    `sample_at` draws one format of `points` (the trained ones, then the unseen).
+    """
+
+    def __init__(self, trained: tuple[str, ...], unseen: tuple[str, ...]):
+        trained, unseen = tuple(trained), tuple(unseen)
+        if not trained or not unseen or set(trained) & set(unseen):
+            raise InvalidInput("Choose at least one trained and one unseen format, none of "
+                               "them both.")
+        super().__init__(DateSettings(formats=trained + unseen))
+        self.points = self.settings.formats
+        self.trained = self.points[:len(trained)]
+
+    def sample(self, rng, n, split="train") -> Pairs:
+        return self._written(rng, n, self.trained)
+
+    def sample_at(self, rng, n: int, fmt: str) -> Pairs:
+        """`n` dates written in the format `fmt`."""
+        return self._written(rng, n, (fmt,))
+
+    def outside(self, text: str) -> str:
+        note = super().outside(text)
+        _, fmt = self._parse(self.validate(text))
+        if fmt is not None and fmt not in self.trained:
+            note = (f"This date is written as {fmt!r}, a format the model never trained on (it "
+                    f"learned {and_list([repr(f) for f in self.trained])}). {note}").strip()
+        return note
+
+    def possible_inputs(self) -> int:
+        return super().possible_inputs() // len(self.points) * len(self.trained)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInput
-from ..vocab import Vocabulary, plural, shown_tokens
+from ..vocab import END, PAD, Vocabulary, plural, shown_tokens
 from .base import Pairs, Task, check_length
 from ..settings import check_fields, setting
 
@@ -131,3 +131,98 @@ class ReverseTask(Task):
 
     def property_of(self, source):
         return "first integer", source[:, 0].astype(float)
+
+
+class ReverseByLength(ReverseTask):
+    """Reverse a whole input of 1..`longest` integers, for training short and testing long.
+
+    The source is left-padded; the target is the input reversed, then the end symbol, then
+    padding, so a model learns where to stop. Training (and the check while training) draws
+    lengths 1..`trained` only; `sample_at` draws one length of `points` exactly. The network
+    fits `longest`, so longer inputs can be read and written. Its settings record the
+    network's size (reverse_all of `longest`), which is what the run history rebuilds.
+    """
+
+    def __init__(self, trained: int, longest: int, cardinality: int):
+        super().__init__(ReverseSettings(n_in=longest, n_out=longest, cardinality=cardinality,
+                                         mode="reverse_all"))
+        if not 1 <= trained <= longest:
+            raise InvalidInput(f"The longest trained length ({trained}) must be between 1 and "
+                               f"the longest tested ({longest}).")
+        self.trained_up_to = trained
+        self.points = tuple(range(1, longest + 1))
+        self.trained = self.points[:trained]
+        tokens = (PAD,) + tuple(str(i) for i in range(1, cardinality + 1))
+        self.source_vocab = Vocabulary(tokens, pad=0, start=0, separator=" ")
+        self.target_vocab = Vocabulary(tokens + (END,), pad=0, start=0, end=len(tokens),
+                                       separator=" ")
+        self.target_len = longest + 1
+
+    def _source(self, rng, lengths: np.ndarray) -> np.ndarray:
+        shape = (len(lengths), self.source_len)
+        values = rng.integers(1, self.settings.cardinality + 1, size=shape, dtype=np.int32)
+        content = np.arange(self.source_len)[None, :] >= self.source_len - lengths[:, None]
+        return np.where(content, values, 0).astype(np.int32)
+
+    def _targets(self, source: np.ndarray) -> np.ndarray:
+        lengths = (source != 0).sum(axis=1)
+        target = np.zeros((len(source), self.target_len), dtype=np.int32)
+        target[:, :self.source_len] = source[:, ::-1]
+        target[np.arange(len(source)), lengths] = self.target_vocab.end
+        return target
+
+    def sample(self, rng, n, split="train") -> Pairs:
+        source = self._source(rng, rng.integers(1, self.trained_up_to + 1, size=n))
+        return Pairs(source, self._targets(source))
+
+    def sample_at(self, rng, n: int, length: int) -> Pairs:
+        """`n` examples of exactly `length` integers."""
+        source = self._source(rng, np.full(n, length))
+        return Pairs(source, self._targets(source))
+
+    def _integers(self, text, what: str) -> list[str]:
+        """The integers of `text` (the input, or the expected output), or InvalidInput."""
+        s = self.settings
+        check_length(text)
+        parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p] \
+            if isinstance(text, str) else []
+        if not parts:
+            raise InvalidInput(f"The {what} is empty. Type 1 to {plural(s.n_in, 'integer')} "
+                               f"between 1 and {s.cardinality}, e.g. {self.example_inputs()[0]}")
+        bad = [p for p in parts if not _in_range(p, s.cardinality)]
+        if bad:
+            raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: "
+                               f"{shown_tokens(bad, 8)}. {self._alphabet_note('input')}")
+        if len(parts) > s.n_in:
+            raise InvalidInput(f"The {what} has {plural(len(parts), 'integer')}; this model "
+                               f"handles at most {s.n_in}.")
+        return [str(int(p)) for p in parts]
+
+    def validate(self, text: str) -> str:
+        """The integers joined by single spaces: 1 to the longest tested length of them."""
+        return " ".join(self._integers(text, "input"))
+
+    def answer(self, text: str) -> str:
+        return " ".join(reversed(self.validate(text).split()))
+
+    def encode_targets(self, texts: list[str]) -> np.ndarray:
+        """Expected outputs as target ids: the integers, the end symbol, then padding."""
+        rows = [[int(p) for p in self._integers(t, "expected output")] for t in texts]
+        out = np.zeros((len(rows), self.target_len), dtype=np.int32)
+        for i, row in enumerate(rows):
+            out[i, :len(row)] = row
+            out[i, len(row)] = self.target_vocab.end
+        return out
+
+    def outside(self, text: str) -> str:
+        count = len(self.validate(text).split())
+        if count <= self.trained_up_to:
+            return ""
+        return (f"The model trained on inputs of at most {plural(self.trained_up_to, 'integer')}; "
+                f"this one has {count}, a length it never saw.")
+
+    def possible_inputs(self) -> int:
+        return sum(self.settings.cardinality ** n for n in self.trained)
+
+    def property_of(self, source):
+        return "input length", (source != 0).sum(axis=1).astype(float)
