@@ -17,8 +17,8 @@ from ui import current, models, shelf, whatif, widgets
 from ui import inspector as view
 from ui.text import md, shown_errors
 
-TOP_K = 5
 MAX_INPUT_CHARS = 500
+KEPT = view.WIDGET_KEYS + whatif.WIDGETS  # widget values kept while another page is shown
 
 st.title("Inspect")
 view.reopen_linked_run()
@@ -34,7 +34,8 @@ if model is None:
     st.stop()
 
 view.show_in_address()
-view.reset_for(model)
+if view.reset_for(model):
+    whatif.reset()
 widgets.restore(view.SAVED)
 st.caption(view.model_caption(model))
 
@@ -49,10 +50,10 @@ with box:
     text = st.text_input("Input", key="inspect_input", placeholder=examples[0],
                          max_chars=MAX_INPUT_CHARS,
                          help="Examples: " + "  |  ".join(md(e) for e in examples))
-    widgets.save(view.SAVED, view.WIDGET_KEYS)  # kept even if a page switch cuts this run short
+    widgets.save(view.SAVED, KEPT)  # kept even if a page switch cuts this run short
     trace = None
     with shown_errors("Decoding"):
-        trace = Decoder(model).trace(text, k=TOP_K)
+        trace = Decoder(model).trace(text)
 
 if trace is not None:
     with shown_errors("The result"):
@@ -75,7 +76,7 @@ with shown_errors("The evaluation"):
 with shown_errors("How it learned"):
     view.learning_section(model)
 
-widgets.save(view.SAVED, view.WIDGET_KEYS)
+widgets.save(view.SAVED, KEPT)
 with st.expander("Open a different model"):
     shelf.ready_to_inspect("inspect_shelf")
     view.recent_runs()

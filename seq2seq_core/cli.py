@@ -25,7 +25,7 @@ from .shelf import Shelf
 from .executors import ADDRESS_ENV, LOCAL, Placement, ray_executor, shutdown
 from .status import CellStatus, Status
 from .settings import help_lines, kinds, parse_numbers, spec
-from .study import (COMPARISONS, DEFAULT_SPANS, GENERALIZATION_TASKS, STUDY_TASKS,
+from .study import (COMPARISONS, DEFAULT_SPANS, GENERALIZATION_TASKS, LENGTH_UNITS, STUDY_TASKS,
                     GeneralizationConfig, StudyConfig, parse_lengths, results_frame,
                     study_runner)
 from .jobs import Training
@@ -172,11 +172,29 @@ def cmd_train(args) -> int:
         summary["probes"] = probes(snap.history, watched)
     if save_to is not None:
         summary["saved"] = str(save(model, save_to))
-    if shelf is not None:
-        summary["shelf"] = shelf.save(model, slug, exact_match=result.exact_match,
-                                      samples_seen=snap.samples_seen, train_config=train_cfg).name
+    code = 0 if shelf is None else _shelve(shelf, slug, model, summary, result.exact_match,
+                                           snap.samples_seen, train_cfg)
     print(json.dumps(summary))
-    return 0
+    return code
+
+
+def _shelve(shelf, slug: str, model, summary: dict, exact_match, samples_seen, train_cfg) -> int:
+    """Put the trained model on the shelf; if the shelf refuses it now (full, or the name
+    was taken while it trained), keep it in a file rather than lose the training."""
+    try:
+        summary["shelf"] = shelf.save(model, slug, exact_match=exact_match,
+                                      samples_seen=samples_seen, train_config=train_cfg).name
+        return 0
+    except InvalidInput as err:
+        summary["shelf_error"] = str(err)
+    if "saved" not in summary:
+        target = Path(f"{slug}.s2s")
+        if target.exists():
+            target = Path(f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}.s2s")
+        summary["saved"] = str(save(model, target))
+    print(f"error: {summary['shelf_error']} The model is kept in {summary['saved']}.",
+          file=sys.stderr)
+    return 1
 
 
 def _executor(address: str | None, workers: int):
@@ -428,12 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train short, test long: one model without and one with attention, "
                             "trained on lengths up to --trained (dates: the --formats), scored "
                             "up to --trained + --longer (dates: on the --unseen formats too)")
+    spans = ", ".join(f"{t} {LENGTH_UNITS[t]}: {n}" for t, (n, _) in DEFAULT_SPANS.items())
     study.add_argument("--trained", type=setting_type(GeneralizationConfig, "trained"),
-                       help="--generalize: the longest trained length (reverse: integers, "
-                            "default 8; addition: terms, default 3)")
+                       help=f"--generalize: the longest trained length (default {spans})")
+    longer = ", ".join(f"{t}: {k}" for t, (_, k) in DEFAULT_SPANS.items())
     study.add_argument("--longer", type=setting_type(GeneralizationConfig, "longer"),
-                       help="--generalize: how many longer lengths to score (default: reverse "
-                            "4, addition 3)")
+                       help=f"--generalize: how many longer lengths to score (default {longer})")
     study.add_argument("--formats", metavar="F1|F2", help="--generalize dates: the trained formats")
     study.add_argument("--unseen", metavar="F1|F2", help="--generalize dates: the unseen formats")
     study.add_argument("--record", action="store_true", help="store the runs in the run history")

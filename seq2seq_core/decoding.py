@@ -14,6 +14,8 @@ import tensorflow as tf
 from .budget import EVAL_BATCH as BATCH
 from .inspection import states_from
 
+TOP_K = 5  # the alternatives a traced step keeps
+
 if TYPE_CHECKING:
     from .models import Seq2Seq
 
@@ -105,7 +107,7 @@ class Decoder:
         tokens = self.predict_ids(task.encode_inputs(list(texts)))
         return [task.target_text(row) for row in tokens]
 
-    def trace(self, text: str, k: int = 5) -> Trace:
+    def trace(self, text: str, k: int = TOP_K) -> Trace:
         """Decode one typed input and record every step and the encoder's states."""
         task = self.model.task
         clean = task.validate(text)

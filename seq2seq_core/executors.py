@@ -344,7 +344,8 @@ class RayTraining(Background):
         self._live: tuple = ()
         self._seen, self._secs = 0, 0.0
         self._status, self._reason, self._error = Status.READY, "waiting for a Ray worker", ""
-        self._sent = 0  # pause/resume/stop calls sent to the worker, numbered
+        self._sent = 0  # pause/resume/step/stop calls sent to the worker, numbered
+        self._watches = 0  # watched-input lists sent to the worker, numbered
         self._number = 0  # which of its worker's trainings this is
         self._held = None  # the worker acquired for it (to give back or end on failure)
         self._data: bytes | None = None
@@ -396,9 +397,10 @@ class RayTraining(Background):
         clean = check_watched(self.task, texts)
         with self._lock:
             self.training = replace(self.training, watched=clean)
-            worker, number = self._worker, self._number
+            self._watches += 1
+            worker, number, seq = self._worker, self._number, self._watches
         if worker is not None and not self._status.ended:
-            worker.watch.remote(number, clean)
+            worker.watch.remote(number, seq, clean)
 
     def stop(self) -> None:
         self._stop.set()
@@ -419,8 +421,9 @@ class RayTraining(Background):
                 self.training = replace(self.training, start_from=None)  # the worker has it
                 self.device, self._number, self._reason = device, number, ""
                 self._worker = worker
-                watched = self.training.watched
-            worker.watch.remote(number, watched)  # they may have changed while it began
+                self._watches += 1
+                watched, seq = self.training.watched, self._watches
+            worker.watch.remote(number, seq, watched)  # they may have changed while it began
             if self._stop.is_set():
                 self._control("stop")
             while not self._poll(worker, on_chunk).status.ended:

@@ -12,6 +12,11 @@ names a file (NAME_RULE); a sidecar is read with its size bounded and every fiel
 and one that is malformed, oversized, a link, or names a file is skipped with the reason;
 a model is loaded through `persistence.from_bytes` with its size capped. Writes are atomic
 (the model file first, then its sidecar, which makes the entry visible).
+
+Each entry records its owner (the browser that saved it; None from the command line), the
+same model as the run history: the teacher (`by=None`) may replace or remove any entry,
+anyone else only their own, and keeps at most `per_owner` entries, so one person cannot
+fill the shelf. An owner is a short plain id, checked like a name; it never names a file.
 """
 from __future__ import annotations
 
@@ -49,13 +54,17 @@ MAX_SIDECAR_BYTES = 64 * 1024
 MAX_SCAN = 1000        # folder entries looked at when listing: a flooded folder stays cheap
 MAX_TITLE = 100
 MAX_SAMPLES = 10**12
+PER_OWNER = 3          # entries one person (not the teacher) may keep on the shelf
+MAX_OWNER = 64
 NAME_RULE = (f"1 to {MAX_NAME} characters: letters a-z, digits 0-9, '-' and '_', starting "
              "with a letter or digit (capitals become lowercase), e.g. 'french-256'")
 _SLUG = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_NAME - 1}}}")
+_OWNER = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_OWNER - 1}}}")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(10))}
 KEYS = {"format", "name", "task", "title", "settings", "model_config", "train_config",
-        "exact_match", "samples_seen", "params", "saved"}
+        "exact_match", "samples_seen", "params", "saved", "owner"}
 _LOCK = threading.Lock()
+_AS_OWNER = object()  # `save(by=...)` left out: the saver is the entry's owner
 
 
 def check_name(name) -> str:
@@ -76,6 +85,20 @@ def _is_slug(text: str) -> bool:
     return bool(_SLUG.fullmatch(text)) and text not in _RESERVED
 
 
+def check_owner(owner) -> str | None:
+    """An owner id as given (None: saved from the command line); InvalidInput if it is not
+    a short plain id (1 to MAX_OWNER letters, digits, '-' and '_')."""
+    if owner is None or (isinstance(owner, str) and _OWNER.fullmatch(owner)):
+        return owner
+    raise InvalidInput(f"An owner is an id of 1 to {MAX_OWNER} letters, digits, '-' and '_'.")
+
+
+def may_change(owner: str | None, by: str | None) -> bool:
+    """Whether `by` (None: the teacher) may replace or remove an entry saved by `owner`:
+    the teacher any entry, anyone else only their own (never one without an owner)."""
+    return by is None or (owner is not None and owner == by)
+
+
 @dataclass(frozen=True)
 class ShelfEntry:
     """One model on the shelf, as its sidecar describes it (size: of its model file)."""
@@ -91,6 +114,11 @@ class ShelfEntry:
     params: int
     saved: datetime
     size_bytes: int
+    owner: str | None = None  # the browser that saved it; None: the command line
+
+    def managed_by(self, by: str | None) -> bool:
+        """Whether `by` (None: the teacher) may replace or remove this entry."""
+        return may_change(self.owner, by)
 
     @property
     def description(self) -> str:
@@ -123,10 +151,11 @@ class Shelf:
     """Named models in one folder (default: `shelf/` in the lab's data folder)."""
 
     def __init__(self, folder=None, max_entries: int = MAX_ENTRIES,
-                 max_total_bytes: int = MAX_TOTAL_BYTES):
+                 max_total_bytes: int = MAX_TOTAL_BYTES, per_owner: int = PER_OWNER):
         self.folder = Path(folder) if folder is not None else data_dir() / SHELF_DIR
         self.max_entries = max_entries
         self.max_total_bytes = max_total_bytes
+        self.per_owner = per_owner
 
     def _model_path(self, slug: str) -> Path:
         return self.folder / f"{slug}{SUFFIX}"
@@ -184,31 +213,49 @@ class Shelf:
         return _entry_from(slug, _parse(raw), size)
 
     # ---- saving and removing --------------------------------------------------------------
-    def check_room(self, name, replace: bool = False) -> str:
-        """The slug for `name` if a model may be saved under it now (before training, so a
-        typo or a full shelf costs nothing); InvalidInput says why not."""
+    def check_room(self, name, replace: bool = False, by: str | None = None) -> str:
+        """The slug for `name` if `by` (None: the teacher or the command line) may save a
+        model under it now (before training, so a typo or a full shelf costs nothing);
+        InvalidInput says why not."""
         slug = check_name(name)
         names = self.names()
-        if slug in names and not replace:
-            raise InvalidInput(f"There is already a model named '{slug}' on the shelf: choose "
-                               "another name, or replace it.")
-        if slug not in names and len(names) >= self.max_entries:
+        if slug in names:
+            refused = self._refusal(slug, by, "replace")
+            if not replace:
+                raise InvalidInput(f"There is already a model named '{slug}' on the shelf: "
+                                   "choose another name" + ("." if refused else
+                                                            ", or replace it."))
+            if refused:
+                raise InvalidInput(refused)
+            return slug
+        if len(names) >= self.max_entries:
             raise InvalidInput(f"The shelf is full: it holds at most {self.max_entries} models. "
                                "Remove one first.")
+        mine = 0 if by is None else sum(e.owner == by for e in self.entries())
+        if mine >= self.per_owner:
+            raise InvalidInput(f"You have {mine} models on the shelf; remove one first (each "
+                               f"person may keep {self.per_owner}).")
         return slug
 
     def save(self, model, name, *, exact_match: float | None = None,
              samples_seen: int | None = None, train_config: TrainConfig | None = None,
-             replace: bool = False) -> ShelfEntry:
-        """Put `model` on the shelf as `name` (replacing an entry of that name only with
-        `replace`); returns its entry. InvalidInput says why it cannot be saved."""
-        slug = self.check_room(name, replace)  # before the file is made: that takes a while
-        meta = _sidecar(slug, model, exact_match, samples_seen, train_config)
+             replace: bool = False, owner: str | None = None, by=_AS_OWNER) -> ShelfEntry:
+        """Put `model` on the shelf as `name`, saved by `owner` (a browser's id; None: the
+        command line); returns its entry. An entry of that name is replaced only with
+        `replace` and only if `by` may change it; `by` is who saves (None: the teacher, who
+        may replace any entry and keeps any number); left out, it is `owner`. InvalidInput
+        says why it cannot be saved."""
+        owner = check_owner(owner)
+        by = owner if by is _AS_OWNER else check_owner(by)
+        if by is not None and by != owner:
+            raise InvalidInput("Only the teacher can save a model for someone else.")
+        slug = self.check_room(name, replace, by)  # before the file is made: that takes a while
+        meta = _sidecar(slug, model, exact_match, samples_seen, train_config, owner)
         data = to_bytes(model)
         if len(data) > MAX_BYTES:
             raise _too_large("The model file", len(data))
         with self._locked():
-            self.check_room(slug, replace)
+            self.check_room(slug, replace, by)
             others = sum(self._size(s) for s in self.names() if s != slug)
             if others + len(data) > self.max_total_bytes:
                 raise InvalidInput(
@@ -219,12 +266,32 @@ class Shelf:
             write_atomic(self._sidecar_path(slug), json.dumps(meta, indent=1).encode())
         return self.entry(slug)
 
-    def remove(self, name) -> None:
-        """Take an entry (readable or not) off the shelf; InvalidInput if there is none."""
+    def remove(self, name, by: str | None = None) -> None:
+        """Take an entry off the shelf, if `by` may: None (the teacher) any entry, readable
+        or not; an owner id only a readable one they saved. InvalidInput says why not."""
+        by = check_owner(by)
         with self._locked():
             slug = self._existing(name)
+            if refused := self._refusal(slug, by, "remove"):
+                raise InvalidInput(refused)
             self._sidecar_path(slug).unlink(missing_ok=True)  # first: the entry disappears
             self._model_path(slug).unlink(missing_ok=True)
+
+    def _refusal(self, slug: str, by: str | None, action: str) -> str:
+        """Why `by` may not `action` the existing entry `slug` ('' if they may)."""
+        if by is None:
+            return ""
+        try:
+            owner = self._read_entry(slug).owner
+        except InvalidInput:
+            return f"'{slug}' cannot be read, so only the teacher can {action} it."
+        if may_change(owner, by):
+            return ""
+        if owner is None:
+            return (f"'{slug}' was saved from the command line: only the teacher can "
+                    f"{action} it.")
+        return (f"'{slug}' is not yours: only the person who saved it, or the teacher, can "
+                f"{action} it.")
 
     def load(self, name, max_params: int | None = None):
         """The entry's model, read as untrusted as an upload (size-capped, through
@@ -273,7 +340,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _sidecar(slug: str, model, exact_match, samples_seen, train_config) -> dict:
+def _sidecar(slug: str, model, exact_match, samples_seen, train_config, owner) -> dict:
     """The sidecar of a model about to be saved; its facts are checked like a read one's."""
     task = model.task
     meta = {"format": FORMAT, "name": slug, "task": task.name, "title": task.title,
@@ -281,7 +348,7 @@ def _sidecar(slug: str, model, exact_match, samples_seen, train_config) -> dict:
             "train_config": None if train_config is None else asdict(train_config),
             "exact_match": None if exact_match is None else float(exact_match),
             "samples_seen": None if samples_seen is None else int(samples_seen),
-            "params": int(model.count_params()), "saved": _now()}
+            "params": int(model.count_params()), "saved": _now(), "owner": owner}
     _entry_from(slug, meta, 0)
     return meta
 
@@ -347,7 +414,15 @@ def _entry_from(slug: str, meta: dict, size: int) -> ShelfEntry:
                       _optional_share(meta.get("exact_match")),
                       _optional_count(meta.get("samples_seen"), MAX_SAMPLES, "samples trained"),
                       _count(meta.get("params"), 10**10, "parameter count"),
-                      _saved(meta.get("saved")), size)
+                      _saved(meta.get("saved")), size, _owner(meta.get("owner")))
+
+
+def _owner(value) -> str | None:
+    """A sidecar's owner: absent or null in older ones (the command line's), else an id."""
+    try:
+        return check_owner(value)
+    except InvalidInput:
+        raise InvalidInput("Its owner is not a plain id.") from None
 
 
 def _mapping(meta: dict, key: str) -> dict:

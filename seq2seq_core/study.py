@@ -144,13 +144,17 @@ class GeneralizationConfig:
                         names=GENERALIZATION_LABELS,
                         help="Reverse a list of integers, add numbers written as characters, "
                              "or rewrite dates as ISO (YYYY-MM-DD).")
-    trained: int = setting(8, "Longest trained length", low=2, high=39, step=1,
+    trained: int = setting(DEFAULT_SPANS["reverse"][0], "Longest trained length", low=2,
+                           high=LONGEST["reverse"] - 1, step=1,
                            help="Training draws every length up to this one: integers "
                                 "(reverse, from 1) or terms (addition, from 2).")
-    longer: int = setting(4, "Longer lengths tested", low=1, high=8, step=1,
+    longer: int = setting(DEFAULT_SPANS["reverse"][1], "Longer lengths tested", low=1, high=8,
+                          step=1,
                           help="Each model is also scored on this many lengths past the "
-                               "longest trained, lengths it never saw. Reverse handles at most "
-                               "40 integers and addition 8 terms, trained and longer together.")
+                               "longest trained, lengths it never saw. At most "
+                               + " and ".join(f"{LONGEST[t]} {LENGTH_UNITS[t]} ({t})"
+                                              for t in LONGEST)
+                               + ", trained and longer together.")
     formats: tuple[str, ...] = setting(TRAINED_FORMATS, "Trained formats",
                                        choices=tuple(FORMATS), many=True,
                                        help="The ways of writing a date that training draws "

@@ -361,24 +361,25 @@ class Trainer(Background):
         try:
             while True:
                 single = self._wait_while_paused()
-                if self._ctl.stop.is_set():
-                    self.status, self.reason = Status.STOPPED, "stopped by the user"
-                    break
-                reason = self._done_reason()
+                reason = "stopped by the user" if self._ctl.stop.is_set() else self._done_reason()
                 if reason:
-                    self.status, self.reason = Status.FINISHED, reason
+                    self._end(Status.STOPPED if self._ctl.stop.is_set() else Status.FINISHED,
+                              reason)
                     break
-                if self.status == Status.PAUSED and not single:
-                    self.status = Status.RUNNING
                 record = self.run_chunk(single)
                 if on_chunk:
                     on_chunk(record)
             if self.after is not None and self.status == Status.FINISHED:
                 self.outcome = self.after(self.model)
         except Exception as err:  # noqa: BLE001 - reported to the page, never raised into it
-            self.status, self.reason = Status.FAILED, "training failed"
             self.error = f"{type(err).__name__}: {err}"
+            self._end(Status.FAILED, "training failed")
         return self.reason
+
+    def _end(self, status: Status, reason: str) -> None:
+        """The final status, set under the lock so a pause racing the end never hides it."""
+        with self._ctl.lock:
+            self.status, self.reason = status, reason
 
     def start(self, on_chunk=None, on_end=None) -> None:
         """Train in a daemon thread; `on_chunk(record)` after each chunk, `on_end()` at the end.
@@ -398,9 +399,10 @@ class Trainer(Background):
         self._launch(work, "seq2seq-trainer")
 
     def pause(self) -> None:
-        if self.is_alive:
-            self._ctl.running.clear()
-            self.status = Status.PAUSED
+        with self._ctl.lock:
+            if self.is_alive and self.status == Status.RUNNING:
+                self._ctl.running.clear()
+                self.status = Status.PAUSED
 
     def resume(self) -> None:
         with self._ctl.lock:

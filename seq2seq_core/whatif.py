@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .decoding import Decoder, Step, Trace
+from .decoding import TOP_K, Decoder, Step, Trace
 from .errors import InvalidInput
 from .limits import check_int
 from .neighbours import final_states
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .models import Seq2Seq
     from .vocab import Vocabulary
 
-TOP_K = 5
 MAX_K = 50
 MAX_TOKEN_CHARS = 40  # a typed token longer than this is refused before any lookup
 NO_FEEDBACK = ("Forcing a token does not apply to this repeat-vector model: its decoder "

@@ -41,7 +41,7 @@ class TrainingWorker:
         share_gpus()
         self.trainer = None
         self.trained = 0
-        self.control_seq = 0
+        self.control_seq = self.watch_seq = 0
         self.stopped = False
 
     def pid(self) -> int:
@@ -64,7 +64,7 @@ class TrainingWorker:
             keras.backend.clear_session()  # nothing else trains in this process
         self.trainer = Trainer.of(training)
         self.trained += 1
-        self.control_seq, self.stopped = 0, False
+        self.control_seq, self.watch_seq, self.stopped = 0, 0, False
         self.trainer.start()
         return self.device(), self.trained
 
@@ -85,13 +85,19 @@ class TrainingWorker:
             self.stopped = True
             self.trainer.stop()
         elif seq > self.control_seq and not self.stopped:
-            {"pause": self.trainer.pause, "resume": self.trainer.resume,
-             "step": self.trainer.step_batch}[action]()
+            if action == "resume":
+                self.trainer.resume()
+            else:  # a step is only ever sent paused: it may overtake the pause it follows
+                self.trainer.pause()
+                if action == "step":
+                    self.trainer.step_batch()
         self.control_seq = max(self.control_seq, seq)
 
-    def watch(self, number: int, texts) -> None:
-        """Watch these inputs in training `number` (a late call for an earlier one: ignored)."""
-        if self.trainer is not None and number == self.trained:
+    def watch(self, number: int, seq: int, texts) -> None:
+        """Watch these inputs in training `number`, numbered `seq` by the driver (an older
+        list than the last one applied, or a late call for an earlier training: ignored)."""
+        if self.trainer is not None and number == self.trained and seq > self.watch_seq:
+            self.watch_seq = seq
             self.trainer.watch(texts)
 
     def finish(self, known: int, keep_model: bool):

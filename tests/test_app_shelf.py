@@ -1,5 +1,6 @@
-"""The model shelf on the pages: Home lists it, Open inspects a model, the teacher removes
-and saves (everyone does where no teacher password is set)."""
+"""The model shelf on the pages: Home lists it, Open inspects a model; the teacher removes
+any entry, anyone else only their own; the teacher saves (everyone does, a few each, where
+no teacher password is set)."""
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,11 @@ def messages(at, kind: str) -> str:
     return "\n".join(shown(e.value).replace("**", "") for e in getattr(at, kind))
 
 
-def home(app_test) -> AppTest:
+def home(app_test, owner: str | None = None) -> AppTest:
+    """Home, seen from the browser with this owner id (a fresh one if None)."""
     at = app_test()
+    if owner is not None:
+        at.session_state["_owner_id"] = owner
     at.run()
     assert not at.exception, at.exception
     return at
@@ -133,10 +137,62 @@ def test_only_the_teacher_removes_shelf_models(app_test, model, no_failures):
     assert "Ready to inspect" not in texts(teacher)  # an empty shelf: Home as it was
 
 
-def test_without_a_teacher_password_the_one_person_manages_the_shelf(app_test, model):
-    Shelf().save(model, "local")
-    at = home(app_test)
-    assert "home_shelf_del_local" in keys(at)
+A, B = "browser-aaaa", "browser-bbbb"
+
+
+def test_without_a_teacher_password_each_removes_only_their_own(app_test, model):
+    shelf = Shelf()
+    shelf.save(model, "french-256")  # from the command line, the night before
+    shelf.save(model, "by-a", owner=A)
+    shelf.save(model, "by-b", owner=B)
+    a = home(app_test, A)
+    assert {k for k in keys(a) if "_del_" in k} == {"home_shelf_del_by-a"}
+    assert {"home_shelf_open_french-256", "home_shelf_open_by-b"} <= keys(a)
+    page = texts(a)
+    assert "Saved from the command line: only the teacher can remove it (set " \
+           "SEQ2SEQ_TEACHER_PASSWORD)." in page
+    assert "Saved by someone else: only they, or the teacher, can remove it." in page
+    b = home(app_test, B)
+    assert {k for k in keys(b) if "_del_" in k} == {"home_shelf_del_by-b"}
+
+    a.button(key="home_shelf_del_by-a").click().run()
+    a.button(key="home_shelf_yes_by-a").click().run()
+    assert not a.exception, a.exception
+    assert sorted(e.name for e in shelf.entries()) == ["by-b", "french-256"]
+
+
+def test_with_a_teacher_password_owners_and_the_teacher_remove(app_test, model, no_failures):
+    shelf = Shelf()
+    shelf.save(model, "french-256")
+    shelf.save(model, "by-a", owner=A)
+    b = home(app_test, B)
+    assert not {k for k in keys(b) if "_del_" in k}
+    assert "only the teacher can remove it" not in texts(b)  # students never expected to
+    a = home(app_test, A)
+    assert {k for k in keys(a) if "_del_" in k} == {"home_shelf_del_by-a"}
+    teacher = home(app_test, B)
+    teacher.text_input(key="teacher_attempt").set_value("s3cret")
+    _submit(teacher)
+    assert {"home_shelf_del_french-256", "home_shelf_del_by-a"} <= keys(teacher)
+    teacher.button(key="home_shelf_del_by-a").click().run()
+    teacher.button(key="home_shelf_yes_by-a").click().run()
+    assert [e.name for e in shelf.entries()] == ["french-256"]
+
+
+def test_a_stale_remove_is_refused_by_the_shelf(app_test, model, no_failures):
+    """A confirmation left open while the teacher role was left: the shelf checks again."""
+    shelf = Shelf()
+    shelf.save(model, "french-256")
+    teacher = home(app_test, B)
+    teacher.text_input(key="teacher_attempt").set_value("s3cret")
+    _submit(teacher)
+    teacher.button(key="home_shelf_del_french-256").click().run()
+    teacher.session_state["_teacher"] = False
+    teacher.button(key="home_shelf_yes_french-256").click().run()
+    assert not teacher.exception, teacher.exception
+    assert "Could not remove 'french-256': 'french-256' was saved from the command line: " \
+           "only the teacher can remove it." in messages(teacher, "error")
+    assert [e.name for e in shelf.entries()] == ["french-256"]
 
 
 def _inspect_listing():
@@ -156,15 +212,17 @@ def test_on_inspect_open_reruns_the_page_with_the_model(model):
     assert at.text[0].value == "current: shelf: here"
 
 
-def _train_page_after_a_run():
+def _train_page_after_a_run():  # AppTest: a browser with its own (session) owner id
     import seq2seq_core as sc
     from ui import shelf
     model = sc.Seq2Seq.build(sc.make_task("reverse"), sc.ModelConfig(units=8), seed=0)
     shelf.save_button(model, 0.75, 5_000, sc.TrainConfig(), "train")
 
 
-def save_page() -> AppTest:
+def save_page(owner: str | None = None) -> AppTest:
     at = AppTest.from_function(_train_page_after_a_run, default_timeout=60)
+    if owner is not None:
+        at.session_state["_owner_id"] = owner
     at.run()
     assert not at.exception, at.exception
     return at
@@ -194,6 +252,32 @@ def test_save_to_shelf_names_bad_and_duplicate_names():
     assert "Saved class-demo" in messages(at, "success")
     save_as(at, "")  # left empty: the suggested name
     assert [e.name for e in Shelf().entries()] == ["reverse-teacher-8", "class-demo"]
+    assert {e.owner for e in Shelf().entries()} == {at.session_state["_owner_id"]}
+
+
+def test_save_to_shelf_keeps_a_few_models_each_and_replaces_only_ones_own():
+    Shelf().save(sc.Seq2Seq.build(sc.make_task("dates"), sc.ModelConfig(units=4), seed=0),
+                 "french-256")
+    at = save_page(A)
+    assert "You may keep up to 3 models there, and replace or remove only your own." in \
+        texts(at)
+    save_as(at, "french-256", replace=True)
+    assert "'french-256' was saved from the command line: only the teacher can replace it." \
+        in messages(at, "error")
+    assert Shelf().entry("french-256").task == "dates"
+    for name in ("one", "two", "three"):
+        save_as(at, name)
+        assert f"Saved {name} to the shelf" in messages(at, "success")
+    save_as(at, "four")
+    assert "You have 3 models on the shelf; remove one first (each person may keep 3)." in \
+        messages(at, "error")
+    other = save_as(save_page(B), "four")
+    assert "Saved four to the shelf" in messages(other, "success")
+    save_as(other, "one", replace=True)
+    assert "'one' is not yours: only the person who saved it, or the teacher, can replace it." \
+        in messages(other, "error")
+    owners = {e.name: e.owner for e in Shelf().entries()}
+    assert owners == {"french-256": None, "one": A, "two": A, "three": A, "four": B}
 
 
 def test_save_to_shelf_is_only_for_the_teacher_where_there_is_one(no_failures):
@@ -202,6 +286,12 @@ def test_save_to_shelf_is_only_for_the_teacher_where_there_is_one(no_failures):
     at.session_state["_teacher"] = True
     at.run()
     assert "train_shelf_save" in keys(at)
+    assert "You may keep up to" not in texts(at)  # the teacher keeps any number
+    for i in range(4):
+        save_as(at, f"lecture-{i}")
+    assert len(Shelf().entries()) == 4 and not messages(at, "error")
+    save_as(at, "lecture-0", replace=True)
+    assert "Saved lecture-0" in messages(at, "success")
 
 
 def test_where_a_model_came_from_reads_right():

@@ -25,10 +25,10 @@ def watched_table(at):
 def test_watched_inputs_fill_in_chunk_by_chunk_and_step_adds_one_batch(app_test):
     at = open_train(app_test, w_max_samples=10_000_000, w_max_seconds=300.0,
                     w_chunk_batches=5)
-    box = at.text_area(key="train_watch_box")
+    box = at.text_area(key="w_watch_inputs")
     box.input("1 2 3\n9 9 9").run()  # 9 is outside 1..5
     assert "Watched input '9 9 9'" in " ".join(shown(e.value) for e in at.error)
-    at.text_area(key="train_watch_box").input("1 2 3\n4 4 5").run()
+    at.text_area(key="w_watch_inputs").input("1 2 3\n4 4 5").run()
     assert not at.error
     assert any("Watching: **1 2 3** · **4 4 5**" in c.value for c in at.caption)
     assert at.button(key="btn_step").disabled is True  # nothing to step before a run
@@ -78,3 +78,21 @@ def test_run_again_with_the_same_seed_overlays_the_same_curves(app_test):
     captions = " ".join(c.value for c in at.caption)
     assert "Dashed grey: the previous run" in captions
     assert "this run's curves equal the previous run's, chunk for chunk" in captions
+
+
+def test_watched_inputs_another_task_does_not_take_are_left_out_with_a_note(app_test):
+    at = open_train(app_test)
+    at.text_area(key="w_watch_inputs").input("1 2 3\n3+4").run()
+    assert "Watched input '3+4'" in " ".join(shown(e.value) for e in at.error)
+    at.text_area(key="w_watch_inputs").input("1 2 3").run()
+    at.session_state["w_task"] = "addition"  # another task: "1 2 3" is not a sum
+    at.run()
+    at.button(key="btn_start").click().run()
+    assert not at.exception
+    trainer = at.session_state["trainer"]  # it started all the same
+    assert trainer.task.name == "addition"
+    warnings = " ".join(shown(w.value) for w in at.warning)
+    assert "Not watched in this run, as its task does not take them: Watched input '1 2 3'" \
+        in warnings
+    trainer.stop()
+    trainer.join(30)

@@ -88,6 +88,9 @@ def test_encoder_what_if_and_the_nearest_training_examples(attention_model):
     assert metrics["Output"] == ("changed" if moved.output_changed else "unchanged")
     assert any(t == f"Input {seen} → {moved.edited_text}  \nOutput {moved.output} → "
                     f"{moved.edited_output}" for t in said(at))
+    # the pool is encoded only when asked for, once per model
+    assert "inspect_neighbours_k" not in [n.key for n in at.number_input]
+    at.button(key="inspect_find_neighbours").click().run()
     at.number_input(key="inspect_neighbours_k").set_value(3).run()
     table = frame_with(at, "model's output")
     assert len(table) == 3 and table["input"][0] == seen and table["distance"][0] == 0

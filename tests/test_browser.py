@@ -10,6 +10,7 @@ Screenshots of each page go to test-artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -109,13 +110,27 @@ def test_full_path(server, page):
     expect(page.get_by_text("parameters").first).to_be_visible(timeout=60_000)
     shot(page, "2-train-ready")
 
-    # Start: curves appear and the run finishes
+    # Watch an input of your own, then Start: curves appear and the run finishes
+    page.get_by_text("Watch your own inputs").click()
+    watch = page.get_by_role("textbox", name="Up to 5 inputs, one per line")
+    watch.fill("3 14 15 9 26 5")
+    watch.press("Control+Enter")
+    expect(page.get_by_text("Watching: 3 14 15 9 26 5")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Start").click()
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=90_000)
     expect(page.get_by_text("replaying at lecture pace")).to_be_visible(timeout=120_000)
     expect(page.get_by_text("The model has learned the task")).to_be_visible(timeout=120_000)
-    assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
+    # loss, accuracy, and the error by output position
+    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(3, timeout=30_000)
+    expect(page.get_by_text("Watched inputs, decoded again after every chunk")).to_be_visible()
+    watched = page.locator("[data-testid='stTable']").last
+    expect(watched).to_contain_text("3 14 15 9 26 5")
+    expect(watched).to_contain_text("chunk 1")
+    expect(page.get_by_text("Which output position is learned last?")).to_be_visible()
     shot(page, "3-train-finished")
+    watched.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    shot(page, "3b-train-watched-and-positions")
 
     # Inspect: type an input, see the step-by-step view and the encoder heatmap
     page.get_by_role("link", name="Inspect").first.click()
@@ -129,6 +144,17 @@ def test_full_path(server, page):
     page.wait_for_timeout(1500)  # let the charts draw before the screenshot
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
     shot(page, "4-inspect")
+
+    # What if: the runner-up token forced at step 1, and the decoder carrying on from it
+    heading = page.get_by_role("heading", name="What if? Force a token")
+    heading.scroll_into_view_if_needed()
+    expect(page.get_by_text(re.compile(r"^Forcing '\d+' at step 1"))).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text("What-if output:")).to_be_visible()
+    for name in ("Encoder what-if", "Nearest training examples"):
+        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)
+    shot(page, "4b-inspect-what-if")
     assert not page.get_by_text("Traceback").count()
     assert not errors, errors
 

@@ -11,7 +11,7 @@ import seq2seq_core as sc
 from seq2seq_core import shelf as shelf_module
 from seq2seq_core.decoding import Decoder
 from seq2seq_core.history import data_dir
-from seq2seq_core.shelf import MAX_NAME, Shelf, check_name
+from seq2seq_core.shelf import MAX_NAME, PER_OWNER, Shelf, check_name
 
 TRAIN = sc.TrainConfig(batch_size=64, learning_rate=0.02, seed=3)
 
@@ -252,8 +252,131 @@ def test_a_flooded_folder_is_listed_in_bounded_work(shelf, reverse_model, monkey
     assert len(shelf.names()) <= 10
 
 
+A, B = "browser-aaaa", "session-bbbb"  # owner ids as ui.identity makes them
+
+
+def test_an_entry_is_changed_only_by_its_owner_or_the_teacher(shelf, reverse_model):
+    entry = shelf.save(reverse_model, "mine", owner=A, exact_match=0.5)
+    assert entry.owner == A == _sidecar(shelf, "mine")["owner"]
+    assert entry.managed_by(A) and entry.managed_by(None) and not entry.managed_by(B)
+    with pytest.raises(sc.InvalidInput, match="'mine' is not yours: only the person who saved "
+                                              "it, or the teacher, can remove it"):
+        shelf.remove("mine", by=B)
+    with pytest.raises(sc.InvalidInput, match="is not yours.*can replace it"):
+        shelf.save(reverse_model, "mine", owner=B, replace=True, exact_match=0.1)
+    with pytest.raises(sc.InvalidInput, match=r"already a model named 'mine' on the shelf: "
+                                              r"choose another name\.$"):
+        shelf.save(reverse_model, "mine", owner=B)  # no "or replace it": B cannot
+    with pytest.raises(sc.InvalidInput, match="is not yours"):
+        shelf.check_room("mine", replace=True, by=B)
+    assert shelf.entry("mine").exact_match == 0.5 and (shelf.folder / "mine.s2s").exists()
+
+    assert shelf.save(reverse_model, "mine", owner=A, replace=True, exact_match=0.6).owner == A
+    shelf.remove("mine", by=A)
+    assert shelf.names() == ()
+    shelf.save(reverse_model, "theirs", owner=A)
+    teacher = shelf.save(reverse_model, "theirs", owner=B, by=None, replace=True)
+    assert teacher.owner == B  # the teacher replaced it, from their own browser
+    shelf.remove("theirs")  # by=None: the teacher
+    assert shelf.names() == ()
+
+
+def test_a_command_line_entry_is_only_the_teachers(shelf, reverse_model):
+    entry = shelf.save(reverse_model, "french-256")  # what `train --save-to-shelf` does
+    assert entry.owner is None and _sidecar(shelf, "french-256")["owner"] is None
+    for by in (A, B):
+        with pytest.raises(sc.InvalidInput, match="'french-256' was saved from the command "
+                                                  "line: only the teacher can remove it"):
+            shelf.remove("french-256", by=by)
+        with pytest.raises(sc.InvalidInput, match="command line: only the teacher can replace"):
+            shelf.save(reverse_model, "french-256", owner=by, replace=True)
+    assert [e.name for e in shelf.entries()] == ["french-256"]
+    assert shelf.check_room("french-256", replace=True) == "french-256"  # the CLI replaces
+    shelf.remove("french-256")
+    assert shelf.names() == ()
+
+
+def test_an_unreadable_entry_is_only_the_teachers_to_remove(shelf, reverse_model):
+    shelf.save(reverse_model, "broken", owner=A)
+    _write(shelf, "broken", "{")
+    with pytest.raises(sc.InvalidInput, match="'broken' cannot be read, so only the teacher "
+                                              "can remove it"):
+        shelf.remove("broken", by=A)
+    shelf.remove("broken")
+    assert shelf.names() == ()
+
+
+def test_each_person_keeps_a_few_models(shelf, reverse_model):
+    assert PER_OWNER == 3
+    for i in range(PER_OWNER):
+        shelf.save(reverse_model, f"a-{i}", owner=A)
+    with pytest.raises(sc.InvalidInput, match=r"You have 3 models on the shelf; remove one "
+                                              r"first \(each person may keep 3\)"):
+        shelf.save(reverse_model, "a-3", owner=A)
+    with pytest.raises(sc.InvalidInput, match="You have 3 models"):
+        shelf.check_room("a-3", by=A)
+    assert not (shelf.folder / "a-3.s2s").exists()
+    shelf.save(reverse_model, "a-0", owner=A, replace=True)  # replacing adds none
+    shelf.save(reverse_model, "b-0", owner=B)  # others are not held back
+    for i in range(PER_OWNER + 1):  # nor is the teacher, nor the command line
+        shelf.save(reverse_model, f"t-{i}", owner="browser-teacher", by=None)
+        shelf.save(reverse_model, f"cli-{i}")
+    shelf.remove("a-1", by=A)
+    shelf.save(reverse_model, "a-3", owner=A)
+    assert sorted(e.name for e in shelf.entries() if e.owner == A) == ["a-0", "a-2", "a-3"]
+
+
+def test_nobody_saves_for_someone_else_but_the_teacher(shelf, reverse_model):
+    with pytest.raises(sc.InvalidInput, match="Only the teacher can save a model for someone"):
+        shelf.save(reverse_model, "forged", owner=A, by=B)
+    assert shelf.save(reverse_model, "given", owner=A, by=None).owner == A
+
+
+def test_an_older_sidecar_without_an_owner_is_the_command_lines(shelf, reverse_model):
+    shelf.save(reverse_model, "old", owner=A, exact_match=0.25)
+    meta = _sidecar(shelf, "old")
+    del meta["owner"]
+    _write(shelf, "old", json.dumps(meta))
+    (entry,) = shelf.entries()
+    assert (entry.name, entry.owner, entry.exact_match) == ("old", None, 0.25)
+    with pytest.raises(sc.InvalidInput, match="saved from the command line"):
+        shelf.remove("old", by=A)
+    shelf.remove("old")
+
+
+@pytest.mark.parametrize("owner", ["../x", "/etc/passwd", "", "a b", "a\x00b", "x" * 65,
+                                   "ｆｒ", 12, ["a"], b"browser-aaaa", True])
+def test_a_hostile_owner_is_refused_and_never_names_a_file(shelf, reverse_model, owner):
+    with pytest.raises(sc.InvalidInput, match="An owner is an id of 1 to 64 letters"):
+        shelf.save(reverse_model, "x", owner=owner)
+    with pytest.raises(sc.InvalidInput, match="An owner is an id"):
+        shelf.remove("x", by=owner)
+    assert shelf.names() == ()
+    shelf.save(reverse_model, "good", owner=A)
+    _write(shelf, "good", json.dumps({**_sidecar(shelf, "good"), "owner": owner}, default=repr))
+    listing = shelf.listing()
+    assert listing.entries == ()
+    assert [(s.name, s.reason) for s in listing.skipped] == \
+        [("good", "Its owner is not a plain id.")]
+
+
 def test_a_translation_model_keeps_its_settings(shelf):
     model = tiny("translation", units=4, max_pairs=20, holdout=0.0)
     entry = shelf.save(model, "french")
     assert entry.settings == model.task.settings and "translation" in entry.summary
     assert shelf.load("french").task.pairs == model.task.pairs
+
+
+def test_the_cli_keeps_the_model_in_a_file_when_the_shelf_refuses_it(tmp_path, monkeypatch,
+                                                                       capsys):
+    from seq2seq_core.cli import _shelve
+    task = sc.make_task("reverse", n_in=3, n_out=2, cardinality=5)
+    model = sc.Seq2Seq.build(task, sc.ModelConfig(units=8), seed=0)
+    shelf = Shelf(tmp_path / "shelf", max_entries=1)
+    shelf.save(model, "taken")
+    monkeypatch.chdir(tmp_path)
+    summary = {}
+    assert _shelve(shelf, "later", model, summary, 0.5, 100, sc.TrainConfig()) == 1
+    assert "shelf_error" in summary and summary["saved"] == "later.s2s"
+    assert sc.load(tmp_path / "later.s2s").count_params() == model.count_params()
+    assert "The model is kept in later.s2s" in capsys.readouterr().err

@@ -29,10 +29,8 @@ STRATEGY_DEFAULTS = {"inspect_beam_width": DecodeSettings.width,
                      "inspect_alpha": DecodeSettings.alpha,
                      "inspect_temperature": DecodeSettings.temperature,
                      "inspect_seed": DecodeSettings.seed}
-WHATIF_KEYS = ("inspect_force_step", "inspect_force_token", "inspect_edit_position",
-               "inspect_edit_token")  # ui.whatif's widgets, whose options depend on the model
 WIDGET_KEYS = ("inspect_input", "inspect_step", "inspect_eval_n", "inspect_layer",
-               "inspect_expected", *STRATEGY_DEFAULTS, *WHATIF_KEYS, "inspect_neighbours_k")
+               "inspect_expected", *STRATEGY_DEFAULTS)
 
 
 # ---- the model to show: the address's run, recent runs, the Train page ---------------------
@@ -97,20 +95,20 @@ def train_page_link() -> None:
 
 
 # ---- per-model state ---------------------------------------------------------------------
-def reset_for(model: sc.Seq2Seq) -> None:
-    """A new model: start from one of its task's example inputs, drop cached results."""
+def reset_for(model: sc.Seq2Seq) -> bool:
+    """A new model: start from one of its task's example inputs, drop cached results.
+    True when it did (the model changed)."""
     state = st.session_state
     if state.get("inspect_model_ref") is model:
-        return
+        return False
     state["inspect_model_ref"] = model
     state.pop(SAVED, None)
     state["inspect_input"] = model.task.example_inputs()[0]
     state["inspect_step"] = 1
     forget("inspect_projection", "inspect_eval", "inspect_last_text", "inspect_layer",
            "inspect_expected", "inspect_expected_for", "inspect_strategies", "inspect_forcing",
-           *WHATIF_KEYS, "inspect_force_for", "inspect_force_token_for", "inspect_forced",
-           "inspect_edit_for", "inspect_edit_token_for", "inspect_edit", "inspect_neighbours",
-           "inspect_near")
+           "inspect_chunks", "inspect_positions")
+    return True
 
 
 def random_input(model: sc.Seq2Seq) -> None:

@@ -2,9 +2,11 @@
 
 The shelf (`seq2seq_core.shelf`) keeps models by name in the server's data folder for
 everyone, so a model trained before class opens in one click. Opening one loads it as
-untrusted as an upload, under a job slot; saving and removing are for whoever manages the
-shelf: the teacher, or anyone where the server sets no teacher password (a one-person
-local app). Keys in session state start with the caller's `key_prefix`.
+untrusted as an upload, under a job slot. Each entry records the browser that saved it
+(`identity.owner_id()`; none from the command line): the teacher may remove or replace any
+entry, anyone else only their own, the same rule with or without a teacher password. The
+teacher saves; where the server sets no teacher password, anyone does, a few models each
+(`PER_OWNER`). Keys in session state start with the caller's `key_prefix`.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import logging
 import streamlit as st
 
 import seq2seq_core as sc
-from seq2seq_core.shelf import MAX_NAME, NAME_RULE, Listing, Shelf, ShelfEntry
+from seq2seq_core.shelf import MAX_NAME, NAME_RULE, PER_OWNER, Listing, Shelf, ShelfEntry
 
 from . import current, identity
 from .session import TrainingCapReached, job_slot, limits
@@ -24,10 +26,16 @@ SHOWN = 5  # newest entries listed at once; the rest fold away so the page stays
 log = logging.getLogger(__name__)
 
 
-def manages_shelf() -> bool:
-    """Who may save to and remove from the shelf: the teacher, or anyone where the server
-    has no teacher role (nobody else could ever manage it there)."""
+def may_save() -> bool:
+    """Who may save to the shelf: the teacher, or anyone (up to PER_OWNER models each)
+    where the server has no teacher role."""
     return identity.is_teacher() or identity.teacher_password() is None
+
+
+def may_remove(entry: ShelfEntry) -> bool:
+    """Whether this browser may remove (or replace) an entry: the teacher any, anyone else
+    only the ones they saved."""
+    return entry.managed_by(identity.manager())
 
 
 SOURCE_PREFIX = "shelf: "
@@ -75,10 +83,8 @@ def _ask_remove(name: str | None, prefix: str) -> None:
 
 def _remove(name: str, prefix: str) -> None:
     st.session_state[f"{prefix}_remove"] = None
-    if not manages_shelf():
-        return
     try:
-        Shelf().remove(name)
+        Shelf().remove(name, by=identity.manager())  # the shelf checks who may, again
     except (sc.InvalidInput, OSError) as err:
         st.session_state[f"{prefix}_error"] = f"Could not remove '{name}': {err}"
     else:
@@ -113,11 +119,25 @@ def _confirm(name: str, prefix: str) -> None:
               width="stretch")
 
 
-def _entry_row(entry: ShelfEntry, prefix: str, manage: bool) -> None:
+def _not_removable(entry: ShelfEntry) -> str:
+    """Why there is no Remove for an entry, where one would be expected: a server without
+    a teacher password, where anyone saves ('' elsewhere: only the teacher manages)."""
+    if identity.teacher_password() is not None:
+        return ""
+    if entry.owner is None:
+        return ("Saved from the command line: only the teacher can remove it (set "
+                f"{identity.PASSWORD_ENV}).")
+    return "Saved by someone else: only they, or the teacher, can remove it."
+
+
+def _entry_row(entry: ShelfEntry, prefix: str) -> None:
+    manage = may_remove(entry)
     with st.container(border=True):
         cols = st.columns([5, 1, 1] if manage else [6, 1], vertical_alignment="center")
         cols[0].markdown(f"**{md(entry.name)}** — {md(entry.title)}")
         cols[0].caption(entry_facts(entry))
+        if not manage and (why := _not_removable(entry)):
+            cols[0].caption(md(why))
         cols[1].button("Open", key=f"{prefix}_open_{entry.name}", on_click=_open_clicked,
                        args=(entry.name, prefix), icon=":material/search:", type="primary",
                        width="stretch", help="Make it the current model and inspect it.")
@@ -129,7 +149,8 @@ def _entry_row(entry: ShelfEntry, prefix: str, manage: bool) -> None:
 
 
 def _skipped(listing: Listing, prefix: str) -> None:
-    """Entries that cannot be read, with why, for whoever manages the shelf to remove."""
+    """Entries that cannot be read, with why, for the teacher to remove (nobody else may:
+    whose they are cannot be read)."""
     with st.expander(f"{len(listing.skipped)} shelf entries cannot be opened"):
         st.caption("Their files are damaged, incomplete or were not written by seq2seq-lab, "
                    "so they are not listed above.")
@@ -142,29 +163,30 @@ def _skipped(listing: Listing, prefix: str) -> None:
             _confirm(skipped.name, prefix)
 
 
-def _listing(manage: bool) -> Listing | None:
+def _listing() -> Listing | None:
     try:
         return Shelf().listing()
     except (sc.InvalidInput, OSError) as err:
         log.warning("the shelf cannot be listed: %s", err)
-        if manage:
+        if may_save():
             st.warning(f"The model shelf cannot be listed: {md(err)}")
         return None
 
 
 def ready_to_inspect(key_prefix: str) -> None:
     """The shelf's models, each with Open (it becomes the current model; then Inspect
-    shows it) and, for whoever manages the shelf, Remove. Nothing when the shelf is empty.
+    shows it) and, for the teacher or the one who saved it, Remove. Nothing when the shelf
+    is empty.
 
     `key_prefix` is the page's session-state prefix; on Inspect ("inspect...") Open only
     reruns the page, elsewhere it goes to Inspect.
     """
-    manage = manages_shelf()
-    listing = _listing(manage)
+    teacher = identity.is_teacher()
+    listing = _listing()
     state = st.session_state
     if done := state.pop(f"{key_prefix}_done", None):  # a toast: the list may now be empty
         st.toast(md(done), icon=":material/delete:")
-    if listing is None or not (listing.entries or (manage and listing.skipped)):
+    if listing is None or not (listing.entries or (teacher and listing.skipped)):
         state.pop(f"{key_prefix}_error", None)
         return
     st.subheader("Ready to inspect", anchor=False)
@@ -174,12 +196,12 @@ def ready_to_inspect(key_prefix: str) -> None:
     if error := state.pop(f"{key_prefix}_error", None):
         st.error(md(error))
     for entry in listing.entries[:SHOWN]:
-        _entry_row(entry, key_prefix, manage)
+        _entry_row(entry, key_prefix)
     if older := listing.entries[SHOWN:]:
         with st.expander(f"{len(older)} older models on the shelf"):
             for entry in older:
-                _entry_row(entry, key_prefix, manage)
-    if manage and listing.skipped:
+                _entry_row(entry, key_prefix)
+    if teacher and listing.skipped:
         _skipped(listing, key_prefix)
     if state.pop(f"_{key_prefix}_go", False):
         try:
@@ -195,15 +217,19 @@ def suggested_name(model: sc.Seq2Seq) -> str:
 
 def save_button(model: sc.Seq2Seq | None, exact_match: float | None, samples_seen: int | None,
                 train_config: sc.TrainConfig | None, key_prefix: str) -> None:
-    """A name box and "Save to shelf" for a trained model, for whoever manages the shelf."""
-    if model is None or not manages_shelf():
+    """A name box and "Save to shelf" for a trained model: for the teacher, or anyone (a
+    few models each) where the server has no teacher password."""
+    if model is None or not may_save():
         return
     suggested = suggested_name(model)
     with st.container(border=True):
         st.markdown("**Save to shelf**")
         st.caption("Keeps this model on the server under a name, for everyone: Home and "
                    "Inspect list it under *Ready to inspect*, to open in one click later (in "
-                   "class, say) without training again.")
+                   "class, say) without training again."
+                   + ("" if identity.is_teacher() else
+                      f" You may keep up to {PER_OWNER} models there, and replace or remove "
+                      "only your own."))
         name_col, replace_col, button_col = st.columns([3, 2, 1], vertical_alignment="bottom")
         typed = name_col.text_input("Shelf name", key=f"{key_prefix}_shelf_name",
                                     max_chars=MAX_NAME, placeholder=suggested,
@@ -220,7 +246,8 @@ def save_button(model: sc.Seq2Seq | None, exact_match: float | None, samples_see
             with st.spinner("Saving the model to the shelf…"):
                 entry = Shelf().save(model, name, exact_match=exact_match,
                                      samples_seen=samples_seen, train_config=train_config,
-                                     replace=replace)
+                                     replace=replace, owner=identity.owner_id(),
+                                     by=identity.manager())
         except sc.InvalidInput as err:
             st.error(md(err))
         except OSError as err:

@@ -85,7 +85,7 @@ def controls(choice: Choice, cost: Cost | None) -> None:
               disabled=status != Status.PAUSED, width="stretch", key="btn_step",
               help="While paused: train exactly one more batch, then score it and redraw "
                    "everything (TensorFlow Playground's step).")
-    if message := st.session_state.pop("train_start_error", ""):
+    if message := st.session_state.pop(training.START_ERROR, ""):
         st.error(md(message))
     if start_clicked and cost is not None:
         message = training.start(choice)
@@ -116,6 +116,9 @@ def watch_section(choice: Choice) -> None:
             st.error(md(error))
         elif watched := state.get(training.WATCHED):
             st.caption("Watching: " + " · ".join(f"**{md(w)}**" for w in watched))
+        if (dropped := state.get(training.WATCH_DROPPED)) and t is not None:
+            st.warning(f"Not watched in this run, as its task does not take them: {md(dropped)}",
+                       icon=":material/visibility_off:")
 
 
 # ---- the live run ----------------------------------------------------------------------------
@@ -141,8 +144,10 @@ def chart_specs(t, history) -> tuple[dict, dict]:
 
 def same_curves(history, earlier) -> str:
     """Whether a repeated run's curves equal the run it repeats, in a sentence."""
-    def points(h):
-        return [(r.samples_seen, r.val_loss, r.exact_match, r.batch_losses) for r in h]
+    def points(h):  # NaN as None, so a NaN loss compares equal to itself
+        return [tuple(None if x != x else x for x in (r.samples_seen, r.val_loss,
+                                                       r.exact_match, *r.batch_losses))
+                for r in h]
     now, then = points(history), points(earlier)
     differs = next((i for i, (a, b) in enumerate(zip(now, then)) if a != b), None)
     if differs is None and len(now) == len(then):
@@ -153,8 +158,9 @@ def same_curves(history, earlier) -> str:
                 "trained; one of them trained longer (a time budget ran out at a different "
                 "point on this busy machine).")
     return (f"The curves part from chunk {differs + 1} on. The same seed draws the same "
-            "weights and examples, so this comes from the arithmetic: an automatic *Compiled "
-            "step* that switched to XLA, or a time budget that cut a chunk elsewhere.")
+            "weights and examples, so a chunk ended elsewhere (a pause or *Step one batch* "
+            "ends a chunk early, and so does a time budget on a busy machine) or the "
+            "arithmetic differed (an automatic *Compiled step* that switched to XLA).")
 
 
 def position_spec(t, history) -> dict:

@@ -29,9 +29,12 @@ RECORDER = "recorder"
 DRAFT = "_draft_model"
 REPLAY = "_replay"
 WATCHED = "train_watched"    # the watched inputs, checked: a tuple of texts
-WATCH_BOX = "train_watch_box"  # the text box they are typed in, one per line
+WATCH_BOX = "w_watch_inputs"  # the text box they are typed in, one per line (kept by form)
 WATCH_ERROR = "train_watch_error"
+WATCH_DROPPED = "train_watch_dropped"  # why some watched inputs were left out of the run
 PREVIOUS = "train_previous"  # (the run "Run again" repeats, its label), drawn under the new one
+CONTINUED = "train_continued"  # the session's run continued an earlier model
+START_ERROR = "train_start_error"  # why a Start from a callback (Run again) failed
 STEP_WAIT_SECONDS = 5.0      # how long Step one batch waits for its chunk before redrawing
 # Lecture pace: a run that trained faster than this is replayed, chunk by chunk, at about
 # REPLAY_CHUNK_SECONDS a chunk (within REPLAY_SECONDS), so a class sees it learn.
@@ -105,9 +108,9 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None,
         task, config = model.task, model.config
     try:
         check_run(task, config, train_config, limits())
-        watched = check_watched(task, st.session_state.get(WATCHED, ()))
     except sc.InvalidInput as err:
         return str(err)
+    watched = watched_for(task)
     where = executors.selected()
     try:
         with st.spinner("Building the network…" if where.started else "Starting Ray…"):
@@ -138,6 +141,7 @@ def start(choice, model: sc.Seq2Seq | None = None, label: str | None = None,
     previous = (again, st.session_state.get("run_label", "")) if again is not None else None
     st.session_state[TRAINER] = t
     st.session_state[PREVIOUS] = previous
+    st.session_state[CONTINUED] = continuing
     st.session_state["_published"] = None
     st.session_state.pop(REPLAY, None)
     st.session_state["run_label"] = label or name
@@ -149,9 +153,25 @@ def previous_run() -> tuple[TrainingJob, str] | None:
     return st.session_state.get(PREVIOUS)
 
 
+def watched_for(task) -> tuple[str, ...]:
+    """The session's watched inputs that this task takes; the others are left out, and
+    the page says which and why (`WATCH_DROPPED`), rather than refusing to start."""
+    kept, dropped = [], []
+    for text in st.session_state.get(WATCHED, ()):
+        try:
+            kept.extend(check_watched(task, [text]))
+        except sc.InvalidInput as err:
+            dropped.append(str(err))
+    st.session_state[WATCH_DROPPED] = " ".join(dropped)
+    return check_watched(task, kept)
+
+
 def can_run_again() -> bool:
+    """A run that ended with curves and trained a new network (a continued run started from
+    another model, which a new run would not)."""
     t = trainer()
-    return t is not None and not t.is_alive and t.status.ended and bool(t.snapshot().history)
+    return (t is not None and not t.is_alive and t.status.ended and bool(t.snapshot().history)
+            and not st.session_state.get(CONTINUED))
 
 
 def run_again() -> None:
@@ -161,7 +181,7 @@ def run_again() -> None:
     if t is None:
         return
     if message := start(None, again=t):
-        st.session_state["train_start_error"] = message
+        st.session_state[START_ERROR] = message
 
 
 def step_batch() -> None:

@@ -12,14 +12,26 @@ from seq2seq_core.vocab import SPACE_LABEL, plural
 from seq2seq_core.whatif import (NO_FEEDBACK, edit_input, forced_decode, forcible_ids,
                                  input_tokens, replacements)
 
-from .cache import remembered
+from .cache import forget, remembered
 from .form import setting_input
 from .inspector import cached_projection, section
+from .session import TrainingCapReached, job_slot
 from .text import md
 
 FORCE_STEP, FORCE_TOKEN = "inspect_force_step", "inspect_force_token"
 EDIT_POSITION, EDIT_TOKEN = "inspect_edit_position", "inspect_edit_token"
 NEIGHBOURS_K = "inspect_neighbours_k"
+INDEX, INDEX_ERROR = "inspect_neighbours", "inspect_neighbours_error"
+SCALE_POOL = 500  # examples the typical distance is taken over before the pool is built
+WIDGETS = (FORCE_STEP, FORCE_TOKEN, EDIT_POSITION, EDIT_TOKEN, NEIGHBOURS_K)  # kept by the page
+SLOTS = ("inspect_force_for", "inspect_force_token_for", "inspect_forced", "inspect_edit_for",
+         "inspect_edit_token_for", "inspect_edit", INDEX, INDEX_ERROR, "inspect_near",
+         "inspect_scale")  # what these views remember for one model
+
+
+def reset() -> None:
+    """A new model: its tokens, positions and pools differ, so start these views afresh."""
+    forget(FORCE_STEP, FORCE_TOKEN, EDIT_POSITION, EDIT_TOKEN, *SLOTS)
 FORCED_ROW = "background-color: #fff4e6; font-weight: bold"
 CHANGED_CELL = "color: #d9480f; font-weight: bold"
 
@@ -127,12 +139,31 @@ def _styled(forced):
 
 
 # ---- edit an input token -------------------------------------------------------------------
-def cached_index(model: sc.Seq2Seq) -> NeighbourIndex:
-    """The pool of training examples and their final states, built once per model."""
-    def compute():
-        with st.spinner(f"Encoding up to {pool_limit(model):,} training examples..."):
-            return NeighbourIndex.build(model)
-    return remembered("inspect_neighbours", (model,), compute)
+def built_index(model: sc.Seq2Seq) -> NeighbourIndex | None:
+    """The pool of training examples and their final states, once it was built for this
+    model (`build_index`); None before."""
+    kept = st.session_state.get(INDEX)
+    return kept[1] if kept is not None and kept[0] is model else None
+
+
+def build_index(model: sc.Seq2Seq) -> None:
+    """Encode the pool (the Find button's callback), under a job slot: on a shared server it
+    is one of the costlier things a page does, so it is done only when asked for."""
+    try:
+        with job_slot("finding the nearest training examples (Inspect page)"), \
+                st.spinner(f"Encoding up to {pool_limit(model):,} training examples..."):
+            st.session_state[INDEX] = (model, NeighbourIndex.build(model))
+    except TrainingCapReached as err:
+        st.session_state[INDEX_ERROR] = str(err)
+
+
+def typical_distance(model: sc.Seq2Seq) -> float:
+    """How far apart two training inputs' final states typically are: from the pool when it
+    was built, else from a small sample (cheap enough for every page run)."""
+    if (index := built_index(model)) is not None:
+        return index.typical_distance()
+    return remembered("inspect_scale", (model,),
+                      lambda: NeighbourIndex.build(model, SCALE_POOL).typical_distance())
 
 
 def _label(token: str) -> str:
@@ -178,7 +209,7 @@ def encoder_edit_section(model: sc.Seq2Seq, trace) -> None:
 
 
 def _edit_result(model: sc.Seq2Seq, moved) -> None:
-    scale = cached_index(model).typical_distance()
+    scale = typical_distance(model)
     m1, m2, m3 = st.columns(3)
     m1.metric("Distance moved", f"{moved.distance:.3f}",
               help="Euclidean distance between the final hidden states before and after.")
@@ -209,7 +240,16 @@ def neighbours_section(model: sc.Seq2Seq, trace) -> None:
         "ones whose final hidden states lie closest to your input's (Euclidean distance over "
         "all the state's numbers), nearest first. If their answers differ from what your "
         "input needs, the model may mix them up.")
-    index = cached_index(model)
+    index = built_index(model)
+    if error := st.session_state.pop(INDEX_ERROR, ""):
+        st.warning(md(error), icon=":material/hourglass_top:")
+    if index is None:
+        st.button(f"Find them among {plural(pool_limit(model), 'training example')}",
+                  key="inspect_find_neighbours", on_click=build_index, args=(model,),
+                  icon=":material/travel_explore:",
+                  help="Encodes the training examples once for this model (a few seconds "
+                       "for a big one); after that every input's neighbours show at once.")
+        return
     st.session_state.setdefault(NEIGHBOURS_K, NeighbourSettings.k)
     k = int(setting_input(st, NeighbourSettings, "k", key=NEIGHBOURS_K))
     near = remembered("inspect_near", (model, trace.input_text, k),
@@ -219,7 +259,11 @@ def neighbours_section(model: sc.Seq2Seq, trace) -> None:
                 "examples drawn from the task's training generator (a fixed sample; training "
                 "draws fresh ones every batch).")
     else:
-        pool = f"The pool: the model's {plural(len(index), 'training pair')}."
+        total = len(task.split_pairs("train")) if hasattr(task, "split_pairs") else len(index)
+        pool = (f"The pool: the model's {plural(len(index), 'training pair')}."
+                if len(index) >= total else f"The pool: {len(index):,} of the model's {total:,} training pairs (a "
+                     "wide encoder keeps fewer states), so an input not found here may still "
+                     "have been trained on.")
     st.caption(pool)
     if near and near[0].distance == 0:
         st.success(f"Your input {_quoted(near[0].input)} is in the pool (distance 0): "

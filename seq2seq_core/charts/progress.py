@@ -16,6 +16,7 @@ from .sizing import heatmap_height, sized
 MAX_CHUNKS = 60       # heatmap columns: a longer run is thinned to this many chunks
 WATCH_COLUMNS = 8     # watched-inputs table: chunk columns shown (the first, the latest ...)
 LEARNED_ERROR = 0.05  # a position counts as learned once its error stays at or under this
+ERROR_COLORS = ("#ffffff", "#f76707", "#a61e1e")  # no error (white) .. all wrong (dark red)
 
 
 def thinned(count: int, most: int) -> list[int]:
@@ -80,13 +81,13 @@ def position_heatmap(history: Sequence, unit: str = "token", height: int | None 
     keep = {chunks[i] for i in thinned(len(chunks), MAX_CHUNKS)}
     data = errors[errors["chunk"].isin(keep)]
     positions = int(data["position"].max()) if len(data) else 1
-    chart = alt.Chart(data).mark_rect().encode(
+    chart = alt.Chart(data).mark_rect(stroke="#e9ecef", strokeWidth=0.5).encode(
         x=alt.X("chunk:O", title="training chunk",
                 axis=alt.Axis(values=[chunks[i] for i in thinned(len(chunks), 12)]
                               if chunks else [], labelAngle=0)),
         y=alt.Y("position:O", title=f"output {unit}", sort="ascending"),
-        color=alt.Color("error:Q", title="error", scale=alt.Scale(domain=[0, 1],
-                                                                  scheme="orangered"),
+        color=alt.Color("error:Q", title="error",
+                        scale=alt.Scale(domain=[0, 1], range=list(ERROR_COLORS)),
                         legend=alt.Legend(format="%")),
         tooltip=[alt.Tooltip("chunk:O"), alt.Tooltip("samples:Q", format=",.0f"),
                  alt.Tooltip("position:O", title=unit), alt.Tooltip("error:Q", format=".1%")],
