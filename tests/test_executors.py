@@ -392,7 +392,7 @@ def _sweep_config(seconds: float) -> SweepConfig:
 
 def test_a_sweep_trains_two_cells_at_once_on_ray(ray_ex, tmp_path):
     history = History(tmp_path / "h.sqlite3")
-    sweep = Sweep(_sweep_config(2.5), history, executor=ray_ex, workers=2)
+    sweep = Sweep(_sweep_config(4.0), history, executor=ray_ex, workers=2)
     assert (sweep.executor, sweep.workers) == ("ray", 2)
     sweep.start()
     most = 0
@@ -410,7 +410,7 @@ def test_a_sweep_trains_two_cells_at_once_on_ray(ray_ex, tmp_path):
         "finished", 4, 4, 1.0)
     results = sweep.results()
     assert results.status.tolist() == ["finished"] * 4
-    assert (results.train_seconds >= 2.5).all() and results.exact_match.between(0, 1).all()
+    assert (results.train_seconds >= 4.0).all() and results.exact_match.between(0, 1).all()
     runs = history.list_runs(sweep.sweep_id)
     assert len(runs) == 4 and set(runs.status) == {"finished"}
     assert sorted(runs.id) == sorted(results.run_id)

@@ -230,15 +230,15 @@ def save_button(model: sc.Seq2Seq | None, exact_match: float | None, samples_see
                    + ("" if identity.is_teacher() else
                       f" You may keep up to {PER_OWNER} models there, and replace or remove "
                       "only your own."))
-        name_col, replace_col, button_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+        # the box sits in the Train page's narrower column: the checkbox gets a line of its own
+        name_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
         typed = name_col.text_input("Shelf name", key=f"{key_prefix}_shelf_name",
                                     max_chars=MAX_NAME, placeholder=suggested,
                                     help=f"A shelf name is {NAME_RULE}. Left empty: "
                                          f"{suggested}.")
-        replace = replace_col.checkbox("Replace a model of that name",
-                                       key=f"{key_prefix}_shelf_replace")
         clicked = button_col.button("Save to shelf", key=f"{key_prefix}_shelf_save",
                                     icon=":material/shelves:", width="stretch")
+        replace = st.checkbox("Replace a model of that name", key=f"{key_prefix}_shelf_replace")
         if not clicked:
             return
         name = typed.strip() or suggested

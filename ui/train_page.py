@@ -81,10 +81,10 @@ def controls(choice: Choice, cost: Cost | None) -> None:
                   disabled=status != Status.RUNNING, width="stretch", key="btn_pause")
     c3.button("Stop", icon=":material/stop:", on_click=training.stop, disabled=not active,
               width="stretch", key="btn_stop")
-    c4.button("Step one batch", icon=":material/step_over:", on_click=training.step_batch,
+    c4.button("Step", icon=":material/step_over:", on_click=training.step_batch,
               disabled=status != Status.PAUSED, width="stretch", key="btn_step",
-              help="While paused: train exactly one more batch, then score it and redraw "
-                   "everything (TensorFlow Playground's step).")
+              help="Step one batch: while paused, train exactly one more batch, then score "
+                   "it and redraw everything (TensorFlow Playground's step).")
     if message := st.session_state.pop(training.START_ERROR, ""):
         st.error(md(message))
     if start_clicked and cost is not None:
@@ -158,7 +158,7 @@ def same_curves(history, earlier) -> str:
                 "trained; one of them trained longer (a time budget ran out at a different "
                 "point on this busy machine).")
     return (f"The curves part from chunk {differs + 1} on. The same seed draws the same "
-            "weights and examples, so a chunk ended elsewhere (a pause or *Step one batch* "
+            "weights and examples, so a chunk ended elsewhere (a pause or a *Step* "
             "ends a chunk early, and so does a time budget on a busy machine) or the "
             "arithmetic differed (an automatic *Compiled step* that switched to XLA).")
 
