@@ -78,6 +78,9 @@ def pool_costs(model) -> dict:
 
 
 def forcing_costs(model) -> dict:
+    """A forced decode against the trace it starts from (none for a repeat model)."""
+    if not model.config.feeds_back:
+        return {}
     text = model.task.example_inputs()[0]
     trace = Decoder(model).trace(text)
     token = trace.steps[0].top[1][0]

@@ -19,7 +19,6 @@ import tensorflow as tf
 
 from .budget import EVAL_BATCH
 from .config import TrainConfig
-from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import score_predicted
 from .feeding import Feeder
@@ -299,15 +298,15 @@ class Trainer(Background):
         pairs = task.held_out(cfg.eval_samples, seed=cfg.seed + 7919 * index)
         began = time.perf_counter()
         count = len(pairs) if last else self.scored_count(seen, len(pairs))
-        parts = [self._check(pairs, 0, count)]
+        with self._ctl.lock:
+            watched = self.watched
+        parts = [self._check(pairs, 0, count, task.encode_inputs(list(watched)))]
+        outputs = [task.target_text(row) for row in parts[0][3]]
         part = self._score(pairs, parts)
         if count < len(pairs) and cfg.target_accuracy is not None \
                 and part.exact_match >= cfg.target_accuracy - NEAR_TARGET:
             parts.append(self._check(pairs, count, len(pairs)))
             part = self._score(pairs, parts)
-        with self._ctl.lock:
-            watched = self.watched
-        outputs = Decoder(self.model).predict(list(watched)) if watched else []
         took = time.perf_counter() - began
         result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
@@ -321,21 +320,29 @@ class Trainer(Background):
                            position_accuracy=tuple(float(x) for x in result.per_position),
                            watched=tuple(zip(watched, outputs)))
 
-    def _check(self, pairs, start: int, stop: int) -> tuple[np.ndarray, float, float]:
-        """Greedy ids, summed loss and summed weights of pairs[start:stop]."""
+    def _check(self, pairs, start: int, stop: int, extra=None):
+        """Greedy ids, summed loss and summed weights of pairs[start:stop], then the greedy
+        ids of `extra` (raw source ids: the watched inputs, decoded in the same calls at no
+        weight, so watching costs no decode of its own)."""
         check, model = self.model.functions.check, self.model
-        weights = model.task.target_mask(pairs.target[start:stop])
+        source, target = pairs.source[start:stop], pairs.target[start:stop]
+        weights = model.task.target_mask(target)
+        m = 0 if extra is None else len(extra)
+        if m:
+            blank = np.zeros((m, target.shape[1]), target.dtype)
+            source, target = np.concatenate([extra, source]), np.concatenate([blank, target])
+            weights = np.concatenate([blank.astype(weights.dtype), weights])
         ids, loss, total = [np.zeros((0, model.task.target_len), np.int32)], 0.0, 0.0
-        for i in range(start, stop, EVAL_BATCH):
-            sl = slice(i, min(i + EVAL_BATCH, stop))
-            inputs = model.model_inputs(pairs.source[sl], pairs.target[sl])
+        for i in range(0, len(source), EVAL_BATCH):
+            sl = slice(i, i + EVAL_BATCH)
+            inputs = model.model_inputs(source[sl], target[sl])
             inputs = [tf.constant(x) for x in inputs] if isinstance(inputs, list) \
                 else tf.constant(inputs)
-            out = check(inputs, tf.constant(pairs.target[sl]),
-                        tf.constant(weights[sl.start - start:sl.stop - start]))
+            out = check(inputs, tf.constant(target[sl]), tf.constant(weights[sl]))
             ids.append(out[0].numpy())
             loss, total = loss + float(out[1]), total + float(out[2])
-        return np.concatenate(ids), loss, total
+        ids = np.concatenate(ids)
+        return ids[m:], loss, total, ids[:m]
 
     def _score(self, pairs, parts):
         predicted = np.concatenate([p[0] for p in parts])

@@ -77,8 +77,15 @@ def test_the_one_call_check_scores_as_decoding_does(arch):
     trainer = sc.Trainer(model, sc.TrainConfig(batch_size=32, max_samples=320, chunk_batches=5))
     trainer.run()
     pairs = REVERSE.held_out(300, seed=11)
-    ids, loss, weight = trainer._check(pairs, 0, len(pairs))
+    ids, loss, weight, none = trainer._check(pairs, 0, len(pairs))
     np.testing.assert_array_equal(ids, Decoder(model).predict_ids(pairs.source))
+    assert none.shape == (0, REVERSE.target_len)
+    # watched inputs ride along in the same call, at no weight: the same ids, the same loss
+    extra = REVERSE.sample(np.random.default_rng(5), 4).source
+    with_extra = trainer._check(pairs, 0, len(pairs), extra)
+    np.testing.assert_array_equal(with_extra[0], ids)
+    assert with_extra[1:3] == pytest.approx((loss, weight), rel=1e-6)
+    np.testing.assert_array_equal(with_extra[3], Decoder(model).predict_ids(extra))
     mask = REVERSE.target_mask(pairs.target)
     probs = model.train_model(model.model_inputs(pairs.source, pairs.target), training=False)
     ce = tf.keras.losses.sparse_categorical_crossentropy(pairs.target, probs).numpy()
