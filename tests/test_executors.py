@@ -391,8 +391,18 @@ def _sweep_config(seconds: float) -> SweepConfig:
 
 
 def test_a_sweep_trains_two_cells_at_once_on_ray(ray_ex, tmp_path):
+    import ray
+
+    # Two workers that have paid for their TensorFlow import: this test is about a sweep
+    # training two cells at once, not about how fast a busy machine starts a process (a
+    # cell done before a new worker is up hands its worker on, as the pool should).
+    warm = [w for w in (ray_ex.take_idle(), ray_ex.take_idle()) if w is not None]
+    warm += [ray_ex.new_worker() for _ in range(2 - len(warm))]
+    ray.get([w.pid.remote() for w in warm], timeout=180)
+    for worker in warm:
+        ray_ex.release(worker)
     history = History(tmp_path / "h.sqlite3")
-    sweep = Sweep(_sweep_config(4.0), history, executor=ray_ex, workers=2)
+    sweep = Sweep(_sweep_config(2.5), history, executor=ray_ex, workers=2)
     assert (sweep.executor, sweep.workers) == ("ray", 2)
     sweep.start()
     most = 0
@@ -410,7 +420,7 @@ def test_a_sweep_trains_two_cells_at_once_on_ray(ray_ex, tmp_path):
         "finished", 4, 4, 1.0)
     results = sweep.results()
     assert results.status.tolist() == ["finished"] * 4
-    assert (results.train_seconds >= 4.0).all() and results.exact_match.between(0, 1).all()
+    assert (results.train_seconds >= 2.5).all() and results.exact_match.between(0, 1).all()
     runs = history.list_runs(sweep.sweep_id)
     assert len(runs) == 4 and set(runs.status) == {"finished"}
     assert sorted(runs.id) == sorted(results.run_id)
