@@ -96,3 +96,17 @@ def test_watched_inputs_another_task_does_not_take_are_left_out_with_a_note(app_
         in warnings
     trainer.stop()
     trainer.join(30)
+
+
+def test_a_continued_run_cannot_be_run_again_from_fresh_weights(app_test):
+    at = open_train(app_test)
+    at.button(key="btn_start").click().run()
+    at.session_state["trainer"].join(90)
+    at.run()
+    assert at.button(key="btn_again").disabled is False
+    at.button(key="btn_continue").click().run()
+    continued = at.session_state["trainer"]
+    continued.join(90)
+    at.run()
+    again = at.button(key="btn_again")
+    assert again.disabled is True and "continued an earlier model" in again.help

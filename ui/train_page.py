@@ -200,9 +200,11 @@ def verdict_view(t, snap, latest) -> None:
     link.page_link("app_pages/inspect.py", label="Inspect this model", icon=":material/search:")
     again.button("Run again with the same seed", icon=":material/replay:", key="btn_again",
                  on_click=training.run_again, disabled=not training.can_run_again(),
-                 help=f"Train the same network with the same settings and seed "
-                      f"({t.train_config.seed}) again; this run's curves stay on the charts, "
-                      "dashed grey, under the new ones.")
+                 help=(f"Train the same network with the same settings and seed "
+                       f"({t.train_config.seed}) again; this run's curves stay on the charts, "
+                       "dashed grey, under the new ones.") if not training.continued() else
+                 "This run continued an earlier model, which a new run would not start from: "
+                 "Run again repeats runs that trained a new network.")
     shelf.save_button(training.published_model(), latest.exact_match, snap.samples_seen,
                       t.train_config, "train")
 

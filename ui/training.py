@@ -166,12 +166,17 @@ def watched_for(task) -> tuple[str, ...]:
     return check_watched(task, kept)
 
 
+def continued() -> bool:
+    """The session's run continued an earlier model (rather than training a new network)."""
+    return bool(st.session_state.get(CONTINUED))
+
+
 def can_run_again() -> bool:
     """A run that ended with curves and trained a new network (a continued run started from
     another model, which a new run would not)."""
     t = trainer()
     return (t is not None and not t.is_alive and t.status.ended and bool(t.snapshot().history)
-            and not st.session_state.get(CONTINUED))
+            and not continued())
 
 
 def run_again() -> None:
