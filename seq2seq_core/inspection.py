@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import tensorflow as tf
 
+from .budget import EVAL_BATCH
+
 if TYPE_CHECKING:
     from .models import Seq2Seq
+
+FLOAT = 4                   # bytes of a float32 state value
+BATCH_BYTES = 64 * 2 ** 20  # per-step encoder states computed at once, at most
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,21 @@ def encoder_states(model: Seq2Seq, source: np.ndarray) -> EncoderStates:
     """Hidden (and, for LSTM, cell) state of every encoder layer after every input step."""
     src = model.prepare_source(np.asarray(source, dtype=np.int32))
     return states_from([t.numpy() for t in model.functions.encoder_states(tf.constant(src))])
+
+
+def final_states(model: Seq2Seq, source: np.ndarray) -> np.ndarray:
+    """The top encoder layer's final hidden state (n, state units) of raw source ids, in
+    batches small enough that the per-step states of one batch stay within BATCH_BYTES."""
+    source = np.asarray(source, dtype=np.int32)
+    task, config = model.task, model.config
+    per_row = task.source_len * config.state_units * config.layers * model.nets.n_states * FLOAT
+    batch = int(min(EVAL_BATCH, max(1, BATCH_BYTES // per_row)))
+    run, top = model.functions.encoder_states, -model.nets.n_states
+    src = model.prepare_source(source)
+    parts = [run(tf.constant(src[i:i + batch]))[top].numpy() for i in range(0, len(src), batch)]
+    if not parts:
+        return np.zeros((0, config.state_units), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def states_from(out: list[np.ndarray]) -> EncoderStates:
@@ -79,8 +99,7 @@ def project_final_states(model: Seq2Seq, n: int = 300, seed: int = 0) -> Project
     """PCA of the top encoder layer's final hidden state over `n` task inputs."""
     task = model.task
     source = task.map_inputs(n, seed).source
-    states = model.nets.encoder(model.prepare_source(source), training=False)
-    finals = np.asarray(states[-model.nets.n_states])
+    finals = final_states(model, source)
     mean, comps, explained = pca(finals)
     name, values = task.property_of(source)
     return Projection((finals - mean) @ comps.T, explained,

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
-
 from .budget import EVAL_BATCH
 from .decoding import Decoder
+from .inspection import FLOAT, final_states
 from .limits import check_int
 from .settings import check_fields, setting
 from .tasks.base import Pairs
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 POOL = 20_000               # examples drawn for the pool, at most
 POOL_SEED = 0               # the draw of a generated task's pool
 POOL_BYTES = 16 * 2 ** 20   # the pool's states, at most (a wide encoder keeps fewer examples)
-BATCH_BYTES = 64 * 2 ** 20  # per-step encoder states computed at once
-FLOAT = 4
 
 
 @dataclass(frozen=True)
@@ -63,21 +60,6 @@ class Neighbour:
     expected: str
     distance: float
     state: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-
-def final_states(model: Seq2Seq, source: np.ndarray) -> np.ndarray:
-    """The top encoder layer's final hidden state (n, state units) of raw source ids, in
-    batches small enough that the per-step states of one batch stay within BATCH_BYTES."""
-    source = np.asarray(source, dtype=np.int32)
-    task, config = model.task, model.config
-    per_row = task.source_len * config.state_units * config.layers * model.nets.n_states * FLOAT
-    batch = int(min(EVAL_BATCH, max(1, BATCH_BYTES // per_row)))
-    run, top = model.functions.encoder_states, -model.nets.n_states
-    src = model.prepare_source(source)
-    parts = [run(tf.constant(src[i:i + batch]))[top].numpy() for i in range(0, len(src), batch)]
-    if not parts:
-        return np.zeros((0, config.state_units), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def pool_limit(model: Seq2Seq) -> int:
@@ -192,5 +174,5 @@ def nearest(model: Seq2Seq, text: str, k: int = NeighbourSettings.k,
     return NeighbourIndex.build(model, pool).nearest(clean, k)
 
 
-__all__ = ["POOL", "Neighbour", "NeighbourIndex", "NeighbourSettings", "final_states",
-           "nearest", "pool_limit", "training_examples"]
+__all__ = ["POOL", "Neighbour", "NeighbourIndex", "NeighbourSettings", "nearest",
+           "pool_limit", "training_examples"]

@@ -77,20 +77,24 @@ def save(model: Seq2Seq, path) -> Path:
 
 
 # ---- lab.json: the description, checked like user input --------------------------------------
-def _no_constant(name: str):
-    raise ModelFileError(f"The model's description (lab.json) holds {name}, which is not a "
-                         "number it can use.")
+def untrusted_json(raw: bytes, what: str, error: type[InvalidInput] = ModelFileError):
+    """JSON from a file a person gave (or could have written): NaN or Infinity, text that is
+    not UTF-8 or not JSON (a number too long to read included), or nesting too deep for the
+    parser each raise `error`, saying so of `what` ("The model's description (lab.json)")."""
+    def no_constant(name: str):
+        raise error(f"{what} holds {name}, which is not a number.")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=no_constant)
+    except error:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        raise error(f"{what} is not valid JSON.") from None
+    except RecursionError:
+        raise error(f"{what} is nested too deeply.") from None
 
 
 def _parse_meta(raw: bytes) -> dict:
-    try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except ModelFileError:
-        raise
-    except (ValueError, UnicodeDecodeError):  # JSONDecodeError, or a number too long to read
-        raise ModelFileError("The model's description (lab.json) is not valid JSON.") from None
-    except RecursionError:
-        raise ModelFileError("The model's description (lab.json) is nested too deeply.") from None
+    meta = untrusted_json(raw, "The model's description (lab.json)")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"Unsupported model file format; expected {FORMAT}.")
     return meta
@@ -159,12 +163,7 @@ def _classes(config) -> set[tuple[str, str]]:
 
 def _check_config(raw: bytes, model: Seq2Seq) -> None:
     """The Keras config may name only the kinds of objects this network is made of."""
-    try:
-        config = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except ModelFileError:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ModelFileError("The Keras model's config.json is not valid JSON.") from None
+    config = untrusted_json(raw, "The Keras model's config.json")
     ours = _classes(json.loads(json.dumps(keras.saving.serialize_keras_object(model.train_model))))
     foreign = sorted(_classes(config) - ours)
     if foreign:

@@ -36,7 +36,7 @@ from .errors import InvalidInput
 from .explain import describe_model, run_name
 from .history import data_dir
 from .model_store import MAX_BYTES, SUFFIX, read_bounded, write_atomic
-from .persistence import from_bytes, to_bytes
+from .persistence import from_bytes, to_bytes, untrusted_json
 from .tasks import REGISTRY, TaskSettings, settings_for
 
 try:  # a lock across processes (the app and the CLI) where the system has one
@@ -370,17 +370,8 @@ def _too_large(what: str, size: int) -> InvalidInput:
                         f"{MAX_BYTES / 1e6:,.0f} MB.")
 
 
-def _no_constant(name: str):
-    raise InvalidInput(f"Its description holds {name}, which is not a number.")
-
-
 def _parse(raw: bytes) -> dict:
-    try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except InvalidInput:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("Its description is not valid JSON.") from None
+    meta = untrusted_json(raw, "Its description", InvalidInput)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise InvalidInput(f"Its description is not a shelf entry ({FORMAT}).")
     unknown = sorted(str(k)[:40] for k in set(meta) - KEYS)

@@ -16,7 +16,7 @@ import numpy as np
 from .decoding import TOP_K, Decoder, Step, Trace
 from .errors import InvalidInput
 from .limits import check_int
-from .neighbours import final_states
+from .inspection import final_states
 from .strategies import ModelStepper
 from .vocab import END, PAD, SPACE_LABEL, START, plural, shown_tokens
 

@@ -15,6 +15,15 @@ def wait_for(condition, seconds: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def run_to_end(at, button: str):
+    """Click a button that starts a training, wait for it to end, redraw; the training."""
+    at.button(key=button).click().run()
+    trainer = at.session_state["trainer"]
+    trainer.join(90)
+    at.run()  # AppTest never fires run_every: rerun by hand
+    return trainer
+
+
 def watched_table(at):
     tables = [t.value for t in at.table if "input" in t.value.columns
               and any(c.startswith("chunk ") for c in t.value.columns)]
@@ -59,18 +68,12 @@ def test_watched_inputs_fill_in_chunk_by_chunk_and_step_adds_one_batch(app_test)
 
 def test_run_again_with_the_same_seed_overlays_the_same_curves(app_test):
     at = open_train(app_test, w_seed=7)
-    at.button(key="btn_start").click().run()
-    first = at.session_state["trainer"]
-    first.join(90)
-    at.run()
+    first = run_to_end(at, "btn_start")
     again = at.button(key="btn_again")
     assert again.disabled is False and "(7)" in again.help
     at.session_state["w_seed"] = 8  # the widgets changed: Run again repeats the run itself
-    again.click().run()
-    second = at.session_state["trainer"]
+    second = run_to_end(at, "btn_again")
     assert second is not first and second.train_config.seed == 7
-    second.join(90)
-    at.run()
     assert not at.exception
     charts = at.get("vega_lite_chart")
     specs = [c.proto.spec for c in charts]
@@ -100,13 +103,8 @@ def test_watched_inputs_another_task_does_not_take_are_left_out_with_a_note(app_
 
 def test_a_continued_run_cannot_be_run_again_from_fresh_weights(app_test):
     at = open_train(app_test)
-    at.button(key="btn_start").click().run()
-    at.session_state["trainer"].join(90)
-    at.run()
+    run_to_end(at, "btn_start")
     assert at.button(key="btn_again").disabled is False
-    at.button(key="btn_continue").click().run()
-    continued = at.session_state["trainer"]
-    continued.join(90)
-    at.run()
+    run_to_end(at, "btn_continue")
     again = at.button(key="btn_again")
     assert again.disabled is True and "continued an earlier model" in again.help

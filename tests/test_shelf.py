@@ -178,7 +178,7 @@ def test_malformed_entries_are_skipped_with_the_reason(shelf, reverse_model, tmp
     assert [e.name for e in listing.entries] == ["good"]
     reasons = {s.name: s.reason for s in listing.skipped}
     assert set(reasons) == set(broken) | {"orphan", "linked", "dangling"}
-    expected = {"notjson": "not valid JSON", "binary": "not valid JSON", "deep": "not valid JSON",
+    expected = {"notjson": "not valid JSON", "binary": "not valid JSON", "deep": "nested too deeply",
                 "nan": "NaN, which is not a number", "list": "not a shelf entry",
                 "oldformat": "not a shelf entry", "pathfield": "unknown fields (path)",
                 "othername": "for another entry", "badtask": "unknown task",

@@ -455,6 +455,22 @@ def forcing_table(rows: Sequence, feeds_back: bool = True) -> pd.DataFrame:
     return table.reset_index()
 
 
+def paired_steps(data: pd.DataFrame, field: str, colors: dict, tooltip: list,
+                 **legend) -> alt.Chart:
+    """The base of a chart of each output step's probability for two ways of decoding side
+    by side: `field` names the way (its bars offset within a step), `colors` maps each way
+    to its colour; mark it as bars or text."""
+    color = alt.Color(f"{field}:N", title=None,
+                      scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                      legend=alt.Legend(orient="top", labelFontSize=14, **LEGEND_LINES,
+                                        **legend))
+    return alt.Chart(data).encode(
+        x=alt.X("step:O", title="output step", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1.12]), title="probability",
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+        color=color, xOffset=alt.XOffset(f"{field}:N", sort=list(colors)), tooltip=tooltip)
+
+
 def forcing_chart(rows: Sequence, diverges_at: int | None = None,
                   height: int = 260) -> alt.LayerChart:
     """Probability of each step's prediction (`rows` are `strategies.ForcingRow`s) with the
@@ -463,21 +479,10 @@ def forcing_chart(rows: Sequence, diverges_at: int | None = None,
     first step where free running leaves the expected output."""
     data = forcing_rows(rows)
     n = int(data["step"].max()) if len(data) else 1
-    color = alt.Color("mode:N", title=None,
-                      scale=alt.Scale(domain=list(FORCING_COLORS),
-                                      range=list(FORCING_COLORS.values())),
-                      legend=alt.Legend(orient="top", columns=1, labelFontSize=14,
-                                        **LEGEND_LINES))
-    base = alt.Chart(data).encode(
-        x=alt.X("step:O", title="output step", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1.12]), title="probability",
-                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
-        color=color,
-        xOffset=alt.XOffset("mode:N", sort=list(FORCING_COLORS)),
-        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("mode:N"), alt.Tooltip("fed:N"),
-                 alt.Tooltip("prediction:N"), alt.Tooltip("probability:Q", format=".1%"),
-                 alt.Tooltip("right:N")],
-    )
+    base = paired_steps(data, "mode", FORCING_COLORS, columns=1, tooltip=[
+        alt.Tooltip("step:O"), alt.Tooltip("mode:N"), alt.Tooltip("fed:N"),
+        alt.Tooltip("prediction:N"), alt.Tooltip("probability:Q", format=".1%"),
+        alt.Tooltip("right:N")])
     bars = base.mark_bar(opacity=0.85).encode(
         strokeDash=alt.condition(alt.datum.right, alt.value([1, 0]), alt.value([4, 2])),
         stroke=alt.condition(alt.datum.right, alt.value(None), alt.value("black")),

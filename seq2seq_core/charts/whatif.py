@@ -10,8 +10,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .inspection import ACCENT, HIGHLIGHT, projection_rows
-from .sizing import LEGEND_LINES, plot_height, sized
+from .inspection import ACCENT, HIGHLIGHT, paired_steps, projection_rows
+from .sizing import plot_height, sized
 
 SERIES = {"original (greedy)": ACCENT, "what-if": HIGHLIGHT}
 LABELLED_STEPS = 24  # up to this many steps the chart writes each token above its bar
@@ -56,17 +56,9 @@ def forced_chart(forced, height: int = 240) -> alt.LayerChart:
                       "probability": rows[f"{col} p"]})
         for name, col in zip(SERIES, ("original", "what-if"))]).dropna(subset=["probability"])
     data["probability"] = data["probability"].astype(float)
-    color = alt.Color("series:N", title=None,
-                      scale=alt.Scale(domain=list(SERIES), range=list(SERIES.values())),
-                      legend=alt.Legend(orient="top", labelFontSize=14, **LEGEND_LINES))
-    base = alt.Chart(data).encode(
-        x=alt.X("step:O", title="output step", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1.12]), title="probability",
-                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
-        color=color,
-        xOffset=alt.XOffset("series:N", sort=list(SERIES)),
-        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("series:N"), alt.Tooltip("token:N"),
-                 alt.Tooltip("probability:Q", format=".1%")])
+    base = paired_steps(data, "series", SERIES, tooltip=[
+        alt.Tooltip("step:O"), alt.Tooltip("series:N"), alt.Tooltip("token:N"),
+        alt.Tooltip("probability:Q", format=".1%")])
     shade = alt.Chart(pd.DataFrame({"step": [forced.step]})).mark_rect(
         opacity=0.15, color=HIGHLIGHT).encode(x="step:O")
     layers = [shade, base.mark_bar(opacity=0.9)]
