@@ -100,20 +100,28 @@ class ReverseTask(Task):
         Spaces, tabs, commas and semicolons all separate integers; leading zeros are dropped.
         """
         s = self.settings
+        parts = self._integers(text, "input", f"{plural(s.n_in, 'integer')}",
+                               ", separated by spaces,")
+        if len(parts) != s.n_in:
+            raise InvalidInput(f"The input has {plural(len(parts), 'integer')}; this task takes "
+                               f"exactly {plural(s.n_in, 'integer')} (Input length).")
+        return " ".join(parts)
+
+    def _integers(self, text, what: str, how_many: str, how: str = "") -> list[str]:
+        """The integers of `text` (the input, or an expected output) without leading zeros,
+        or InvalidInput: empty (saying to type `how_many` integers), or one out of range."""
+        s = self.settings
         check_length(text)
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput(f"The input is empty. Type {plural(s.n_in, 'integer')} between 1 "
-                               f"and {s.cardinality}, separated by spaces, e.g. "
-                               f"{self.example_inputs()[0]}")
-        parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+        parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p] \
+            if isinstance(text, str) else []
+        if not parts:
+            raise InvalidInput(f"The {what} is empty. Type {how_many} between 1 and "
+                               f"{s.cardinality}{how} e.g. {self.example_inputs()[0]}")
         bad = [p for p in parts if not _in_range(p, s.cardinality)]
         if bad:
             raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: "
                                f"{shown_tokens(bad, 8)}. {self._alphabet_note('input')}")
-        if len(parts) != s.n_in:
-            raise InvalidInput(f"The input has {plural(len(parts), 'integer')}; this task takes "
-                               f"exactly {plural(s.n_in, 'integer')} (Input length).")
-        return " ".join(str(int(p)) for p in parts)
+        return [str(int(p)) for p in parts]
 
     def outside(self, text: str) -> str:
         """Always '' for a valid input: validation admits only the n_in integers in
@@ -180,23 +188,15 @@ class ReverseByLength(ReverseTask):
         source = self._source(rng, np.full(n, length))
         return Pairs(source, self._targets(source))
 
-    def _integers(self, text, what: str) -> list[str]:
-        """The integers of `text` (the input, or the expected output), or InvalidInput."""
-        s = self.settings
-        check_length(text)
-        parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p] \
-            if isinstance(text, str) else []
-        if not parts:
-            raise InvalidInput(f"The {what} is empty. Type 1 to {plural(s.n_in, 'integer')} "
-                               f"between 1 and {s.cardinality}, e.g. {self.example_inputs()[0]}")
-        bad = [p for p in parts if not _in_range(p, s.cardinality)]
-        if bad:
-            raise InvalidInput(f"Not an integer between 1 and {s.cardinality}: "
-                               f"{shown_tokens(bad, 8)}. {self._alphabet_note('input')}")
-        if len(parts) > s.n_in:
+    def _integers(self, text, what: str, how_many: str = "", how: str = "") -> list[str]:
+        """The integers of `text`, at most the longest tested length of them."""
+        n = self.settings.n_in
+        parts = super()._integers(text, what, how_many or f"1 to {plural(n, 'integer')}",
+                                  how or ",")
+        if len(parts) > n:
             raise InvalidInput(f"The {what} has {plural(len(parts), 'integer')}; this model "
-                               f"handles at most {s.n_in}.")
-        return [str(int(p)) for p in parts]
+                               f"handles at most {n}.")
+        return parts
 
     def validate(self, text: str) -> str:
         """The integers joined by single spaces: 1 to the longest tested length of them."""
