@@ -268,21 +268,31 @@ def study_name(cfg) -> str:
     return f"{TASK_LABELS.get(task, str(task).capitalize())}, {where} {lengths}: {names}"
 
 
+def standing(a: float, b: float) -> str:
+    """How exact match b compares with a: "clear" (10 points or more apart), "both right"
+    (both 90% or more), "both wrong" (both under 20%), "slight" (3 points or more), or
+    "same". Every verdict of the study words one of these."""
+    gap = abs(b - a)
+    if gap >= 0.1:
+        return "clear"
+    if min(a, b) >= 0.9:
+        return "both right"
+    if max(a, b) < 0.2:
+        return "both wrong"
+    return "slight" if gap >= 0.03 else "same"
+
+
 def verdict(baseline: str, improved: str, a: float, b: float) -> str:
     """How `improved` (exact match b) compares with `baseline` (a), in words that fit the
     numbers: a clear win only for 10 points or more."""
-    gap = b - a
-    if abs(gap) >= 0.1:
-        return f"a clear win for {improved if gap > 0 else baseline}"
-    if min(a, b) >= 0.9:
-        return ("both still get nearly everything right at this length, so it does not "
-                "separate them: try longer inputs")
-    if max(a, b) < 0.2:
-        return ("both fail at this length: give each model more time, or try shorter "
-                "inputs")
-    if abs(gap) >= 0.03:
-        return f"{improved if gap > 0 else baseline} slightly ahead"
-    return "about the same"
+    ahead = improved if b > a else baseline
+    return {"clear": f"a clear win for {ahead}",
+            "both right": "both still get nearly everything right at this length, so it does "
+                          "not separate them: try longer inputs",
+            "both wrong": "both fail at this length: give each model more time, or try "
+                          "shorter inputs",
+            "slight": f"{ahead} slightly ahead",
+            "same": "about the same"}[standing(a, b)]
 
 
 VARIANT_PHRASES = {"no attention": "without attention", "attention": "with attention"}
@@ -381,19 +391,13 @@ def generalization_verdict(frame: pd.DataFrame, cfg: GeneralizationConfig) -> st
         second = f"from {b0:.0%} to {b1:.0%}"
     text = (f"{without.capitalize()}, exact match "
             f"{_move(a0, a1, edge.where_seen, edge.where_new)}; {with_}, {second}.")
-    gap = b1 - a1
-    ahead = with_ if gap > 0 else without
+    ahead = with_ if b1 > a1 else without
     at = f"{'On' if cfg.task == 'dates' else 'At'} {edge.first}"
-    if abs(gap) >= 0.1:
-        text += f" {at}, the model {ahead} keeps clearly more right."
-    elif min(a1, b1) >= 0.9:
-        text += f" Both still manage {edge.first}; look further along the curve."
-    elif max(a1, b1) < 0.2:
-        text += " Neither carries what it learned beyond what it trained on."
-    elif abs(gap) >= 0.03:
-        text += f" {at}, the model {ahead} is slightly ahead."
-    else:
-        text += f" {at}, the two are about the same."
+    text += {"clear": f" {at}, the model {ahead} keeps clearly more right.",
+             "both right": f" Both still manage {edge.first}; look further along the curve.",
+             "both wrong": " Neither carries what it learned beyond what it trained on.",
+             "slight": f" {at}, the model {ahead} is slightly ahead.",
+             "same": f" {at}, the two are about the same."}[standing(a1, b1)]
     if cfg.task != "dates":
         text += " " + _reach(table, cfg, baseline, improved)
     elif len(cfg.unseen) > 1:
