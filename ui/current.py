@@ -53,18 +53,27 @@ def open_run(run: int) -> str:
     Only the run's owner (or the teacher) may open it; the file is loaded as untrusted,
     like an upload, under a job slot.
     """
-    try:
+    def load(max_params: int) -> sc.Seq2Seq:
         data = get_history().model_file(int(run), by=identity.manager())
+        return sc.from_bytes(data, max_params=max_params)
+    return open_model(load, f"the model of run {run}", run_id=int(run))
+
+
+def open_model(load, what: str, source: str | None = None, run_id: int | None = None) -> str:
+    """Load a kept model (`load(max_params)`: a run's file, a shelf entry) under a job slot,
+    checked like an upload, and make it the current one; returns why it cannot be opened,
+    or '' (a `Busy` message when only the job limit is in the way)."""
+    try:
         with job_slot("loading a model"):
-            loaded = sc.from_bytes(data, max_params=limits().max_params)
+            loaded = load(limits().max_params)
     except TrainingCapReached as err:
         return Busy(str(err))
-    except sc.InvalidInput as err:
+    except sc.InvalidInput as err:  # ModelFileError too
         return str(err)
     except Exception:  # noqa: BLE001 - a damaged file never crashes a page
-        log.exception("could not open the model of run %s", run)
+        log.exception("could not open %s", what)
         return sc.persistence.UNREADABLE
-    set_model(loaded, run_id=int(run))
+    set_model(loaded, source=source, run_id=run_id)
     return ""
 
 

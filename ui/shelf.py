@@ -18,7 +18,6 @@ import seq2seq_core as sc
 from seq2seq_core.shelf import MAX_NAME, NAME_RULE, PER_OWNER, Listing, Shelf, ShelfEntry
 
 from . import current, identity
-from .session import TrainingCapReached, job_slot, limits
 from .text import md
 
 INSPECT_PAGE = "app_pages/inspect.py"
@@ -56,18 +55,8 @@ def where_from(source: str) -> str:
 
 def open_entry(name: str) -> str:
     """Make a shelf model the current one; returns why it cannot be opened, or ''."""
-    try:
-        with job_slot("loading a model"):
-            loaded = Shelf().load(name, max_params=limits().max_params)
-    except TrainingCapReached as err:
-        return str(err)
-    except sc.InvalidInput as err:  # ModelFileError too: the file is checked like an upload
-        return str(err)
-    except Exception:  # noqa: BLE001 - a damaged file never crashes a page
-        log.exception("could not open shelf model %s", name)
-        return sc.persistence.UNREADABLE
-    current.set_model(loaded, source=source_of(name))
-    return ""
+    return current.open_model(lambda max_params: Shelf().load(name, max_params=max_params),
+                              f"shelf model {name}", source=source_of(name))
 
 
 def _open_clicked(name: str, prefix: str) -> None:
