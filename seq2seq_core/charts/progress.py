@@ -87,7 +87,9 @@ def position_heatmap(history: Sequence, unit: str = "token", height: int | None 
                               if chunks else [], labelAngle=0)),
         y=alt.Y("position:O", title=f"output {unit}", sort="ascending"),
         color=alt.Color("error:Q", title="error",
-                        scale=alt.Scale(domain=[0, 1], range=list(ERROR_COLORS)),
+                        # rgb: Vega's default hcl blend turns the white end peach
+                        scale=alt.Scale(domain=[0, 0.5, 1], range=list(ERROR_COLORS),
+                                        interpolate="rgb"),
                         legend=alt.Legend(format="%")),
         tooltip=[alt.Tooltip("chunk:O"), alt.Tooltip("samples:Q", format=",.0f"),
                  alt.Tooltip("position:O", title=unit), alt.Tooltip("error:Q", format=".1%")],
