@@ -1,7 +1,7 @@
 """Inspect: decode one input step by step, force a token and see what follows, see where
 attention looks, compare decoding strategies and teacher forcing with free running, look at
 the encoder's states (what an edited input does to them, the nearest training examples),
-score the model.
+open the cell (its gates, one unit in slow motion, the units that react), score the model.
 
 Shows the session's current model (`ui.current`: a finished or stopped training, an
 uploaded file, or a kept run of the history). The page address names the run it shows
@@ -13,12 +13,12 @@ from __future__ import annotations
 import streamlit as st
 
 from seq2seq_core.decoding import Decoder
-from ui import current, models, shelf, whatif, widgets
+from ui import cell, current, models, shelf, whatif, widgets
 from ui import inspector as view
 from ui.text import md, shown_errors
 
 MAX_INPUT_CHARS = 500
-KEPT = view.WIDGET_KEYS + whatif.WIDGETS  # widget values kept while another page is shown
+KEPT = view.WIDGET_KEYS + whatif.WIDGETS + cell.WIDGETS  # widget values kept while another page is shown
 
 st.title("Inspect")
 view.reopen_linked_run()
@@ -36,6 +36,7 @@ if model is None:
 view.show_in_address()
 if view.reset_for(model):
     whatif.reset()
+    cell.reset()
 widgets.restore(view.SAVED)
 st.caption(view.model_caption(model))
 
@@ -63,6 +64,7 @@ if trace is not None:
                           ("Decoding strategies", view.strategies_section),
                           ("Teacher forcing vs free running", view.forcing_section),
                           ("The encoder states", view.encoder_section),
+                          ("Inside the cell", cell.cell_section),
                           ("The encoder what-if", whatif.encoder_edit_section),
                           ("The nearest training examples", whatif.neighbours_section)):
         st.divider()

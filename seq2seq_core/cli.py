@@ -1,4 +1,4 @@
-"""Command line: `python -m seq2seq_core train|sweep|study|predict|neighbours|evaluate`.
+"""Command line: `python -m seq2seq_core train|sweep|study|predict|gates|neighbours|evaluate`.
 
 `train` and `sweep` print progress lines and, last, one JSON object with the results.
 `--address HOST:PORT` (or `$SEQ2SEQ_RAY_ADDRESS`) runs the trainings on a Ray cluster;
@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 from dataclasses import asdict, replace
+
+import numpy as np
 
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
@@ -31,6 +33,7 @@ from .study import (COMPARISONS, DEFAULT_SPANS, GENERALIZATION_TASKS, LENGTH_UNI
 from .jobs import Training
 from .neighbours import POOL, NeighbourSettings, nearest
 from .whatif import forced_decode
+from . import gates
 from .training import MAX_WATCHED, check_watched
 from .sweep import AXES, Sweep, SweepConfig, rows_for_json
 from .tasks import REGISTRY, make_task, settings_for
@@ -324,6 +327,47 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_gates(args) -> int:
+    force = parse_force(args.force)
+    model = load(args.model)
+    forced = None if force is None else forced_decode(model, args.text, force[0], force[1])
+    trace = gates.cell_trace(model, args.text, forced)
+    _check_finite(trace)
+    if args.json:
+        out = trace.to_json()
+        if forced is not None:
+            out["forced"] = {"step": forced.step, "token": forced.token}
+        print(json.dumps(out, allow_nan=False))
+        return 0
+    print(f"input: {trace.input_text}")
+    print(f"output: {trace.output_text}")
+    if forced is not None:
+        print(f"forced: {forced.token!r} at step {forced.step}")
+    for layer in trace.layers:
+        print("\n".join(gate_table(layer)))
+    return 0
+
+
+def _check_finite(trace) -> None:
+    """InvalidInput when a gate is NaN or infinite (a diverged model): JSON has no such number."""
+    for layer in trace.layers:
+        if not all(np.isfinite(v).all() for v in layer.values.values()):
+            raise InvalidInput(f"The model's {layer.key} computes values that are not finite "
+                               "numbers (NaN or infinite): its training diverged.")
+
+
+def gate_table(layer) -> list[str]:
+    """A header for `layer`, then one line per step: its token and, per gate, the mean over
+    the units and their range."""
+    where = f" {layer.direction}" if layer.side == "encoder" else ""
+    lines = [f"{layer.side} layer {layer.layer + 1}{where} ({layer.cell}, {layer.units} units)"]
+    for t in range(layer.steps):
+        cells = "  ".join(f"{n} {v.mean():.2f} [{v.min():.2f}..{v.max():.2f}]"
+                          for n in layer.names for v in [layer.values[n][t]])
+        lines.append(f"{t + 1:3d}  {layer.tokens[t]!r:<5}  {cells}")
+    return lines
+
+
 def cmd_neighbours(args) -> int:
     model = load(args.model)
     found = nearest(model, args.text, args.k, args.pool)
@@ -466,6 +510,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true",
                          help="one JSON object per input (output and steps)")
     predict.add_argument("text", nargs="+")
+    cell = sub.add_parser("gates", help="every gate and state of every recurrent layer at every "
+                                        "step, for one input")
+    cell.add_argument("--model", required=True, help="a saved model file (.s2s)")
+    cell.add_argument("--force", metavar="STEP=TOKEN",
+                      help="write TOKEN at output step STEP (1-based), decode on, and show the "
+                           "decoder's gates along that decode")
+    cell.add_argument("--json", action="store_true",
+                      help="one JSON object: input, source_ids, output, and per encoder and "
+                           "decoder layer its steps with each gate's value per unit")
+    cell.add_argument("text", metavar="INPUT", help="the input, as `predict` takes it")
+    cell.set_defaults(func=cmd_gates)
 
     near = sub.add_parser("neighbours", help="the training examples whose encoder final "
                                              "states are nearest an input's")

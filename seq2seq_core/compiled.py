@@ -71,6 +71,56 @@ def _run_cell(cell, x, n_states: int):
     return [tf.transpose(a.stack(), [1, 0, 2]) for a in arrays]
 
 
+# What one step of each cell computes, in the order `cell_gates` returns them.
+GATE_NAMES = {"lstm": ("i", "f", "g", "o", "c", "h"), "gru": ("z", "r", "candidate", "h")}
+
+
+def _lstm_step(cell, xk, states):
+    """One LSTM step from x·kernel + bias: i, f, g, o, c, h and the new (h, c)."""
+    h, c = states
+    zi, zf, zg, zo = tf.split(xk + tf.matmul(h, cell.recurrent_kernel), 4, axis=-1)
+    act, gate = cell.activation, cell.recurrent_activation
+    i, f, g, o = gate(zi), gate(zf), act(zg), gate(zo)
+    c = f * c + i * g
+    h = o * act(c)
+    return (i, f, g, o, c, h), (h, c)
+
+
+def _gru_step(cell, xk, states):
+    """One GRU step (reset after the recurrent product, Keras' default): z, r, candidate, h."""
+    (h,) = states
+    x_z, x_r, x_h = tf.split(xk, 3, axis=-1)
+    inner = tf.matmul(h, cell.recurrent_kernel)
+    if cell.use_bias:
+        inner = inner + cell.bias[1]
+    r_z, r_r, r_h = tf.split(inner, 3, axis=-1)
+    act, gate = cell.activation, cell.recurrent_activation
+    z, r = gate(x_z + r_z), gate(x_r + r_r)
+    candidate = act(x_h + r * r_h)
+    h = z * h + (1 - z) * candidate
+    return (z, r, candidate, h), (h,)
+
+
+def _cell_scan(kind: str, cell, x, initial):
+    """Recompute one recurrent layer from its own weights over x (n, steps, features),
+    starting from `initial` states: every gate and state per step, each (n, steps, units),
+    in GATE_NAMES order, and the final states."""
+    if kind == "gru" and not getattr(cell, "reset_after", True):
+        raise ValueError("only GRUs with reset_after=True (Keras' default) are recomputed")
+    bias = cell.bias if kind == "lstm" else cell.bias[0]
+    xk = tf.einsum("nsf,fg->nsg", x, cell.kernel)
+    if cell.use_bias:
+        xk = xk + bias
+    step = _lstm_step if kind == "lstm" else _gru_step
+    steps = tf.shape(x)[1]
+    arrays = [tf.TensorArray(tf.float32, size=steps) for _ in GATE_NAMES[kind]]
+    states = tuple(initial)
+    for t in tf.range(steps):
+        values, states = step(cell, xk[:, t], states)
+        arrays = [a.write(t, v) for a, v in zip(arrays, values)]
+    return [tf.transpose(a.stack(), [1, 0, 2]) for a in arrays], list(states)
+
+
 def _layer_states(layer, x, n_states):
     """Per-step states of one encoder layer and its final states."""
     if isinstance(layer, keras.layers.Bidirectional):
@@ -95,6 +145,12 @@ class ModelFunctions:
     - `begin(src)` / `step(token, states, memory)`: feedback models, one output step at a
       time: the initial states and attention memory; then probabilities and new states.
     - `table(src)`: the repeat model's probabilities (n, T, V), which no token choice changes.
+    - `gates(src)`: every recurrent layer recomputed from its own weights along the greedy
+      decode: greedy token ids (n, T), then `cell_gates(src, feed)` of the tokens it fed.
+    - `cell_gates(src, feed)`: encoder layers (a bidirectional one as forward then backward,
+      each in its reading order), decoder layers (reading `feed` (n, T), the tokens before
+      each step, where the decoder feeds back), each a list of (n, steps, units) in
+      GATE_NAMES order; then each decoder layer's initial states.
     - `check(inputs, targets, weights)`: the held-out check in one call, on the training
       network's inputs (`Seq2Seq.model_inputs`): greedy token ids (n, T), the summed masked
       cross-entropy and the summed weights.
@@ -139,6 +195,15 @@ class ModelFunctions:
         return tf.function(self._table)
 
     @cached_property
+    def gates(self):
+        return tf.function(self._gates, input_signature=self._spec)
+
+    @cached_property
+    def cell_gates(self):
+        feed = tf.TensorSpec([None, self.target_len], tf.int32)
+        return tf.function(self._cell_gates, input_signature=[self._spec[0], feed])
+
+    @cached_property
     def check(self):
         return tf.function(self._check, input_signature=self._check_spec)
 
@@ -171,6 +236,49 @@ class ModelFunctions:
             per_layer.append(states)
             x = states[0]
         return [tf.stack([p[k] for p in per_layer]) for k in range(n_states)] + finals
+
+    def _gates(self, src):
+        if self.config.feeds_back:
+            tokens = self._decode_feedback(src)[0]
+        else:
+            tokens = self._decode_repeat(src)[0]
+        start = tf.fill([tf.shape(src)[0], 1], self.start_id)
+        feed = tf.concat([start, tokens[:, :-1]], axis=1)
+        return tokens, self._cell_gates(src, feed)
+
+    def _cell_gates(self, src, feed):
+        kind, layers = self.config.cell, self.layers
+        h_at = GATE_NAMES[kind].index("h")
+        n = tf.shape(src)[0]
+
+        def zeros(units):
+            return [tf.zeros([n, units]) for _ in range(self.nets.n_states)]
+        x = token_features(layers.source_input, src)
+        encoder, finals = [], []
+        for layer in layers.encoders:
+            if isinstance(layer, keras.layers.Bidirectional):
+                cells = [layer.forward_layer.cell, layer.backward_layer.cell]
+                fwd, f_end = _cell_scan(kind, cells[0], x, zeros(cells[0].units))
+                bwd, b_end = _cell_scan(kind, cells[1], tf.reverse(x, [1]), zeros(cells[1].units))
+                encoder += [fwd, bwd]
+                finals.append([tf.concat([a, b], -1) for a, b in zip(f_end, b_end)])
+                x = tf.concat([fwd[h_at], tf.reverse(bwd[h_at], [1])], -1)
+            else:
+                values, end = _cell_scan(kind, layer.cell, x, zeros(layer.cell.units))
+                encoder.append(values)
+                finals.append(end)
+                x = values[h_at]
+        if self.config.feeds_back:
+            y, initial = token_features(layers.target_input, feed), finals
+        else:
+            y = tf.repeat(finals[-1][0][:, None], self.target_len, axis=1)
+            initial = [zeros(layer.cell.units) for layer in layers.decoders]
+        decoder = []
+        for layer, start in zip(layers.decoders, initial):
+            values, _ = _cell_scan(kind, layer.cell, y, start)
+            decoder.append(values)
+            y = values[h_at]
+        return encoder, decoder, initial
 
     def _trace(self, src):
         return self.greedy(src), self.encoder_states(src)

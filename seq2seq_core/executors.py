@@ -342,6 +342,7 @@ class RayTraining(Background):
         self._worker = None
         self._history: list = []
         self._live: tuple = ()
+        self._cells: tuple = ()  # sent with new chunks only
         self._seen, self._secs = 0, 0.0
         self._status, self._reason, self._error = Status.READY, "waiting for a Ray worker", ""
         self._sent = 0  # pause/resume/step/stop calls sent to the worker, numbered
@@ -509,6 +510,8 @@ class RayTraining(Background):
         with self._lock:
             self._history.extend(state.records)
             self._live, self._seen, self._secs = state.live, state.samples_seen, state.train_seconds
+            if state.records:
+                self._cells = state.cells
             self.device = state.device or self.device
         if on_chunk is not None:
             for record in state.records:
@@ -524,7 +527,8 @@ class RayTraining(Background):
     def snapshot(self) -> Snapshot:
         with self._lock:
             return snapshot_of(self.train_config, self._status, self._reason, self._history,
-                               self._live, self._seen, self._secs, self._error, self.device)
+                               self._live, self._seen, self._secs, self._error, self.device,
+                               self._cells)
 
     def result(self) -> bytes:
         """The trained model's `.s2s` bytes, once the training ended with one."""

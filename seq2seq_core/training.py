@@ -22,6 +22,7 @@ from .config import TrainConfig
 from .errors import InvalidInput
 from .evaluation import score_predicted
 from .feeding import Feeder
+from .gates import cell_traces
 from .models import Seq2Seq
 from .schedules import learning_rate
 from .status import Status
@@ -60,6 +61,8 @@ class ChunkRecord:
     # held-out share right at each output position (NaN where no scored example reaches it)
     position_accuracy: tuple[float, ...] = ()
     watched: tuple[tuple[str, str], ...] = ()  # (watched input, its output after this chunk)
+    # per watched input: share of its gate values below 0.1 or above 0.9 (gates.saturation)
+    gate_saturation: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Snapshot:
     seconds_left: float | None
     error: str = ""
     device: str = ""  # where it trains: "CPU (2 cores) on host", "GPU: NVIDIA H200 on host"
+    cells: tuple = ()  # gates.CellTrace of each watched input after the latest chunk
 
     @property
     def latest(self) -> ChunkRecord | None:
@@ -138,7 +142,7 @@ def check_watched(task, texts) -> tuple[str, ...]:
 
 
 def snapshot_of(config: TrainConfig, status: Status, reason: str, history, live, seen: int,
-                secs: float, error: str = "", device: str = "") -> Snapshot:
+                secs: float, error: str = "", device: str = "", cells=()) -> Snapshot:
     """A Snapshot with its progress and time left worked out from the budgets (shared by
     the in-process Trainer and the handles of trainings that run elsewhere)."""
     history, live = tuple(history), tuple(live)
@@ -150,7 +154,8 @@ def snapshot_of(config: TrainConfig, status: Status, reason: str, history, live,
     if status.keeps_model:
         progress = 1.0 if status == Status.FINISHED else progress
         left = 0.0
-    return Snapshot(status, reason, history, live, seen, secs, progress, left, error, device)
+    return Snapshot(status, reason, history, live, seen, secs, progress, left, error, device,
+                    tuple(cells))
 
 
 class Trainer(Background):
@@ -178,6 +183,7 @@ class Trainer(Background):
         self._ctl.running.set()
         self.history: list[ChunkRecord] = []
         self.live: list[LivePrediction] = []
+        self.cells: tuple = ()
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.status = Status.READY
@@ -307,18 +313,20 @@ class Trainer(Background):
                 and part.exact_match >= cfg.target_accuracy - NEAR_TARGET:
             parts.append(self._check(pairs, count, len(pairs)))
             part = self._score(pairs, parts)
+        cells = cell_traces(self.model, watched, parts[0][3]) if watched else ()
         took = time.perf_counter() - began
         result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
                                task.target_text(result.predicted[i]), bool(result.exact[i]))
                 for i in range(min(LIVE_SAMPLES, result.samples))]
         with self._ctl.lock:
-            self.live = live
+            self.live, self.cells = live, cells
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
                            result.exact_match, seen / max(spent, 1e-9), result.samples, took,
                            position_accuracy=tuple(float(x) for x in result.per_position),
-                           watched=tuple(zip(watched, outputs)))
+                           watched=tuple(zip(watched, outputs)),
+                           gate_saturation=tuple(c.saturation() for c in cells))
 
     def _check(self, pairs, start: int, stop: int, extra=None):
         """Greedy ids, summed loss and summed weights of pairs[start:stop], then the greedy
@@ -435,6 +443,6 @@ class Trainer(Background):
     def snapshot(self) -> Snapshot:
         with self._ctl.lock:
             history, live = tuple(self.history), tuple(self.live)
-            seen, secs = self.samples_seen, self.train_seconds
+            seen, secs, cells = self.samples_seen, self.train_seconds, self.cells
         return snapshot_of(self.config, self.status, self.reason, history, live, seen, secs,
-                           self.error, self.device)
+                           self.error, self.device, cells)

@@ -25,6 +25,7 @@ class WorkerState:
     train_seconds: float
     device: str
     control: int = 0  # the last pause/resume/stop this worker has applied (its number)
+    cells: tuple = ()  # the watched inputs' gates after the latest chunk, when it is new
 
 
 class TrainingWorker:
@@ -71,8 +72,10 @@ class TrainingWorker:
     def poll(self, known: int) -> WorkerState:
         t = self.trainer
         snap = t.snapshot()
-        return WorkerState(snap.status, snap.reason, snap.error, snap.history[known:], snap.live,
-                           snap.samples_seen, snap.train_seconds, snap.device, self.control_seq)
+        new = snap.history[known:]
+        return WorkerState(snap.status, snap.reason, snap.error, new, snap.live,
+                           snap.samples_seen, snap.train_seconds, snap.device, self.control_seq,
+                           snap.cells if new else ())
 
     def control(self, number: int, seq: int, action: str) -> None:
         """Pause, resume, step one batch or stop training `number`, numbered `seq` by the driver: calls to a

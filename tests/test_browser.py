@@ -120,8 +120,9 @@ def test_full_path(server, page):
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=90_000)
     expect(page.get_by_text("replaying at lecture pace")).to_be_visible(timeout=120_000)
     expect(page.get_by_text("The model has learned the task")).to_be_visible(timeout=120_000)
-    # loss, accuracy, and the error by output position
-    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(3, timeout=30_000)
+    # loss, accuracy, the error by output position, the watched input's gates and their
+    # saturation over training
+    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(5, timeout=30_000)
     expect(page.get_by_text("Watched inputs, decoded again after every chunk")).to_be_visible()
     watched = page.locator("[data-testid='stTable']").last
     expect(watched).to_contain_text("3 14 15 9 26 5")
@@ -131,6 +132,11 @@ def test_full_path(server, page):
     watched.scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     shot(page, "3b-train-watched-and-positions")
+    inside = page.get_by_text("Inside the cell while it learns")
+    inside.scroll_into_view_if_needed()
+    expect(page.get_by_text(re.compile(r"^Decisive gate values"))).to_be_visible()
+    page.wait_for_timeout(800)
+    shot(page, "3c-train-cell")
 
     # Inspect: type an input, see the step-by-step view and the encoder heatmap
     page.get_by_role("link", name="Inspect").first.click()
@@ -155,6 +161,24 @@ def test_full_path(server, page):
         expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=60_000)
     page.wait_for_timeout(1500)
     shot(page, "4b-inspect-what-if")
+
+    # Inside the cell: the gates, then one unit in slow motion, a step on
+    heading = page.get_by_role("heading", name="Inside the cell")
+    heading.scroll_into_view_if_needed()
+    expect(page.get_by_text("Step 1 of 6")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Step 2 of 6")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^c\(t\) = f·c\(t-1\) \+ i·g ="))).to_be_visible()
+    expect(page.locator("[data-testid='stImage'] img, [data-testid='stImage'] svg").first
+           ).to_be_visible()
+    page.get_by_role("heading", name="Slow motion: one step, one unit").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    shot(page, "4c-inspect-inside-the-cell")
+    page.get_by_role("heading", name="Units that react").scroll_into_view_if_needed()
+    page.get_by_role("button", name="Find where they fire alike").click()
+    expect(page.get_by_text(re.compile(r"^They fire"))).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1000)
+    shot(page, "4d-inspect-units-that-react")
     assert not page.get_by_text("Traceback").count()
     assert not errors, errors
 

@@ -15,7 +15,7 @@ from seq2seq_core.status import Status
 from seq2seq_core.training import MAX_WATCHED
 from seq2seq_core.verdict import corpus_time_note, end_of_run, overfitting
 
-from . import shelf, training
+from . import cell, shelf, training
 from .cache import remembered
 from .form import Choice
 from .polling import POLL_SECONDS
@@ -300,6 +300,8 @@ def live_view(mode: str | None) -> None:
         # a static table: redrawn every poll, it costs the browser far less than a data grid
         st.table(live_table(snap.live).map(md), hide_index=True, border="horizontal")
     progress_views(t, history)
+    if replayed is None:
+        cell.training_view(t, history, snap.cells)
     if snap.status.keeps_model and replayed is None:
         if t.is_alive:
             st.caption("Keeping the trained model in the run history…")
