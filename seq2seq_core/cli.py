@@ -15,7 +15,6 @@ from pathlib import Path
 
 from dataclasses import asdict, replace
 
-import numpy as np
 
 from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
@@ -332,7 +331,7 @@ def cmd_gates(args) -> int:
     model = load(args.model)
     forced = None if force is None else forced_decode(model, args.text, force[0], force[1])
     trace = gates.cell_trace(model, args.text, forced)
-    _check_finite(trace)
+    trace.check_finite()
     if args.json:
         out = trace.to_json()
         if forced is not None:
@@ -346,14 +345,6 @@ def cmd_gates(args) -> int:
     for layer in trace.layers:
         print("\n".join(gate_table(layer)))
     return 0
-
-
-def _check_finite(trace) -> None:
-    """InvalidInput when a gate is NaN or infinite (a diverged model): JSON has no such number."""
-    for layer in trace.layers:
-        if not all(np.isfinite(v).all() for v in layer.values.values()):
-            raise InvalidInput(f"The model's {layer.key} computes values that are not finite "
-                               "numbers (NaN or infinite): its training diverged.")
 
 
 def gate_table(layer) -> list[str]:

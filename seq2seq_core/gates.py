@@ -41,6 +41,8 @@ MEANING = {
     "r": "reset gate: how much of the old state the candidate looks at",
     "candidate": "candidate: the new state proposed",
 }
+SHORT = {name: (rest.strip() if head == name else head)
+         for name, (head, _, rest) in ((n, m.partition(":")) for n, m in MEANING.items())}
 SATURATED = (0.1, 0.9)  # a sigmoid gate below the first or above the second has decided
 MAX_TOP = 64            # units "units that react" lists at most
 SAMPLE = 200            # fresh inputs searched for the same firing pattern
@@ -131,6 +133,15 @@ class CellTrace:
         """Share of sigmoid gate values below 0.1 or above 0.9, over every layer and step."""
         return saturation(self.layers)
 
+    def check_finite(self) -> "CellTrace":
+        """Itself, or InvalidInput when a value is NaN or infinite (a diverged model): no
+        picture, equation or JSON number can show one."""
+        for layer in self.layers:
+            if not all(np.isfinite(v).all() for v in layer.values.values()):
+                raise InvalidInput(f"The model's {layer.key} computes values that are not "
+                                   "finite numbers (NaN or infinite): its training diverged.")
+        return self
+
     def to_json(self) -> dict:
         return {"input": self.input_text, "source_ids": list(self.source_ids),
                 "output": self.output_text,
@@ -165,12 +176,7 @@ def batch_size(model: Seq2Seq) -> int:
 
 def _decoded_steps(model: Seq2Seq, tokens: np.ndarray) -> int:
     """Steps up to and including the end symbol, as `Decoder.trace` shows them."""
-    end = model.task.target_vocab.end
-    if end is not None:
-        hits = np.flatnonzero(tokens == end)
-        if hits.size:
-            return int(hits[0]) + 1
-    return len(tokens)
+    return int(model.task.target_mask(tokens[None])[0].sum())
 
 
 def _arrays(model: Seq2Seq, read: np.ndarray, feed: np.ndarray | None = None):
@@ -276,7 +282,7 @@ def cell_traces(model: Seq2Seq, texts, written: np.ndarray | None = None
 class SlowMotion:
     """One unit at one step, every term of its cell's equations with its number.
 
-    LSTM: c(t) = f·c(t-1) + i·g and h(t) = o·tanh(c(t)); GRU (Keras, reset after):
+    LSTM: c(t) = f·c(t−1) + i·g and h(t) = o·tanh(c(t)); GRU (Keras, reset after):
     h(t) = z·h(t-1) + (1 - z)·candidate. `terms` names each value (gates, previous and new
     states, and the products the sums are made of).
     """
@@ -292,24 +298,28 @@ class SlowMotion:
         t = {k: _num(v) for k, v in self.terms.items()}
         if self.cell == "lstm":
             return [
-                ("c(t)", f"f·c(t-1) + i·g = {t['f']}×{t['c_prev']} + {t['i']}×{t['g']} = "
+                ("c(t)", f"f·c(t−1) + i·g = {t['f']}×{t['c_prev']} + {t['i']}×{t['g']} = "
                          f"{t['kept']} + {t['written']}", self.terms["c"]),
                 ("h(t)", f"o·tanh(c(t)) = {t['o']}×tanh({_num(self.terms['c'], False)}) = "
                          f"{t['o']}×{t['tanh_c']}",
                  self.terms["h"])]
         keep = _num(1 - self.terms["z"])
-        return [("h(t)", f"z·h(t-1) + (1−z)·candidate = {t['z']}×{t['h_prev']} + "
+        return [("h(t)", f"z·h(t−1) + (1−z)·candidate = {t['z']}×{t['h_prev']} + "
                          f"{keep}×{t['candidate']} = {t['kept']} + {t['written']}",
                  self.terms["h"])]
 
 
+def number(value: float) -> str:
+    """A value as the views write it: 3 decimals, a real minus sign, never '−0.000'."""
+    text = f"{float(value):.3f}"
+    return "0.000" if text == "-0.000" else text.replace("-", "−")
+
+
 def _num(value: float, brackets: bool = True) -> str:
-    """A term for an equation: 3 decimals with a real minus, a negative one in brackets
-    (unless it already stands inside a function's)."""
-    text = f"{abs(value):.3f}"
-    if value >= 0 or text == "0.000":
-        return text
-    return f"(−{text})" if brackets else f"−{text}"
+    """A term for an equation: `number`, a negative one in brackets (unless it already
+    stands inside a function's)."""
+    text = number(value)
+    return f"({text})" if brackets and text.startswith("−") else text
 
 
 def slow_motion(layer: LayerGates, step: int, unit: int) -> SlowMotion:
@@ -386,14 +396,16 @@ class Match:
 @dataclass(frozen=True)
 class Matches:
     """Where the chosen units fire the same way in `inputs` fresh inputs: the nearest
-    steps first, the tokens at every matching step counted, and the radius used (half the
-    distance between the pattern and the units' values at the other steps)."""
+    steps first, the tokens and the step numbers (1-based) of every matching step counted,
+    most first, and the radius used (half the distance between the pattern and the units'
+    values at the other steps)."""
 
     inputs: int
     steps: int
     hits: tuple[Match, ...]
     counts: tuple[tuple[str, int], ...]
     radius: float
+    at_steps: tuple[tuple[int, int], ...] = ()
 
 
 def fire_alike(model: Seq2Seq, key: str, name: str, units, pattern, outside,
@@ -419,20 +431,31 @@ def fire_alike(model: Seq2Seq, key: str, name: str, units, pattern, outside,
             hits += [Match(trace.input_text, layer.tokens, int(t), float(dist[t]))
                      for t in np.flatnonzero(dist <= radius)]
     hits.sort(key=lambda m: m.distance)
-    counts: dict[str, int] = {}
-    for m in hits:
-        counts[m.token] = counts.get(m.token, 0) + 1
-    ranked = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return Matches(len(texts), total, tuple(hits[:shown]), ranked, radius)
+    return Matches(len(texts), total, tuple(hits[:shown]), _ranked(m.token for m in hits),
+                   radius, _ranked(m.step + 1 for m in hits))
+
+
+def _ranked(values) -> tuple:
+    """(value, count) pairs, the most frequent first (ties in value order)."""
+    counts: dict = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def matches_sentence(matches: Matches) -> str:
-    """'They fire the same way at 190 of 1,400 steps in 200 fresh inputs, at '+' in 185.'"""
+    """Where the units fire alike, in words: at which token mostly, or, when the step
+    tells more than the token, at which step (the units then track position, not content)."""
     if not matches.hits:
         return (f"They fire this way nowhere else in {plural(matches.inputs, 'fresh input')}: "
                 "the pattern is particular to this input.")
-    top, count = matches.counts[0]
     found = sum(c for _, c in matches.counts)
-    return (f"They fire the same way at {found:,} of {matches.steps:,} steps in "
-            f"{plural(matches.inputs, 'fresh input')}; the token there is '{top}' in "
-            f"{count:,} of them ({count / found:.0%}).")
+    top, count = matches.counts[0]
+    where = (f"They fire the same way at {found:,} of {matches.steps:,} steps in "
+             f"{plural(matches.inputs, 'fresh input')}")
+    token = f"the token there is '{top}' in {count:,} of them ({count / found:.0%})"
+    if matches.at_steps and matches.at_steps[0][1] > count:
+        step, times = matches.at_steps[0]
+        return (f"{where}, at step {step} in {times:,} of them ({times / found:.0%}), while "
+                f"{token}: these units follow the position more than the token.")
+    return f"{where}; {token}."

@@ -184,6 +184,7 @@ class Trainer(Background):
         self.history: list[ChunkRecord] = []
         self.live: list[LivePrediction] = []
         self.cells: tuple = ()
+        self._cells: tuple = ()
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.status = Status.READY
@@ -278,6 +279,7 @@ class Trainer(Background):
             record = replace(record, samples_seen=self.samples_seen,
                              train_seconds=self.train_seconds, compiler=trained_with)
             self.history.append(record)
+            self.cells = self._cells
         return record
 
     def _seconds_left(self, spent: float, seen: int) -> float:
@@ -320,7 +322,8 @@ class Trainer(Background):
                                task.target_text(result.predicted[i]), bool(result.exact[i]))
                 for i in range(min(LIVE_SAMPLES, result.samples))]
         with self._ctl.lock:
-            self.live, self.cells = live, cells
+            self.live = live
+        self._cells = cells  # published with the record (run_chunk), never a chunk ahead
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
                            result.exact_match, seen / max(spent, 1e-9), result.samples, took,

@@ -3,14 +3,19 @@ the page shows are the ones `seq2seq_core.gates` computes from the network."""
 from __future__ import annotations
 
 import json
+import time
 
+import numpy as np
 import pytest
 
 import seq2seq_core as sc
 from seq2seq_core import gates
 from seq2seq_core.whatif import forced_decode
 
+from seq2seq_core.charts import cell as cell_charts
+from conftest import shown
 from test_app_train import open_train
+from ui import cell as gates_ui
 from test_app_watch import run_to_end
 from test_app_whatif import page, said
 
@@ -35,7 +40,8 @@ def equations(at) -> list[str]:
 
 
 def expected_equations(sm: gates.SlowMotion) -> list[str]:
-    return [f"`{lhs}` = {formula} = {value:.3f}" for lhs, formula, value in sm.equations()]
+    return [f"`{lhs}` = {formula} = {gates.number(value)}"
+            for lhs, formula, value in sm.equations()]
 
 
 def test_lstm_gates_slow_motion_back_next_play(attention_model):
@@ -66,9 +72,22 @@ def test_lstm_gates_slow_motion_back_next_play(attention_model):
     dec = ct.find("decoder 1")
     assert "Step 2 of 3" in [c.value for c in at.caption]  # the same step, of 3 2 1
     assert equations(at) == expected_equations(gates.slow_motion(dec, 1, 6))
+    # Play: the click itself stays on the step; each rerun a second later moves one on
+    # (AppTest never fires run_every, so the test reruns by hand), and at the last it stops
+    at.button(key=P + "back").click().run()
     at.button(key=P + "play").click().run()
     assert at.session_state[P + "playing"] is True
     assert at.button(key=P + "play").label == "Pause"
+    assert "Step 1 of 3" in [c.value for c in at.caption]
+    for now in ("Step 2 of 3", "Step 3 of 3"):
+        time.sleep(gates_ui.PLAY_SECONDS)
+        at.run()
+        assert now in [c.value for c in at.caption]
+    assert at.session_state[P + "playing"] is False
+    assert at.button(key=P + "play").label == "Play"
+    assert equations(at) == expected_equations(gates.slow_motion(dec, 2, 6))
+    at.button(key=P + "play").click().run()  # at the end, Play starts again from step 1
+    assert "Step 1 of 3" in [c.value for c in at.caption]
     at.button(key=P + "play").click().run()
     assert at.session_state[P + "playing"] is False
     assert not at.exception and not at.error
@@ -86,7 +105,7 @@ def test_gru_layers_per_direction_and_units_that_react(gru_model):
     at.selectbox(key=P + "slow_layer").set_value("encoder 2 backward").run()
     sm = gates.slow_motion(ct.find("encoder 2 backward"), 0, 0)
     assert equations(at) == expected_equations(sm)
-    assert all("z·h(t-1)" in e for e in equations(at))
+    assert all("z·h(t−1)" in e for e in equations(at))
     # units that react: the default steps are the first '+' the chosen layer reads
     at.selectbox(key=P + "react_layer").set_value("encoder 1").run()
     layer = ct.find("encoder 1")
@@ -107,6 +126,23 @@ def test_gru_layers_per_direction_and_units_that_react(gru_model):
     ranged = gates.reacting_units(layer, "h", range(plus + 1), 4)
     table = [d.value for d in at.dataframe if "difference (in spreads)" in d.value.columns][0]
     assert list(table["unit"]) == [r.unit + 1 for r in ranged]
+
+
+def test_units_beyond_a_smaller_layer_say_so_and_a_diverged_model_is_named(gru_model):
+    at = page(gru_model, "12+3+45")  # encoder layers 12 units a direction, decoder 24
+    at.slider(key=P + "units").set_value((13, 24)).run()
+    assert not at.exception and not at.error
+    assert "Encoder layer 2 has 12 units: move the units drawn to start at 12 or below to " \
+           "see them." in [i.value for i in at.info]
+    decoder = gates.cell_trace(gru_model, "12+3+45").find("decoder 1")
+    drawn = at.session_state[P + "spec_decoder"][1]  # the spec the page drew, kept
+    assert drawn == cell_charts.gate_heatmaps(decoder, range(12, 24)).to_dict()
+    broken = sc.Seq2Seq.build(gru_model.task, gru_model.config, seed=3)
+    layer = broken.layers.encoders[0].forward_layer.cell
+    layer.kernel.assign(np.full(layer.kernel.shape, np.nan, np.float32))
+    at = page(broken, "12+3+45")
+    assert "The model's encoder 1 computes values that are not finite numbers (NaN or " \
+           "infinite): its training diverged." in [shown(e.value) for e in at.error]
 
 
 def test_the_decoder_can_follow_the_forced_decode(attention_model):
@@ -141,6 +177,9 @@ def test_train_page_redraws_a_watched_inputs_gates_and_their_saturation(app_test
     captions = " ".join(c.value for c in at.caption)
     first, last = snap.history[0].gate_saturation[0], snap.history[-1].gate_saturation[0]
     assert f"{first:.0%} after the first chunk, {last:.0%} now" in captions
+    drawn = at.session_state["train_cell_spec"][1]  # the latest chunk's gates, as drawn
+    layer = snap.cells[0].find("encoder 1")
+    assert drawn == cell_charts.gate_heatmaps(layer, range(8)).to_dict()
     at.selectbox(key="train_cell_input").set_value("4 4 5").run()
     captions = " ".join(c.value for c in at.caption)
     assert f"output **{snap.cells[1].output_text}**" in captions

@@ -132,9 +132,9 @@ def test_full_path(server, page):
     watched.scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     shot(page, "3b-train-watched-and-positions")
-    inside = page.get_by_text("Inside the cell while it learns")
-    inside.scroll_into_view_if_needed()
-    expect(page.get_by_text(re.compile(r"^Decisive gate values"))).to_be_visible()
+    decisive = page.get_by_text(re.compile(r"^Decisive gate values"))
+    decisive.scroll_into_view_if_needed()
+    expect(decisive).to_be_visible()
     page.wait_for_timeout(800)
     shot(page, "3c-train-cell")
 
@@ -166,7 +166,7 @@ def test_full_path(server, page):
     heading = page.get_by_role("heading", name="Inside the cell")
     heading.scroll_into_view_if_needed()
     expect(page.get_by_text("Step 1 of 6")).to_be_visible(timeout=60_000)
-    page.get_by_role("button", name="Next").click()
+    page.locator(".st-key-inspect_cell_next button").click()
     expect(page.get_by_text("Step 2 of 6")).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"^c\(t\) = f·c\(t-1\) \+ i·g ="))).to_be_visible()
     expect(page.locator("[data-testid='stImage'] img, [data-testid='stImage'] svg").first

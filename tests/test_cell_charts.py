@@ -13,6 +13,7 @@ import pytest
 import seq2seq_core as sc
 from seq2seq_core import gates, whatif
 from seq2seq_core.charts import cell
+from seq2seq_core.gates import number
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -188,7 +189,7 @@ def test_saturation_curve_drops_rows_without_a_number():
 
 
 def test_number_writes_a_real_minus_and_no_negative_zero():
-    assert [cell.number(v) for v in (-0.5, 0.12345, -0.0001, 2)] == [
+    assert [number(v) for v in (-0.5, 0.12345, -0.0001, 2)] == [
         "−0.500", "0.123", "0.000", "2.000"]
 
 
@@ -205,7 +206,7 @@ def test_lstm_diagram_parses_and_shows_every_term(traces):
     written = texts(svg)
     assert written[0] == "step 3 (4), unit 5 — " + layer.title
     for name in ("c_prev", "f", "i", "g", "o", "kept", "written", "c", "tanh_c", "h", "h_prev"):
-        assert cell.number(sm.terms[name]) in svg, name
+        assert number(sm.terms[name]) in svg, name
     for label in ("σ (f)", "σ (i)", "tanh (g)", "σ (o)", "c(t−1)", "c(t)", "h(t)", "h(t−1)"):
         assert label in written
     assert "-" not in "".join(written[1:])
@@ -253,6 +254,6 @@ def test_gru_diagram_shows_z_r_and_the_candidate(traces):
     for label in ("σ (z)", "σ (r) reset", "tanh (candidate)", "1−z", "h(t−1)", "h(t)"):
         assert label in written
     for name in ("z", "r", "candidate", "h", "h_prev", "kept", "written"):
-        assert cell.number(sm.terms[name]) in svg, name
-    assert cell.number(1 - sm.terms["z"]) in written
+        assert number(sm.terms[name]) in svg, name
+    assert number(1 - sm.terms["z"]) in written
     assert "σ (f)" not in written and "c(t)" not in written

@@ -269,6 +269,11 @@ def test_pause_holds_the_run_steps_one_batch_and_resume_continues_it(executor):
         assert len(stepped.history[-1].batch_losses) == 1
         assert stepped.samples_seen == held.samples_seen + 32
         assert [text for text, _ in stepped.history[-1].watched] == ["1 2 3"]
+        # its gates after that chunk came along (from the worker, on Ray), one per input
+        (cell,) = stepped.cells
+        assert cell.input_text == "1 2 3" and cell.output_text == stepped.history[-1].watched[0][1]
+        assert stepped.history[-1].gate_saturation == (pytest.approx(cell.saturation()),)
+        assert [x.key for x in cell.layers] == ["encoder 1", "decoder 1"]
         assert stepped.status == Status.PAUSED
         job.resume()
         wait_for(lambda: chunks(job) > len(held.history), 30, "a chunk after resume")

@@ -14,7 +14,8 @@ import tensorflow as tf
 import seq2seq_core as sc
 from seq2seq_core.decoding import Decoder, Trace
 from seq2seq_core.features import token_features
-from seq2seq_core.gates import (GATE_NAMES, SIGMOID, SPREAD_FLOOR, CellTrace, LayerGates, Matches, cell_trace,
+from seq2seq_core.gates import (GATE_NAMES, SIGMOID, SPREAD_FLOOR, CellTrace, LayerGates,
+                                Match, Matches, cell_trace,
                                 cell_traces, fire_alike, matches_sentence, reacting_units,
                                 slow_motion)
 from seq2seq_core.whatif import forced_decode
@@ -380,7 +381,7 @@ def check_slow_motion(layer: LayerGates, t: int, u: int, before: dict):
                                                  abs=1e-12)
         assert terms["h"] == pytest.approx(terms["kept"] + terms["written"], abs=1e-6)
         [(left, formula, value)] = sm.equations()
-        assert left == "h(t)" and value == terms["h"] and formula.startswith("z·h(t-1)")
+        assert left == "h(t)" and value == terms["h"] and formula.startswith("z·h(t−1)")
 
 
 def test_slow_motion_writes_its_numbers_into_the_equations():
@@ -391,7 +392,7 @@ def test_slow_motion_writes_its_numbers_into_the_equations():
                        {"h": np.array([0.0]), "c": np.array([0.5])})
     (c_left, c_formula, c_value), (h_left, h_formula, _) = slow_motion(layer, 0, 0).equations()
     assert (c_left, h_left, c_value) == ("c(t)", "h(t)", -0.125)
-    assert c_formula == "f·c(t-1) + i·g = 0.250×0.500 + 0.500×(−0.500) = 0.125 + (−0.250)"
+    assert c_formula == "f·c(t−1) + i·g = 0.250×0.500 + 0.500×(−0.500) = 0.125 + (−0.250)"
     assert h_formula.startswith("o·tanh(c(t)) = 1.000×tanh(")
     assert h_formula.endswith("tanh(−0.125) = 1.000×(−0.124)")
 
@@ -509,10 +510,33 @@ def test_a_steps_own_pattern_is_found_at_distance_zero(attention_model, key):
     for m in found.hits:
         counted[m.token] = counted.get(m.token, 0) + 1
     assert dict(found.counts) == counted
+    by_step = {}
+    for m in found.hits:
+        by_step[m.step + 1] = by_step.get(m.step + 1, 0) + 1
+    assert dict(found.at_steps) == by_step
     top, count = found.counts[0]
-    assert matches_sentence(found) == (
-        f"They fire the same way at {len(hits):,} of {steps:,} steps in {SAMPLE} fresh "
-        f"inputs; the token there is '{top}' in {count:,} of them ({count / len(hits):.0%}).")
+    where = f"They fire the same way at {len(hits):,} of {steps:,} steps in {SAMPLE} fresh inputs"
+    token = f"the token there is '{top}' in {count:,} of them ({count / len(hits):.0%})"
+    step, times = found.at_steps[0]
+    if times > count:
+        assert matches_sentence(found) == (
+            f"{where}, at step {step} in {times:,} of them ({times / len(hits):.0%}), while "
+            f"{token}: these units follow the position more than the token.")
+    else:
+        assert matches_sentence(found) == f"{where}; {token}."
+
+
+def test_units_that_follow_the_position_are_said_to():
+    hit = Match("1 2 3", ("1", "2", "3"), 0, 0.0)
+    by_token = Matches(4, 12, (hit,), (("1", 3), ("7", 1)), 0.1, ((1, 3), (2, 1)))
+    assert matches_sentence(by_token) == (
+        "They fire the same way at 4 of 12 steps in 4 fresh inputs; the token there is '1' "
+        "in 3 of them (75%).")
+    by_step = Matches(4, 12, (hit,), (("1", 2), ("7", 1), ("9", 1)), 0.1, ((1, 4),))
+    assert matches_sentence(by_step) == (
+        "They fire the same way at 4 of 12 steps in 4 fresh inputs, at step 1 in 4 of them "
+        "(100%), while the token there is '1' in 2 of them (50%): these units follow the "
+        "position more than the token.")
 
 
 def test_a_pattern_nowhere_else_says_so(attention_model):

@@ -6,6 +6,8 @@ Every key it keeps in session state starts with "inspect_cell_" (Inspect) or "tr
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,9 +15,9 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core import gates
 from seq2seq_core.charts import cell as charts
-from seq2seq_core.vocab import plural
+from seq2seq_core.vocab import PAD_LABEL, PAD_MARK, SPACE_LABEL, plural
 
-from .cache import forget, remembered
+from .cache import forget, remembered, same
 from .inspector import section
 from .session import TrainingCapReached, job_slot
 from .text import md
@@ -29,8 +31,8 @@ REACT_LAYER, REACT_NAME, REACT_STEPS, REACT_K = P + "react_layer", P + "react_na
 MATCHES, MATCHES_ERROR = P + "matches", P + "matches_error"
 WIDGETS = (LAYER_ENC, LAYER_DEC, UNITS, FOLLOW, SLOW_LAYER, SLOW_UNIT, REACT_LAYER, REACT_NAME,
            REACT_K)
-SLOTS = (P + "trace", SLOW_STEP, PLAYING, P + "shown", MATCHES, MATCHES_ERROR,
-         P + "react_for")
+SLOTS = (P + "trace", SLOW_STEP, PLAYING, P + "tick", P + "slow_for", MATCHES, MATCHES_ERROR,
+         P + "react_for", P + "spec_encoder", P + "spec_decoder")
 SHOWN_UNITS = 16   # units drawn at first
 MAX_SHOWN = 48     # units one heatmap draws at most
 PLAY_SECONDS = 1.0
@@ -65,11 +67,11 @@ def _cell_trace(model: sc.Seq2Seq, trace) -> gates.CellTrace:
         st.radio("The decoder follows", (FOLLOW_GREEDY, FOLLOW_FORCED), key=FOLLOW,
                  horizontal=True,
                  help=f"The forced decode is the what-if view's: step {forced.step} forced "
-                      f"to '{forced.token}', greedy after it.")
+                      f"to '{md(forced.token)}', greedy after it.")
     if st.session_state.get(FOLLOW) != FOLLOW_FORCED:
         forced = None
     return remembered(P + "trace", (model, trace.input_text, forced),
-                      lambda: gates.cell_trace(model, trace.input_text, forced))
+                      lambda: gates.cell_trace(model, trace.input_text, forced).check_finite())
 
 
 def cell_section(model: sc.Seq2Seq, trace) -> None:
@@ -123,6 +125,13 @@ def _layer_pick(label: str, layers, key: str, where) -> gates.LayerGates:
     return layers[keys.index(chosen)]
 
 
+def heatmap_spec(layer: gates.LayerGates, units: range) -> dict:
+    """A layer's gate heatmaps as a Vega-Lite spec, built once per layer and unit range
+    (Back, Next and every other click rerun the page; building them each time would not)."""
+    return remembered(P + "spec_" + layer.side, (layer, units.start, units.stop),
+                      lambda: charts.gate_heatmaps(layer, units).to_dict())
+
+
 def heatmaps(ct: gates.CellTrace) -> None:
     left, right = st.columns(2)
     enc = _layer_pick("Encoder layer", ct.encoder, LAYER_ENC, left)
@@ -134,10 +143,13 @@ def heatmaps(ct: gates.CellTrace) -> None:
             shown = range(units.start, min(units.stop, layer.units))
             if not layer.steps:
                 st.info("This layer took no steps for this input.")
-                continue
-            st.altair_chart(charts.gate_heatmaps(layer, shown), width="content")
-            st.caption(f"{layer.title}: each column is a step, labelled with the {what}; "
-                       f"each row a unit ({plural(layer.units, 'unit')} in all).")
+            elif not shown:
+                st.info(f"{layer.title} has {plural(layer.units, 'unit')}: move the units "
+                        f"drawn to start at {layer.units} or below to see them.")
+            else:
+                st.vega_lite_chart(heatmap_spec(layer, shown))
+                st.caption(f"{layer.title}: each column is a step, labelled with the {what}; "
+                           f"each row a unit ({plural(layer.units, 'unit')} in all).")
     st.caption(_legend(enc.cell))
     st.markdown("**Where does the network keep or drop its memory?**")
     st.altair_chart(charts.keep_summary([enc, dec]), width="stretch")
@@ -146,7 +158,8 @@ def heatmaps(ct: gates.CellTrace) -> None:
 
 def _legend(cell: str) -> str:
     names = gates.GATE_NAMES[cell]
-    return " · ".join(f"**{n}**: {gates.MEANING[n].split(': ', 1)[1]}" for n in names)
+    return " · ".join(f"**{n}** ({gates.SHORT[n]}): {gates.MEANING[n].split(': ', 1)[1]}"
+                      for n in names)
 
 
 def keep_sentence(layer: gates.LayerGates) -> str:
@@ -156,7 +169,7 @@ def keep_sentence(layer: gates.LayerGates) -> str:
     name = gates.KEEP[layer.cell]
     mean = layer.values[name].mean(axis=1)
     hi, lo = int(mean.argmax()), int(mean.argmin())
-    gate = {"f": "forget gate", "z": "update gate"}[name]
+    gate = gates.SHORT[name]
     return (f"{layer.title} keeps the most of its memory at step {hi + 1} "
             f"('{md(layer.tokens[hi])}', mean {gate} {mean[hi]:.2f}) and the least at step "
             f"{lo + 1} ('{md(layer.tokens[lo])}', {mean[lo]:.2f}).")
@@ -170,10 +183,14 @@ def _move(delta: int, steps: int) -> None:
 
 
 def _play(steps: int) -> None:
+    """Play from the current step (from the first when at the last), or pause."""
     state = st.session_state
+    if state.get(PLAYING):
+        state[PLAYING] = False
+        return
     if state.get(SLOW_STEP, 0) >= steps - 1:
         state[SLOW_STEP] = 0
-    state[PLAYING] = not state.get(PLAYING, False)
+    state[PLAYING], state[P + "tick"] = True, None  # the clock starts when it is drawn
 
 
 def slow_motion_view(ct: gates.CellTrace) -> None:
@@ -188,39 +205,55 @@ def slow_motion_view(ct: gates.CellTrace) -> None:
                               help=f"1 to {layer.units}; the units that react (below) are "
                                    "good ones to follow.")
     state = st.session_state
+    if not same(state.get(P + "slow_for"), (ct, layer.key)):  # another input or layer: stop
+        state[P + "slow_for"], state[PLAYING] = (ct, layer.key), False
     if state.get(SLOW_STEP) not in range(layer.steps):
         state[SLOW_STEP] = 0
-    back, nxt, play, where = st.columns([1, 1, 1, 3], vertical_alignment="center")
-    back.button("Back", key=P + "back", icon=":material/skip_previous:", on_click=_move,
-                args=(-1, layer.steps), disabled=state[SLOW_STEP] == 0, width="stretch")
-    nxt.button("Next", key=P + "next", icon=":material/skip_next:", on_click=_move,
-               args=(1, layer.steps), disabled=state[SLOW_STEP] >= layer.steps - 1,
-               width="stretch")
-    playing = bool(state.get(PLAYING))
-    play.button("Pause" if playing else "Play", key=P + "play", on_click=_play,
-                args=(layer.steps,), width="stretch",
-                icon=":material/pause:" if playing else ":material/play_arrow:")
-    where.caption(f"Step {state[SLOW_STEP] + 1} of {layer.steps}")
-    run_every = PLAY_SECONDS if playing else None
+    run_every = PLAY_SECONDS if state.get(PLAYING) else None
     st.fragment(run_every=run_every)(_slow_frame)(layer, int(unit) - 1)
 
 
-def _slow_frame(layer: gates.LayerGates, unit: int) -> None:
-    """The diagram and equations of the current step; while playing, it moves on a step
-    each time the fragment reruns, and stops at the last."""
+def _advance(steps: int) -> bool:
+    """While playing, a step on once PLAY_SECONDS have passed since the last; at the last
+    step playing ends. True when it just ended (the page then reruns to stop the timer)."""
     state = st.session_state
-    if state.get(PLAYING) and state.get(P + "shown") == (layer.key, state[SLOW_STEP]):
-        if state[SLOW_STEP] >= layer.steps - 1:
-            state[PLAYING] = False
-        else:
-            state[SLOW_STEP] += 1
-    step = state[SLOW_STEP]
-    state[P + "shown"] = (layer.key, step)
+    if not state.get(PLAYING):
+        return False
+    if state.get(P + "tick") is None:
+        state[P + "tick"] = time.monotonic()
+        return False
+    if time.monotonic() - state[P + "tick"] < PLAY_SECONDS * 0.9:
+        return False
+    state[SLOW_STEP] = min(state[SLOW_STEP] + 1, steps - 1)
+    state[P + "tick"] = time.monotonic()
+    if state[SLOW_STEP] >= steps - 1:
+        state[PLAYING] = False
+        return True
+    return False
+
+
+def _slow_frame(layer: gates.LayerGates, unit: int) -> None:
+    """The step's controls, diagram and equations: a fragment, so Back, Next and Play
+    redraw only this, and while playing it reruns itself each PLAY_SECONDS."""
+    state = st.session_state
+    ended = _advance(layer.steps)
+    step, playing = state[SLOW_STEP], bool(state.get(PLAYING))
+    back, nxt, play, where = st.columns([1, 1, 1, 3], vertical_alignment="center")
+    back.button("Back", key=P + "back", icon=":material/skip_previous:", on_click=_move,
+                args=(-1, layer.steps), disabled=step == 0, width="stretch")
+    nxt.button("Next", key=P + "next", icon=":material/skip_next:", on_click=_move,
+               args=(1, layer.steps), disabled=step >= layer.steps - 1, width="stretch")
+    play.button("Pause" if playing else "Play", key=P + "play", on_click=_play,
+                args=(layer.steps,), width="stretch", disabled=layer.steps < 2,
+                icon=":material/pause:" if playing else ":material/play_arrow:")
+    where.caption(f"Step {step + 1} of {layer.steps}")
     sm = gates.slow_motion(layer, step, unit)
     st.image(charts.cell_diagram(sm, layer.title), width="content")
     for lhs, formula, value in sm.equations():
-        st.markdown(f"`{lhs}` = {md(formula)} = **{value:.3f}**")
+        st.markdown(f"`{lhs}` = {md(formula)} = **{gates.number(value)}**")
     st.caption(slow_sentence(sm))
+    if ended:
+        st.rerun()  # the whole page, so the fragment is drawn again without its timer
 
 
 def slow_sentence(sm: gates.SlowMotion) -> str:
@@ -241,11 +274,11 @@ def slow_sentence(sm: gates.SlowMotion) -> str:
 def _default_steps(layer: gates.LayerGates, labels) -> tuple[str, str]:
     """A step worth asking about: the first that reads a sign (such as '+'), else the first
     that is not padding."""
+    blank = (SPACE_LABEL, PAD_MARK, PAD_LABEL)
     tokens = layer.tokens
     signs = [t for t, tok in enumerate(tokens)
-             if len(tok) == 1 and not tok.isalnum() and not tok.isspace() and tok not in "␣·"]
-    first = signs[0] if signs else next(
-        (t for t, tok in enumerate(tokens) if tok not in ("␣", "·", "⟨pad⟩")), 0)
+             if len(tok) == 1 and not tok.isalnum() and not tok.isspace() and tok not in blank]
+    first = signs[0] if signs else next((t for t, tok in enumerate(tokens) if tok not in blank), 0)
     return (labels[first], labels[first])
 
 
@@ -275,10 +308,11 @@ def reacting_view(model: sc.Seq2Seq, ct: gates.CellTrace) -> None:
     layer = _layer_pick("Layer", layers, REACT_LAYER, a)
     _fit(REACT_NAME, layer.names, "h")
     name = b.selectbox("Value", layer.names, key=REACT_NAME,
-                       format_func=lambda n: f"{n} ({gates.MEANING[n].split(':')[0]})")
-    _fit(REACT_K, range(1, gates.MAX_TOP + 1), min(5, layer.units))
-    k = c.number_input("Units", 1, min(gates.MAX_TOP, layer.units), step=1, key=REACT_K)
-    labels = [f"{t + 1}. {tok}" for t, tok in enumerate(layer.tokens)]
+                       format_func=lambda n: f"{n} ({gates.SHORT[n]})")
+    most = min(gates.MAX_TOP, layer.units)
+    _fit(REACT_K, range(1, most + 1), min(5, most))
+    k = c.number_input("Units", 1, most, step=1, key=REACT_K)
+    labels = charts.step_labels(layer)
     first, last = st.select_slider("Steps", labels, value=_default_steps(layer, labels),
                                    key=_steps_key(ct, layer), help="One step, or a range of them.")
     chosen = list(range(labels.index(first), labels.index(last) + 1))
@@ -297,7 +331,7 @@ def reacting_view(model: sc.Seq2Seq, ct: gates.CellTrace) -> None:
                                 for c in ("at the chosen steps", "elsewhere",
                                           "difference (in spreads)")})
     st.altair_chart(charts.unit_lines(layer, name, units, chosen), width="stretch")
-    search = (model, ct.input_text, layer.key, name, tuple(units), tuple(chosen))
+    search = (model, ct, layer.key, name, tuple(units), tuple(chosen))
     st.button("Find where they fire alike", key=P + "find", icon=":material/travel_explore:",
               on_click=_find, args=(model, layer, name, found, search),
               help=f"Decodes {gates.SAMPLE} fresh inputs of this task and looks at every step.")
@@ -309,6 +343,9 @@ def _find(model, layer, name, found, search) -> None:
     decodes, cheap, but one student's button should not be pressed a thousand times at once."""
     state = st.session_state
     state.pop(MATCHES_ERROR, None)
+    kept = state.get(MATCHES)
+    if kept is not None and same(kept[0], search):
+        return  # the same fixed sample again: the same answer, already shown
     try:
         with job_slot("finding units that fire alike (Inspect page)"):
             matches = gates.fire_alike(model, layer.key, name, [r.unit for r in found],
@@ -327,7 +364,7 @@ def _marked(match: gates.Match) -> str:
 def matches_view(kept, search) -> None:
     if error := st.session_state.get(MATCHES_ERROR):
         st.warning(md(error))
-    if kept is None or kept[0] != search:
+    if kept is None or not same(kept[0], search):
         return
     matches = kept[1]
     st.markdown(md(gates.matches_sentence(matches)))
@@ -380,7 +417,12 @@ def training_view(t, history, cells) -> None:
     layers = [x for x in ct.layers if x.steps]
     layer = _layer_pick("Layer", layers, TRAIN_LAYER, right)
     shown = range(min(layer.units, SHOWN_UNITS))
-    spec = remembered(T + "spec", (t, len(history), text, layer.key),
+    try:
+        ct.check_finite()
+    except sc.InvalidInput as err:
+        st.info(md(err), icon=":material/info:")
+        return
+    spec = remembered(T + "spec", (layer, shown.stop),
                       lambda: charts.gate_heatmaps(layer, shown).to_dict())
     st.vega_lite_chart(spec, key="chart_cell_gates")
     st.caption(f"{layer.title}, units 1 to {len(shown)} of {layer.units}, output "

@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..gates import KEEP, MEANING, SATURATED, SIGMOID
+from ..gates import KEEP, SATURATED, SHORT, SIGMOID, number
 from ..vocab import short_label
 from .inspection import ACCENT, HIGHLIGHT, STATE_SCHEME
 from .sizing import (
@@ -30,19 +30,13 @@ STEP_PX = 22          # width of a heatmap column
 PANEL_MIN = 150       # narrowest heatmap panel
 SHADE = "#ffe8cc"     # the chosen steps behind `unit_lines`
 CONCAT_AUTOSIZE = {"type": "pad"}  # "fit" does not apply to concatenated views
-KEEP_TITLE = {"lstm": "mean forget gate (1 = keep the memory)",
-              "gru": "mean update gate (1 = keep the old state)"}
+KEEP_TITLE = {cell: f"mean {SHORT[KEEP[cell]]} (1 = keep the {what})"
+              for cell, what in (("lstm", "memory"), ("gru", "old state"))}
 
 
 def step_labels(layer) -> list[str]:
     """'1. 7', '2. +', ...: each step with the token it reads or writes, in reading order."""
     return [f"{t + 1}. {short_label(tok)}" for t, tok in enumerate(layer.tokens)]
-
-
-def short_meaning(name: str) -> str:
-    """'forget gate' for f: MEANING up to its ':' (what follows when that is the name)."""
-    head, _, rest = MEANING[name].partition(":")
-    return rest.strip() if head == name else head
 
 
 def domain(layer, name: str) -> list[float]:
@@ -110,7 +104,7 @@ def _panel(base: alt.Chart, layer, name: str, labels: list[str], height: int) ->
                         legend=alt.Legend(gradientLength=gradient_length(height))),
         tooltip=[alt.Tooltip("step:O"), alt.Tooltip("token:N"), alt.Tooltip("unit:O"),
                  alt.Tooltip("value:Q", format=".3f")],
-    ).properties(width=width, height=height, title=title(f"{name} — {short_meaning(name)}"))
+    ).properties(width=width, height=height, title=title(f"{name} — {SHORT[name]}"))
 
 
 def gate_heatmaps(layer, units: range | None = None,
@@ -179,7 +173,7 @@ def unit_lines(layer, name: str, units: list[int], chosen: list[int],
         color=alt.Color("series:N", sort=[f"unit {u + 1}" for u in units], title="unit"),
         tooltip=[alt.Tooltip("series:N", title="unit"), alt.Tooltip("step:O"),
                  alt.Tooltip("token:N"), alt.Tooltip("value:Q", format=".3f")])
-    return sized(back + lines, plot_height(height), f"{name} — {short_meaning(name)}")
+    return sized(back + lines, plot_height(height), f"{name} — {SHORT[name]}")
 
 
 def saturation_curve(rows, height: int = 220) -> alt.LayerChart:
@@ -205,12 +199,6 @@ RAIL, GATE_Y, BUS = 62, 188, 272   # y of the memory rail, the gate boxes' tops,
 FONT = "font-family='sans-serif'"
 WHITE, NEGATIVE = (255, 255, 255), (201, 42, 42)
 POSITIVE = tuple(int(ACCENT[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def number(value: float) -> str:
-    """A value as the diagram writes it: 3 decimals, a real minus sign, no '−0.000'."""
-    text = f"{float(value):.3f}"
-    return "0.000" if text == "-0.000" else text.replace("-", "−")
 
 
 def _mix(colour: tuple, share: float) -> str:
@@ -324,4 +312,4 @@ def cell_diagram(sm, layer_title: str = "") -> str:
 
 
 __all__ = ["cell_diagram", "domain", "gate_heatmaps", "gate_rows", "keep_rows", "keep_summary",
-           "number", "saturation_curve", "short_meaning", "step_labels", "unit_lines"]
+           "saturation_curve", "step_labels", "unit_lines"]
