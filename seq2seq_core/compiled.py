@@ -113,11 +113,13 @@ def _cell_scan(kind: str, cell, x, initial):
         xk = xk + bias
     step = _lstm_step if kind == "lstm" else _gru_step
     steps = tf.shape(x)[1]
-    arrays = [tf.TensorArray(tf.float32, size=steps) for _ in GATE_NAMES[kind]]
-    states = tuple(initial)
-    for t in tf.range(steps):
+    arrays = tuple(tf.TensorArray(tf.float32, size=steps) for _ in GATE_NAMES[kind])
+
+    def body(t, states, arrays):
         values, states = step(cell, xk[:, t], states)
-        arrays = [a.write(t, v) for a, v in zip(arrays, values)]
+        return t + 1, states, tuple(a.write(t, v) for a, v in zip(arrays, values))
+    _, states, arrays = tf.while_loop(lambda t, *_: t < steps, body,
+                                      (tf.constant(0), tuple(initial), arrays))
     return [tf.transpose(a.stack(), [1, 0, 2]) for a in arrays], list(states)
 
 
@@ -201,7 +203,8 @@ class ModelFunctions:
     @cached_property
     def cell_gates(self):
         feed = tf.TensorSpec([None, self.target_len], tf.int32)
-        return tf.function(self._cell_gates, input_signature=[self._spec[0], feed])
+        return tf.function(self._cell_gates, input_signature=[self._spec[0], feed],
+                           autograph=False)
 
     @cached_property
     def check(self):

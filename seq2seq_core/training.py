@@ -38,6 +38,10 @@ SCORED_PER_SAMPLE = 0.15
 MIN_SCORED = 200       # at least this many (all, if there are fewer);
 NEAR_TARGET = 0.05     # a score this close to the target gets every example scored
 MAX_WATCHED = 5        # watched inputs, re-decoded after every chunk
+# Their gates are recomputed after a chunk once this much training time has passed since
+# the last time (and after a chunk cut short by a pause, a Step or the end): the page
+# redraws every 2 s, and short chunks would otherwise pay the Python of building them.
+GATES_EVERY = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ class ChunkRecord:
     # held-out share right at each output position (NaN where no scored example reaches it)
     position_accuracy: tuple[float, ...] = ()
     watched: tuple[tuple[str, str], ...] = ()  # (watched input, its output after this chunk)
-    # per watched input: share of its gate values below 0.1 or above 0.9 (gates.saturation)
+    # per watched input: share of its gate values below 0.1 or above 0.9 (gates.saturation);
+    # empty after a chunk whose gates were not recomputed (GATES_EVERY)
     gate_saturation: tuple[float, ...] = ()
 
 
@@ -185,6 +190,7 @@ class Trainer(Background):
         self.live: list[LivePrediction] = []
         self.cells: tuple = ()
         self._cells: tuple = ()
+        self._gates_at = 0.0  # training seconds when the watched inputs' gates were last computed
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.status = Status.READY
@@ -315,7 +321,12 @@ class Trainer(Background):
                 and part.exact_match >= cfg.target_accuracy - NEAR_TARGET:
             parts.append(self._check(pairs, count, len(pairs)))
             part = self._score(pairs, parts)
-        cells = cell_traces(self.model, watched, parts[0][3]) if watched else ()
+        reached = cfg.target_accuracy is not None and part.exact_match >= cfg.target_accuracy
+        due = last or reached or len(losses) < cfg.chunk_batches or \
+            self.train_seconds + spent - self._gates_at >= GATES_EVERY
+        cells = cell_traces(self.model, watched, parts[0][3]) if watched and due else None
+        if cells is not None:
+            self._gates_at = self.train_seconds + spent
         took = time.perf_counter() - began
         result, val_loss = part, sum(p[1] for p in parts) / max(sum(p[2] for p in parts), 1.0)
         live = [LivePrediction(task.source_text(pairs.source[i]), task.target_text(pairs.target[i]),
@@ -323,13 +334,14 @@ class Trainer(Background):
                 for i in range(min(LIVE_SAMPLES, result.samples))]
         with self._ctl.lock:
             self.live = live
-        self._cells = cells  # published with the record (run_chunk), never a chunk ahead
+        if cells is not None or not watched:
+            self._cells = cells or ()  # published with the record (run_chunk), never ahead
         return ChunkRecord(index, 0, 0.0, tuple(losses), tuple(accs), float(np.mean(losses)),
                            float(np.mean(accs)), float(val_loss), result.token_accuracy,
                            result.exact_match, seen / max(spent, 1e-9), result.samples, took,
                            position_accuracy=tuple(float(x) for x in result.per_position),
                            watched=tuple(zip(watched, outputs)),
-                           gate_saturation=tuple(c.saturation() for c in cells))
+                           gate_saturation=tuple(c.saturation() for c in cells or ()))
 
     def _check(self, pairs, start: int, stop: int, extra=None):
         """Greedy ids, summed loss and summed weights of pairs[start:stop], then the greedy

@@ -31,6 +31,30 @@ def wait_for(condition, seconds: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+def test_watched_inputs_gates_are_recomputed_every_gates_every_seconds(monkeypatch):
+    from seq2seq_core import gates, training
+    monkeypatch.setattr(training, "GATES_EVERY", 0.0)
+    every = tiny_trainer()
+    every.watch(["1 2 3", "5 4 1"])
+    every.run()
+    assert all(len(r.gate_saturation) == 2 for r in every.history)
+    cells = every.snapshot().cells
+    assert [c.input_text for c in cells] == ["1 2 3", "5 4 1"]
+    fresh = gates.cell_traces(every.model, ["1 2 3", "5 4 1"])
+    assert [c.output_text for c in cells] == [c.output_text for c in fresh]
+    for mine, ref in zip(cells, fresh):  # the gates of the trained model, after the last chunk
+        for a, b in zip(mine.layers, ref.layers):
+            assert all(np.array_equal(a.values[n], b.values[n]) for n in a.names)
+    assert every.history[-1].gate_saturation == tuple(c.saturation() for c in fresh)
+    monkeypatch.setattr(training, "GATES_EVERY", 1e9)
+    rarely = tiny_trainer()
+    rarely.watch(["1 2 3"])
+    rarely.run()
+    kept = [r.chunk for r in rarely.history if r.gate_saturation]
+    assert kept == [len(rarely.history)]  # only the last chunk (the end of the budget)
+    assert rarely.snapshot().cells[0].input_text == "1 2 3"
+
+
 def test_watched_inputs_are_decoded_after_every_chunk():
     trainer = tiny_trainer()
     trainer.watch(["1 2 3", "  5 4 1  "])

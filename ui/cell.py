@@ -15,6 +15,7 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core import gates
 from seq2seq_core.charts import cell as charts
+from seq2seq_core.training import GATES_EVERY
 from seq2seq_core.vocab import PAD_LABEL, PAD_MARK, SPACE_LABEL, plural
 
 from .cache import forget, remembered, same
@@ -392,13 +393,14 @@ def saturation_rows(history) -> list[dict]:
 
 
 def saturation_sentence(rows) -> str:
-    """'Decisive gate values: 3% after the first chunk, 27% now.' for the chosen input."""
+    """'Decisive gate values: 3% at first, 27% now.' for the chosen input's rows."""
     shares = [r["saturation"] for r in rows if r["saturation"] == r["saturation"]]
     if len(shares) < 2:
         return ""
-    return (f"Decisive gate values (below 0.1 or above 0.9): {shares[0]:.0%} after the "
-            f"first chunk, {shares[-1]:.0%} now. As the network learns, more gates open or "
-            "close all the way.")
+    return (f"Decisive gate values (below 0.1 or above 0.9): {shares[0]:.0%} at first, "
+            f"{shares[-1]:.0%} now. As the network learns, more gates open or close all "
+            "the way. The gates are recomputed after a chunk every "
+            f"{GATES_EVERY:g} s of training or so.")
 
 
 def training_view(t, history, cells) -> None:
@@ -407,8 +409,9 @@ def training_view(t, history, cells) -> None:
     building them on every poll would slow the training beside them)."""
     if not cells or not history:
         return
-    st.markdown("**Inside the cell while it learns:** the gates of a watched input after "
-                "the latest chunk")
+    at = next((r.chunk for r in reversed(history) if r.gate_saturation), None)
+    st.markdown("**Inside the cell while it learns:** the gates of a watched input"
+                + (f" after chunk {at}" if at is not None else ""))
     texts = [c.input_text for c in cells]
     _fit(TRAIN_INPUT, texts, texts[0])
     left, right = st.columns(2)
