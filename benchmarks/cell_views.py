@@ -10,6 +10,9 @@ reverse of 40 integers, attention, 512 units):
 - `reacting_units` (k=8, encoder layer 1's h, the first half of the steps chosen);
 - `fire_alike` on `gates.SAMPLE` fresh inputs with the units found (median of 3);
 - `slow_motion` of one unit at one step;
+- the charts Inspect draws for a trace: both gate heatmap specs (16 units, as shown at
+  first; Inspect keeps them per layer and unit range), the memory-kept summary and the
+  cell diagram (median);
 - the size of one trace as JSON (what `python -m seq2seq_core gates --json` prints) and the
   time to write it.
 
@@ -32,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import seq2seq_core as sc  # noqa: E402
 from seq2seq_core import gates  # noqa: E402
+from seq2seq_core.charts import cell as charts  # noqa: E402
 from seq2seq_core.decoding import Decoder  # noqa: E402
 from seq2seq_core.presets import preset_named  # noqa: E402
 from seq2seq_core.whatif import forced_decode  # noqa: E402
@@ -43,7 +47,8 @@ COLUMNS = (("trace_first_s", "first trace", "s"), ("trace_ms", "trace", "ms"),
            ("forced_first_s", "forced first", "s"), ("forced_ms", "forced", "ms"),
            ("traces5_ms", "5 traces", "ms"), ("reacting_ms", "reacting", "ms"),
            ("fire_alike_s", f"fire_alike ({gates.SAMPLE})", "s"),
-           ("slow_motion_ms", "slow motion", "ms"), ("json_mb", "JSON", "MB"),
+           ("slow_motion_ms", "slow motion", "ms"), ("charts_ms", "charts", "ms"),
+           ("json_mb", "JSON", "MB"),
            ("json_ms", "JSON write", "ms"))
 
 
@@ -93,6 +98,13 @@ def view_costs(model, trace, texts, repeats: int) -> dict:
                                 [r.outside for r in found])
     hits = search()
     text = json.dumps(trace.to_json())
+
+    def draw():
+        enc, dec = trace.encoder[0], trace.decoder[0]
+        for x in (enc, dec):
+            charts.gate_heatmaps(x, range(min(16, x.units))).to_dict()
+        charts.keep_summary([enc, dec]).to_dict()
+        charts.cell_diagram(gates.slow_motion(enc, 0, 0), enc.title)
     return {
         "traces5_ms": round(1000 * median(lambda: gates.cell_traces(model, texts), 3), 1),
         "reacting_ms": round(1000 * median(lambda: gates.reacting_units(layer, "h", steps),
@@ -101,6 +113,7 @@ def view_costs(model, trace, texts, repeats: int) -> dict:
         "fire_alike_hits": sum(c for _, c in hits.counts), "fire_alike_steps": hits.steps,
         "slow_motion_ms": round(1000 * median(lambda: gates.slow_motion(layer, 1, units[0])
                                               .equations(), repeats), 3),
+        "charts_ms": round(1000 * median(draw, 3)),
         "json_mb": round(len(text.encode()) / 2**20, 2),
         "json_ms": round(1000 * median(lambda: json.dumps(trace.to_json()), 3), 1),
     }

@@ -16,8 +16,8 @@ from conftest import shown
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "inspect.py")
 TIMEOUT = 120
 SECTIONS = ["Step-by-step decoder", "What if? Force a token", "Decoding strategies",
-            "Teacher forcing vs free running", "Encoder states", "Encoder what-if",
-            "Nearest training examples", "Evaluation"]
+            "Teacher forcing vs free running", "Encoder states", "Inside the cell",
+            "Encoder what-if", "Nearest training examples", "Evaluation"]
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +102,9 @@ def test_the_page_starts_from_an_example_input_with_every_chart(model):
     assert box.placeholder == model.task.example_inputs()[0]
     marks = [json.dumps(c) for c in charts(at)]
     # step bars, overview, forced token, strategies, forcing, h and c heatmaps, final h and c,
-    # projection, edited-input map (the neighbours map waits for its Find button)
-    assert len(marks) == 11
+    # projection, the cell's gate heatmaps (encoder, decoder), memory kept per step and the
+    # units that react, edited-input map (the neighbours map waits for its Find button)
+    assert len(marks) == 15
     assert any("your input" in m for m in marks)
 
 
@@ -158,7 +159,7 @@ def test_evaluation_runs_on_the_chosen_number_of_samples(model):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Examples scored"] == "200"
     assert float(metrics["Exact match"].rstrip("%")) > 80
-    assert len(charts(at)) == 12  # the per-position chart joins the others
+    assert len(charts(at)) == 16  # the per-position chart joins the others
     # typing keeps the evaluation on screen
     type_input(at, "1 2 3 4")
     assert {"Exact match", "Token accuracy", "Examples scored"} <= {m.label for m in at.metric}
@@ -172,8 +173,8 @@ def test_another_model_resets_the_page_and_handles_layers_and_gru():
     assert at.radio(key="inspect_layer").value == 2
     at.radio(key="inspect_layer").set_value(1).run()
     assert not at.exception
-    # GRU: one heatmap (no cell state) and one final-state chart
-    assert len(charts(at)) == 9
+    # GRU: one heatmap (no cell state) and one final-state chart, and the cell's four
+    assert len(charts(at)) == 13
     assert any("bidirectional" in c.value for c in at.caption)
 
 

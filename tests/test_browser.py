@@ -136,6 +136,9 @@ def test_full_path(server, page):
     decisive.scroll_into_view_if_needed()
     expect(decisive).to_be_visible()
     page.wait_for_timeout(800)
+    shot(page, "3d-train-gate-saturation")
+    page.get_by_text(re.compile(r"^Inside the cell while it learns")).scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
     shot(page, "3c-train-cell")
 
     # Inspect: type an input, see the step-by-step view and the encoder heatmap
@@ -166,9 +169,11 @@ def test_full_path(server, page):
     heading = page.get_by_role("heading", name="Inside the cell")
     heading.scroll_into_view_if_needed()
     expect(page.get_by_text("Step 1 of 6")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)
+    shot(page, "4c0-inspect-gates")
     page.locator(".st-key-inspect_cell_next button").click()
     expect(page.get_by_text("Step 2 of 6")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text(re.compile(r"^c\(t\) = f·c\(t-1\) \+ i·g ="))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^c\(t\) = f·c\(t−1\) \+ i·g ="))).to_be_visible()
     expect(page.locator("[data-testid='stImage'] img, [data-testid='stImage'] svg").first
            ).to_be_visible()
     page.get_by_role("heading", name="Slow motion: one step, one unit").scroll_into_view_if_needed()
