@@ -136,7 +136,8 @@ def test_units_beyond_a_smaller_layer_say_so_and_a_diverged_model_is_named(gru_m
            "see them." in [i.value for i in at.info]
     decoder = gates.cell_trace(gru_model, "12+3+45").find("decoder 1")
     drawn = at.session_state[P + "spec_decoder"][1]  # the spec the page drew, kept
-    assert drawn == cell_charts.gate_heatmaps(decoder, range(12, 24)).to_dict()
+    assert drawn == cell_charts.gate_heatmaps(decoder, range(12, 24),
+                                              room=gates_ui.HALF_ROOM).to_dict()
     broken = sc.Seq2Seq.build(gru_model.task, gru_model.config, seed=3)
     layer = broken.layers.encoders[0].forward_layer.cell
     layer.kernel.assign(np.full(layer.kernel.shape, np.nan, np.float32))
@@ -182,7 +183,7 @@ def test_train_page_redraws_a_watched_inputs_gates_and_their_saturation(app_test
     assert f"{shares[0][0]:.0%} at first, {shares[-1][0]:.0%} now" in captions
     drawn = at.session_state["train_cell_spec"][1]  # the latest chunk's gates, as drawn
     layer = snap.cells[0].find("encoder 1")
-    assert drawn == cell_charts.gate_heatmaps(layer, range(8)).to_dict()
+    assert drawn == cell_charts.gate_heatmaps(layer, range(8), room=gates_ui.FULL_ROOM).to_dict()
     at.selectbox(key="train_cell_input").set_value("4 4 5").run()
     captions = " ".join(c.value for c in at.caption)
     assert f"output **{snap.cells[1].output_text}**" in captions

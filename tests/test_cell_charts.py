@@ -76,10 +76,15 @@ def test_heatmap_rows_are_the_layers_exact_values(traces):
     assert (r["token"], r["label"]) == ("1", "2. 1")
 
 
-def test_heatmaps_have_one_titled_panel_per_name_in_rows_of_three(traces):
-    layer = traces["lstm"].encoder[0]
+def test_heatmaps_have_one_titled_panel_per_name_as_many_a_row_as_fit(traces):
+    layer = traces["lstm"].encoder[0]  # 5 steps: panels of the narrowest width, 150 px
     spec = cell.gate_heatmaps(layer).to_dict()
-    assert spec["columns"] == 3
+    assert spec["columns"] == 2  # 640 px of room: two panels of 150 + axis + gap
+    assert spec["concat"][0]["width"] == cell.PANEL_MIN
+    assert cell.gate_heatmaps(layer, room=1000).to_dict()["columns"] == 3
+    assert cell.gate_heatmaps(layer, room=300).to_dict()["columns"] == 1
+    assert cell.panel_width(80, 640) == 640 - cell.AXIS_PX  # a long input fits its room
+    assert cell.panel_width(12, 640) == 12 * cell.STEP_PX
     assert [p["title"]["text"] for p in spec["concat"]] == [
         "i — input gate", "f — forget gate", "g — candidate", "o — output gate",
         "c — cell state", "h — hidden state"]

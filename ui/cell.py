@@ -37,6 +37,7 @@ SLOTS = (P + "trace", SLOW_STEP, PLAYING, P + "tick", P + "slow_for", MATCHES, M
 SHOWN_UNITS = 16   # units drawn at first
 MAX_SHOWN = 48     # units one heatmap draws at most
 PLAY_SECONDS = 1.0
+HALF_ROOM, FULL_ROOM = 560, 660  # pixels of a half-width column and of Train's main column
 FOLLOW_GREEDY, FOLLOW_FORCED = "greedy decode", "forced decode"
 
 
@@ -130,7 +131,7 @@ def heatmap_spec(layer: gates.LayerGates, units: range) -> dict:
     """A layer's gate heatmaps as a Vega-Lite spec, built once per layer and unit range
     (Back, Next and every other click rerun the page; building them each time would not)."""
     return remembered(P + "spec_" + layer.side, (layer, units.start, units.stop),
-                      lambda: charts.gate_heatmaps(layer, units).to_dict())
+                      lambda: charts.gate_heatmaps(layer, units, room=HALF_ROOM).to_dict())
 
 
 def heatmaps(ct: gates.CellTrace) -> None:
@@ -426,7 +427,7 @@ def training_view(t, history, cells) -> None:
         st.info(md(err), icon=":material/info:")
         return
     spec = remembered(T + "spec", (layer, shown.stop),
-                      lambda: charts.gate_heatmaps(layer, shown).to_dict())
+                      lambda: charts.gate_heatmaps(layer, shown, room=FULL_ROOM).to_dict())
     st.vega_lite_chart(spec, key="chart_cell_gates")
     st.caption(f"{layer.title}, units 1 to {len(shown)} of {layer.units}, output "
                f"**{md(ct.output_text) or '(empty)'}**. " + _legend(layer.cell))

@@ -16,7 +16,6 @@ from .inspection import ACCENT, HIGHLIGHT, STATE_SCHEME
 from .sizing import (
     LEGEND_LINES,
     ROW_MIN,
-    gradient_length,
     heatmap_height,
     plot_height,
     sized,
@@ -28,6 +27,8 @@ MAX_RECTS = 40_000    # rects all panels of `gate_heatmaps` may draw together
 PANEL_COLUMNS = 3
 STEP_PX = 22          # width of a heatmap column
 PANEL_MIN = 150       # narrowest heatmap panel
+AXIS_PX, GAP_PX = 50, 20  # a panel's unit axis and the space between panels
+ROOM = 640            # pixels the panels of one layer may fill side by side, unless told
 SHADE = "#ffe8cc"     # the chosen steps behind `unit_lines`
 CONCAT_AUTOSIZE = {"type": "pad"}  # "fit" does not apply to concatenated views
 KEEP_TITLE = {cell: f"mean {SHORT[KEEP[cell]]} (1 = keep the {what})"
@@ -93,24 +94,33 @@ def _inline(data: pd.DataFrame) -> dict:
     return {"values": alt.utils.data.to_values(data)["values"]}
 
 
-def _panel(base: alt.Chart, layer, name: str, labels: list[str], height: int) -> alt.Chart:
-    """One gate's heatmap: steps (columns) x units (rows), coloured on the gate's scale."""
-    width = max(PANEL_MIN, STEP_PX * len(labels))
+def panel_width(steps: int, room: int) -> int:
+    """A panel's plot width: STEP_PX a step, at least PANEL_MIN, at most what `room` (the
+    pixels the caller has) leaves beside the unit axis."""
+    return int(max(PANEL_MIN, min(STEP_PX * steps, room - AXIS_PX)))
+
+
+def _panel(base: alt.Chart, layer, name: str, labels: list[str], height: int,
+           width: int) -> alt.Chart:
+    """One gate's heatmap: steps (columns) x units (rows), coloured on the gate's scale,
+    its legend underneath so panels sit side by side in a narrow column."""
     return base.transform_filter(alt.datum.name == name).mark_rect().encode(
         x=alt.X("label:N", sort=labels, title="step (token)",
-                axis=alt.Axis(labelAngle=-45 if len(labels) > 6 else 0)),
+                axis=alt.Axis(labelAngle=-45 if len(labels) > 4 else 0, labelOverlap=True)),
         y=alt.Y("unit:O", sort="ascending", title="unit"),
-        color=alt.Color("value:Q", scale=_scale(layer, name), title=name,
-                        legend=alt.Legend(gradientLength=gradient_length(height))),
+        color=alt.Color("value:Q", scale=_scale(layer, name), title=None,
+                        legend=alt.Legend(orient="bottom", direction="horizontal",
+                                          gradientLength=max(80, width - 20))),
         tooltip=[alt.Tooltip("step:O"), alt.Tooltip("token:N"), alt.Tooltip("unit:O"),
                  alt.Tooltip("value:Q", format=".3f")],
     ).properties(width=width, height=height, title=title(f"{name} — {SHORT[name]}"))
 
 
 def gate_heatmaps(layer, units: range | None = None,
-                  names: tuple[str, ...] | None = None) -> alt.ConcatChart:
+                  names: tuple[str, ...] | None = None, room: int = ROOM) -> alt.ConcatChart:
     """One heatmap per gate or state of `layer` (all, in order, unless `names`), steps in
-    reading order across, `units` (0-based; default the first 32) down, in rows of 3.
+    reading order across, `units` (0-based; default the first 32) down, as many panels a
+    row (at most 3) as fit in `room` pixels.
 
     ValueError for an unknown name or unit, or when the panels would draw over
     `MAX_RECTS` cells (the caller then picks fewer units).
@@ -120,8 +130,10 @@ def gate_heatmaps(layer, units: range | None = None,
         raise ValueError(f"{layer.steps} steps x {len(units)} units x {len(names)} panels "
                          f"is over {MAX_RECTS:,} cells; pick fewer units.")
     labels, height = step_labels(layer), heatmap_height(len(units), ROW_MIN)
-    panels = [_panel(alt.Chart(), layer, n, labels, height) for n in names]
-    return alt.concat(*panels, columns=PANEL_COLUMNS,
+    width = panel_width(len(labels), room)
+    columns = int(max(1, min(PANEL_COLUMNS, room // (width + AXIS_PX + GAP_PX))))
+    panels = [_panel(alt.Chart(), layer, n, labels, height, width) for n in names]
+    return alt.concat(*panels, columns=columns,
                       data=_inline(gate_rows(layer, names, units))).resolve_scale(
         color="independent").properties(autosize=alt.AutoSizeParams(**CONCAT_AUTOSIZE))
 
