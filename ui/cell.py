@@ -22,6 +22,8 @@ from .cache import forget, remembered, same
 from .inspector import section
 from .session import TrainingCapReached, job_slot
 from .text import md
+from .whatif import kept_forced
+from .widgets import keep_within
 
 P = "inspect_cell_"
 LAYER_ENC, LAYER_DEC, UNITS, FOLLOW = P + "encoder", P + "decoder", P + "units", P + "follow"
@@ -46,25 +48,8 @@ def reset() -> None:
     forget(*WIDGETS, *SLOTS, *[k for k in st.session_state if str(k).startswith(REACT_STEPS)])
 
 
-def _fit(key: str, options, default) -> None:
-    """Keep widget `key` within `options` (a changed input or model may drop its value)."""
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = default
-
-
-def _forced_of(model: sc.Seq2Seq, trace):
-    """The what-if view's forced decode of this input, if one that changes a token is kept."""
-    kept = st.session_state.get("inspect_forced")
-    if kept is None:
-        return None
-    key, forced = kept
-    if key[0] is model and key[1] == trace.input_text and not forced.is_greedy:
-        return forced
-    return None
-
-
 def _cell_trace(model: sc.Seq2Seq, trace) -> gates.CellTrace:
-    forced = _forced_of(model, trace)
+    forced = kept_forced(model, trace.input_text)
     if forced is not None and model.config.feeds_back:
         st.radio("The decoder follows", (FOLLOW_GREEDY, FOLLOW_FORCED), key=FOLLOW,
                  horizontal=True,
@@ -121,7 +106,7 @@ def top_encoder(layers) -> str:
 def _layer_pick(label: str, layers, key: str, where) -> gates.LayerGates:
     """A layer chosen by title; the top encoder layer (forward) at first."""
     keys = [x.key for x in layers]
-    _fit(key, keys, top_encoder(layers))
+    keep_within(key, keys, top_encoder(layers))
     titles = {x.key: x.title for x in layers}
     chosen = where.selectbox(label, keys, key=key, format_func=titles.get)
     return layers[keys.index(chosen)]
@@ -202,15 +187,14 @@ def slow_motion_view(ct: gates.CellTrace) -> None:
     layers = [x for x in ct.layers if x.steps]
     left, right = st.columns(2)
     layer = _layer_pick("Layer", layers, SLOW_LAYER, left)
-    _fit(SLOW_UNIT, range(1, layer.units + 1), 1)
+    keep_within(SLOW_UNIT, range(1, layer.units + 1), 1)
     unit = right.number_input("Unit", 1, layer.units, step=1, key=SLOW_UNIT,
                               help=f"1 to {layer.units}; the units that react (below) are "
                                    "good ones to follow.")
     state = st.session_state
     if not same(state.get(P + "slow_for"), (ct, layer.key)):  # another input or layer: stop
         state[P + "slow_for"], state[PLAYING] = (ct, layer.key), False
-    if state.get(SLOW_STEP) not in range(layer.steps):
-        state[SLOW_STEP] = 0
+    keep_within(SLOW_STEP, range(layer.steps), 0)
     run_every = PLAY_SECONDS if state.get(PLAYING) else None
     st.fragment(run_every=run_every)(_slow_frame)(layer, int(unit) - 1)
 
@@ -308,11 +292,11 @@ def reacting_view(model: sc.Seq2Seq, ct: gates.CellTrace) -> None:
         return
     a, b, c = st.columns([2, 1, 1])
     layer = _layer_pick("Layer", layers, REACT_LAYER, a)
-    _fit(REACT_NAME, layer.names, "h")
+    keep_within(REACT_NAME, layer.names, "h")
     name = b.selectbox("Value", layer.names, key=REACT_NAME,
                        format_func=lambda n: f"{n} ({gates.SHORT[n]})")
     most = min(gates.MAX_TOP, layer.units)
-    _fit(REACT_K, range(1, most + 1), min(5, most))
+    keep_within(REACT_K, range(1, most + 1), min(5, most))
     k = c.number_input("Units", 1, most, step=1, key=REACT_K)
     labels = charts.step_labels(layer)
     first, last = st.select_slider("Steps", labels, value=_default_steps(layer, labels),
@@ -414,7 +398,7 @@ def training_view(t, history, cells) -> None:
     st.markdown("**Inside the cell while it learns:** the gates of a watched input"
                 + (f" after chunk {at}" if at is not None else ""))
     texts = [c.input_text for c in cells]
-    _fit(TRAIN_INPUT, texts, texts[0])
+    keep_within(TRAIN_INPUT, texts, texts[0])
     left, right = st.columns(2)
     text = left.selectbox("Watched input", texts, key=TRAIN_INPUT)
     ct = cells[texts.index(text)]

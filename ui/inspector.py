@@ -20,6 +20,7 @@ from .form import setting_input
 from .history import get_history
 from .session import TrainingCapReached, job_slot
 from .text import md
+from .widgets import keep_within
 
 PROJECTION_POINTS = 300
 PROJECTION_SEED = 0
@@ -444,8 +445,7 @@ def encoder_section(model: sc.Seq2Seq, trace) -> None:
     layers = trace.encoder_hidden.shape[0]
     layer = 1
     if layers > 1:
-        if st.session_state.get("inspect_layer") not in range(1, layers + 1):
-            st.session_state["inspect_layer"] = layers
+        keep_within("inspect_layer", range(1, layers + 1), layers)
         layer = st.radio("Encoder layer", list(range(1, layers + 1)), horizontal=True,
                          key="inspect_layer",
                          help="Layer 1 reads the input tokens; each later layer reads the "

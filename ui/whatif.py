@@ -17,6 +17,7 @@ from .form import setting_input
 from .inspector import cached_projection, section
 from .session import TrainingCapReached, job_slot
 from .text import md
+from .widgets import keep_within
 
 FORCE_STEP, FORCE_TOKEN = "inspect_force_step", "inspect_force_token"
 EDIT_POSITION, EDIT_TOKEN = "inspect_edit_position", "inspect_edit_token"
@@ -32,6 +33,16 @@ SLOTS = ("inspect_force_for", "inspect_force_token_for", "inspect_forced", "insp
 def reset() -> None:
     """A new model: its tokens, positions and pools differ, so start these views afresh."""
     forget(FORCE_STEP, FORCE_TOKEN, EDIT_POSITION, EDIT_TOKEN, *SLOTS)
+def kept_forced(model: sc.Seq2Seq, text: str):
+    """The forced decode this view keeps for `model` and input `text`, if it changes a token
+    (what the cell view's decoder may follow); else None."""
+    kept = st.session_state.get("inspect_forced")
+    if kept is None:
+        return None
+    key, forced = kept
+    return forced if key[0] is model and key[1] == text and not forced.is_greedy else None
+
+
 FORCED_ROW = "background-color: #fff4e6; font-weight: bold"
 CHANGED_CELL = "color: #d9480f; font-weight: bold"
 
@@ -67,10 +78,9 @@ def forcing_section(model: sc.Seq2Seq, trace) -> None:
     if not model.config.feeds_back:
         st.info(NO_FEEDBACK, icon=":material/info:")
         return
-    steps, state = trace.steps, st.session_state
+    steps = trace.steps
     _reset("inspect_force_for", trace.input_text, {FORCE_STEP: 1})
-    if state.get(FORCE_STEP) not in range(1, len(steps) + 1):
-        state[FORCE_STEP] = 1
+    keep_within(FORCE_STEP, range(1, len(steps) + 1), 1)
     left, right = st.columns(2)
     step = left.selectbox(
         "Step to force", list(range(1, len(steps) + 1)), key=FORCE_STEP,
@@ -81,8 +91,7 @@ def forcing_section(model: sc.Seq2Seq, trace) -> None:
     shares = dict(chosen.top)
     runner_up = chosen.top[1][0] if len(chosen.top) > 1 else chosen.token
     _reset("inspect_force_token_for", (trace.input_text, step), {FORCE_TOKEN: runner_up})
-    if state.get(FORCE_TOKEN) not in options:
-        state[FORCE_TOKEN] = runner_up
+    keep_within(FORCE_TOKEN, options, runner_up)
     token = right.selectbox(
         "Token to write there", options, key=FORCE_TOKEN,
         format_func=lambda t: (f"{t}  ({shares[t]:.1%}{', greedy' if t == chosen.token else ''})"
@@ -180,10 +189,8 @@ def encoder_edit_section(model: sc.Seq2Seq, trace) -> None:
         "what the decoder does not need.")
     tokens = input_tokens(model, trace.input_text)
     options = list(replacements(model))
-    state = st.session_state
     _reset("inspect_edit_for", trace.input_text, {EDIT_POSITION: 1})
-    if state.get(EDIT_POSITION) not in range(1, len(tokens) + 1):
-        state[EDIT_POSITION] = 1
+    keep_within(EDIT_POSITION, range(1, len(tokens) + 1), 1)
     left, right = st.columns(2)
     position = left.selectbox(
         f"Position ({task.unit})", list(range(1, len(tokens) + 1)), key=EDIT_POSITION,
@@ -193,8 +200,7 @@ def encoder_edit_section(model: sc.Seq2Seq, trace) -> None:
     other = next((t for t in options[options.index(old) + 1:] + options if t != old), old) \
         if old in options else options[0]
     _reset("inspect_edit_token_for", (trace.input_text, position), {EDIT_TOKEN: other})
-    if state.get(EDIT_TOKEN) not in options:
-        state[EDIT_TOKEN] = other
+    keep_within(EDIT_TOKEN, options, other)
     token = right.selectbox("Replace it with", options, key=EDIT_TOKEN, format_func=_label,
                             help=f"Any {task.unit} the model reads. The edited input must "
                                  "still be one the task takes.")

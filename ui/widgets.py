@@ -18,6 +18,13 @@ def restore(saved_key: str, defaults: dict | None = None) -> None:
             st.session_state[key] = value
 
 
+def keep_within(key: str, options, default) -> None:
+    """Give widget `key` `default` when its kept value is not among `options` (another
+    input, layer or model may have dropped it), before the widget is drawn."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
 def save(saved_key: str, keys: Iterable[str]) -> None:
     """Keep the current values of the widgets `keys` under `saved_key`."""
     st.session_state[saved_key] = {k: st.session_state[k] for k in keys if k in st.session_state}
