@@ -83,13 +83,18 @@ def test_bad_lengths_show_a_message_and_block_start(page, lengths, message):
     assert at.button(key="study_start").disabled
 
 
+def start_small(at, units: int, **numbers):
+    """Set the number inputs `numbers` (key suffix -> value), then units, 3 s a model and
+    one model at a time in this process, and press Start."""
+    for key, value in {**numbers, "units": units, "seconds": 3.0, "workers": 1}.items():
+        at.number_input(key=f"study_{key}").set_value(value).run()
+    at.button(key="study_start").click().run()
+
+
 def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir):
     at = page()
     at.text_input(key="study_lengths").input("3").run()
-    at.number_input(key="study_units").set_value(16).run()
-    at.number_input(key="study_seconds").set_value(3.0).run()
-    at.number_input(key="study_workers").set_value(1).run()  # in this process
-    at.button(key="study_start").click().run()
+    start_small(at, 16)
     assert not at.exception and not at.error
     runner = at.session_state["study_runner"]
     assert runner is not None
@@ -130,10 +135,7 @@ def test_a_tiny_study_runs_in_the_background_and_draws_its_result(page, data_dir
 def test_stop_counts_finished_models_and_leaves_out_the_one_cut_short(page):
     at = page()
     at.text_input(key="study_lengths").input("3, 20").run()
-    at.number_input(key="study_units").set_value(8).run()
-    at.number_input(key="study_seconds").set_value(3.0).run()
-    at.number_input(key="study_workers").set_value(1).run()  # one after another, in-process
-    at.button(key="study_start").click().run()
+    start_small(at, 8)  # one after another, in-process
     runner = at.session_state["study_runner"]
     assert runner.executor.name == "local"
     deadline = time.monotonic() + TIMEOUT
@@ -229,12 +231,7 @@ def test_a_tiny_length_generalization_study_draws_its_curve_and_verdict(page):
 
     at = page()
     at.radio(key="study_kind").set_value("generalization").run()
-    at.number_input(key="study_trained").set_value(3).run()
-    at.number_input(key="study_longer").set_value(2).run()
-    at.number_input(key="study_units").set_value(16).run()
-    at.number_input(key="study_seconds").set_value(3.0).run()
-    at.number_input(key="study_workers").set_value(1).run()  # in this process
-    at.button(key="study_start").click().run()
+    start_small(at, 16, trained=3, longer=2)
     assert not at.exception and not at.error
     runner = at.session_state["study_runner"]
     assert runner.tag.startswith("study:reverse:generalization:")
