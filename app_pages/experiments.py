@@ -29,6 +29,11 @@ COLUMNS = {
     "exact_match": st.column_config.ProgressColumn("exact match", format="percent",
                                                    min_value=0.0, max_value=1.0),
     "token_accuracy": st.column_config.NumberColumn("token accuracy", format="percent"),
+    "chrf": st.column_config.NumberColumn("chrF", format="%.1f",
+                                          help="Translation runs: held-out chrF (0-100), the "
+                                               "character n-gram F-score of the outputs."),
+    "bleu": st.column_config.NumberColumn("BLEU", format="%.1f",
+                                          help="Translation runs: held-out BLEU (0-100)."),
     "train_seconds": st.column_config.NumberColumn("training time (s)", format="%.1f"),
     "samples_seen": st.column_config.NumberColumn("samples", format="localized"),
     "samples_per_second": st.column_config.NumberColumn("samples/s", format="%.0f"),
@@ -122,6 +127,8 @@ if selected:
         c1, c2 = st.columns(2)
         c1.altair_chart(overlay_chart(curves, "exact_match", x), width="stretch")
         c2.altair_chart(overlay_chart(curves, "val_loss", x), width="stretch")
+        if curves["chrf"].notna().any():
+            st.altair_chart(overlay_chart(curves, "chrf", x), width="stretch")
 else:
     st.caption("Choose one or more runs above to overlay their curves.")
 

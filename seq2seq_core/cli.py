@@ -1,6 +1,10 @@
 """Command line: `python -m seq2seq_core train|sweep|study|predict|gates|neighbours|evaluate`.
 
-`train` and `sweep` print progress lines and, last, one JSON object with the results.
+`train` and `sweep` print progress lines and, last, one JSON object with the results
+(a translation model's also hold its chrF and BLEU).
+`evaluate --pairs FILE` scores a translation model on a file of sentence pairs: chrF, BLEU and
+exact match of its greedy (or `--beam WIDTH`) outputs, a line it cannot read counted as an
+empty translation; with `--json` the last line is one JSON object.
 `--address HOST:PORT` (or `$SEQ2SEQ_RAY_ADDRESS`) runs the trainings on a Ray cluster;
 `sweep --workers N` runs N cells at once on Ray (a local one unless an address is given).
 """
@@ -20,7 +24,7 @@ from .config import ARCHS, ModelConfig, TrainConfig, split_overrides
 from .corpus import read_pairs_file
 from .decoding import Decoder
 from .errors import InvalidInput
-from .evaluation import evaluate
+from .evaluation import EXAMPLES_SHOWN, evaluate, score_pairs
 from .persistence import load, save
 from .shelf import Shelf
 from .executors import ADDRESS_ENV, LOCAL, Placement, ray_executor, shutdown
@@ -31,6 +35,7 @@ from .study import (COMPARISONS, DEFAULT_SPANS, GENERALIZATION_TASKS, LENGTH_UNI
                     study_runner)
 from .jobs import Training
 from .neighbours import POOL, NeighbourSettings, nearest
+from .strategies import DecodeSettings
 from .whatif import forced_decode
 from . import gates
 from .training import MAX_WATCHED, check_watched
@@ -170,6 +175,7 @@ def cmd_train(args) -> int:
         "eval_seconds": round(time.perf_counter() - began, 3), "stopped_because": reason,
         "executor": executor.name, "device": snap.device,
     }
+    summary |= {k: v for k, v in (("chrf", result.chrf), ("bleu", result.bleu)) if v is not None}
     if watched:
         summary["probes"] = probes(snap.history, watched)
     if save_to is not None:
@@ -374,10 +380,50 @@ def cmd_neighbours(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    if args.beam is not None and args.pairs is None:
+        raise InvalidInput("--beam decodes the sentences of --pairs FILE; give --pairs too.")
     model = load(args.model)
+    if args.pairs is not None:
+        return evaluate_pairs(model, args.pairs, args.beam, args.json)
     result = evaluate(model, args.samples, seed=args.seed)
-    print(json.dumps({"exact_match": result.exact_match, "token_accuracy": result.token_accuracy,
-                      "samples": result.samples, "on_training_pairs": result.on_training_pairs}))
+    out = {"exact_match": result.exact_match, "token_accuracy": result.token_accuracy,
+           "samples": result.samples, "on_training_pairs": result.on_training_pairs}
+    out |= {k: v for k, v in (("chrf", result.chrf), ("bleu", result.bleu)) if v is not None}
+    print(json.dumps(out))
+    return 0
+
+
+UNREADABLE_SHOWN = 5
+
+
+def evaluate_pairs(model, path: str, beam: int | None, as_json: bool) -> int:
+    """chrF, BLEU and exact match of the model's translations of a pairs file's sources."""
+    corpus = read_pairs_file(path)
+    result = score_pairs(model, corpus, beam)
+    scores, exact, unreadable = result.scores, result.exact_match, result.unreadable
+    out = {"pairs": result.pairs, "chrf": scores.chrf, "bleu": scores.bleu,
+           "exact_match": exact, "unreadable": len(unreadable),
+           "unreadable_examples": [{"source": s, "reason": r}
+                                   for s, r in unreadable[:UNREADABLE_SHOWN]],
+           "skipped_lines": len(corpus.skipped), "decoding": result.decoding,
+           "seconds": round(result.seconds, 3),
+           "examples": result.rows(EXAMPLES_SHOWN)}
+    if as_json:
+        print(json.dumps(out))
+        return 0
+    print(f"{corpus.name}: {out['pairs']} pairs, {out['decoding']} decoding, "
+          f"{out['seconds']:.1f} s")
+    print(f"chrF {scores.chrf:.2f}  BLEU {scores.bleu:.2f}  exact match {exact:.3f}")
+    if corpus.skipped:
+        print(f"{len(corpus.skipped)} lines of the file were skipped by the pairs reader "
+              f"(first: line {corpus.skipped[0][0]}, {corpus.skipped[0][1]})")
+    if unreadable:
+        print(f"{len(unreadable)} sources the model cannot read, scored as empty outputs:")
+        for source, reason in unreadable[:UNREADABLE_SHOWN]:
+            print(f"  {source}: {reason}")
+    print("examples: source -> output (reference)")
+    for row in out["examples"]:
+        print(f"  {row['source']} -> {row['output']} ({row['reference']})")
     return 0
 
 
@@ -524,10 +570,24 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("text")
     near.set_defaults(func=cmd_neighbours)
     predict.set_defaults(func=cmd_predict)
-    ev = sub.add_parser("evaluate", help="exact match of a saved model on fresh samples")
+    ev = sub.add_parser("evaluate", help="score a saved model: exact match on fresh samples "
+                                         "(and chrF, BLEU for translation), or a translation "
+                                         "model's chrF, BLEU and exact match on a pairs file")
     ev.add_argument("--model", required=True)
-    ev.add_argument("--samples", type=bounded(int, 1, 100_000), default=1000)
-    ev.add_argument("--seed", type=setting_type(TrainConfig, "seed"), default=2024)
+    ev.add_argument("--samples", type=bounded(int, 1, 100_000), default=1000,
+                    help="without --pairs: fresh samples to score")
+    ev.add_argument("--seed", type=setting_type(TrainConfig, "seed"), default=2024,
+                    help="without --pairs: the samples' seed")
+    ev.add_argument("--pairs", metavar="FILE",
+                    help="translation models: score them on these tab-separated sentence pairs "
+                         "(source<TAB>reference per line); a source the model cannot read "
+                         "counts as an empty output")
+    ev.add_argument("--beam", type=setting_type(DecodeSettings, "width"), metavar="WIDTH",
+                    help="with --pairs: decode with beam search of this width (1..10) instead "
+                         "of greedy")
+    ev.add_argument("--json", action="store_true",
+                    help="with --pairs: one JSON object instead of the lines to read (pairs, "
+                         "chrf, bleu, exact_match, unreadable, decoding, seconds, examples)")
     ev.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -59,20 +59,27 @@ class StepFunctions:
         return self.dense(x), new_states, h, weights
 
 
-def _run_cell(cell, x, n_states: int):
-    """Step a recurrent cell over x (batch, steps, features); return all states per step."""
+def _run_cell(cell, x, n_states: int, mask=None):
+    """Step a recurrent cell over x (batch, steps, features); return all states per step.
+    Where `mask` (batch, steps) is False the step is skipped: the states carry over."""
     batch, steps = tf.shape(x)[0], tf.shape(x)[1]
     states = [tf.zeros([batch, cell.units]) for _ in range(n_states)]
     arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(n_states)]
     for t in tf.range(steps):
         _, new = cell(x[:, t], states, training=False)
-        states = list(new) if isinstance(new, (list, tuple)) else [new]
+        new = list(new) if isinstance(new, (list, tuple)) else [new]
+        if mask is not None:
+            new = [tf.where(mask[:, t, None], a, b) for a, b in zip(new, states)]
+        states = new
         arrays = [a.write(t, s) for a, s in zip(arrays, states)]
     return [tf.transpose(a.stack(), [1, 0, 2]) for a in arrays]
 
 
 # What one step of each cell computes, in the order `cell_gates` returns them.
 GATE_NAMES = {"lstm": ("i", "f", "g", "o", "c", "h"), "gru": ("z", "r", "candidate", "h")}
+# At a skipped (padding) step: a gate that keeps everything (f, z: 1), nothing written
+# (i, g, r, candidate: 0), and o, c and h as they were, so the equations still hold there.
+SKIPPED_KEEP, SKIPPED_AS_BEFORE = ("f", "z"), ("o", "c", "h")
 
 
 def _lstm_step(cell, xk, states):
@@ -101,37 +108,54 @@ def _gru_step(cell, xk, states):
     return (z, r, candidate, h), (h,)
 
 
-def _cell_scan(kind: str, cell, x, initial):
+def _skipped(names, values, before, keep):
+    """Each value where `keep` (n, 1) is True, else what a skipped step shows (SKIPPED_*)."""
+    out = []
+    for name, new, old in zip(names, values, before):
+        fill = old if name in SKIPPED_AS_BEFORE else \
+            tf.fill(tf.shape(new), 1.0 if name in SKIPPED_KEEP else 0.0)
+        out.append(tf.where(keep, new, fill))
+    return tuple(out)
+
+
+def _cell_scan(kind: str, cell, x, initial, mask=None):
     """Recompute one recurrent layer from its own weights over x (n, steps, features),
     starting from `initial` states: every gate and state per step, each (n, steps, units),
-    in GATE_NAMES order, and the final states."""
+    in GATE_NAMES order, and the final states. Where `mask` (n, steps) is False the step
+    is skipped, as Keras skips masked steps: the states carry over."""
     if kind == "gru" and not getattr(cell, "reset_after", True):
         raise ValueError("only GRUs with reset_after=True (Keras' default) are recomputed")
     bias = cell.bias if kind == "lstm" else cell.bias[0]
     xk = tf.einsum("nsf,fg->nsg", x, cell.kernel)
     if cell.use_bias:
         xk = xk + bias
-    step = _lstm_step if kind == "lstm" else _gru_step
+    step, names = (_lstm_step if kind == "lstm" else _gru_step), GATE_NAMES[kind]
     steps = tf.shape(x)[1]
-    arrays = tuple(tf.TensorArray(tf.float32, size=steps) for _ in GATE_NAMES[kind])
+    arrays = tuple(tf.TensorArray(tf.float32, size=steps) for _ in names)
+    blank = tuple(tf.zeros_like(initial[0]) for _ in names)
 
-    def body(t, states, arrays):
-        values, states = step(cell, xk[:, t], states)
-        return t + 1, states, tuple(a.write(t, v) for a, v in zip(arrays, values))
-    _, states, arrays = tf.while_loop(lambda t, *_: t < steps, body,
-                                      (tf.constant(0), tuple(initial), arrays))
+    def body(t, states, last, arrays):
+        values, new = step(cell, xk[:, t], states)
+        if mask is not None:
+            keep = mask[:, t, None]
+            values = _skipped(names, values, last, keep)
+            new = tuple(tf.where(keep, a, b) for a, b in zip(new, states))
+        return t + 1, new, values, tuple(a.write(t, v) for a, v in zip(arrays, values))
+    _, states, _, arrays = tf.while_loop(lambda t, *_: t < steps, body,
+                                         (tf.constant(0), tuple(initial), blank, arrays))
     return [tf.transpose(a.stack(), [1, 0, 2]) for a in arrays], list(states)
 
 
-def _layer_states(layer, x, n_states):
+def _layer_states(layer, x, n_states, mask=None):
     """Per-step states of one encoder layer and its final states."""
     if isinstance(layer, keras.layers.Bidirectional):
-        fwd = _run_cell(layer.forward_layer.cell, x, n_states)
-        bwd = _run_cell(layer.backward_layer.cell, tf.reverse(x, [1]), n_states)
+        back = None if mask is None else tf.reverse(mask, [1])
+        fwd = _run_cell(layer.forward_layer.cell, x, n_states, mask)
+        bwd = _run_cell(layer.backward_layer.cell, tf.reverse(x, [1]), n_states, back)
         steps = [tf.concat([f, tf.reverse(b, [1])], -1) for f, b in zip(fwd, bwd)]
         finals = [tf.concat([f[:, -1], b[:, -1]], -1) for f, b in zip(fwd, bwd)]
         return steps, finals
-    steps = _run_cell(layer.cell, x, n_states)
+    steps = _run_cell(layer.cell, x, n_states, mask)
     return steps, [s[:, -1] for s in steps]
 
 
@@ -232,10 +256,10 @@ class ModelFunctions:
 
     def _encoder_states(self, src):
         n_states = self.nets.n_states
-        x = token_features(self.layers.source_input, src)
+        x, mask = token_features(self.layers.source_input, src), self._padding(src)
         per_layer, finals = [], []
         for layer in self.layers.encoders:
-            states, finals = _layer_states(layer, x, n_states)
+            states, finals = _layer_states(layer, x, n_states, mask)
             per_layer.append(states)
             x = states[0]
         return [tf.stack([p[k] for p in per_layer]) for k in range(n_states)] + finals
@@ -256,18 +280,20 @@ class ModelFunctions:
 
         def zeros(units):
             return [tf.zeros([n, units]) for _ in range(self.nets.n_states)]
-        x = token_features(layers.source_input, src)
+        x, mask = token_features(layers.source_input, src), self._padding(src)
+        back = None if mask is None else tf.reverse(mask, [1])
         encoder, finals = [], []
         for layer in layers.encoders:
             if isinstance(layer, keras.layers.Bidirectional):
                 cells = [layer.forward_layer.cell, layer.backward_layer.cell]
-                fwd, f_end = _cell_scan(kind, cells[0], x, zeros(cells[0].units))
-                bwd, b_end = _cell_scan(kind, cells[1], tf.reverse(x, [1]), zeros(cells[1].units))
+                fwd, f_end = _cell_scan(kind, cells[0], x, zeros(cells[0].units), mask)
+                bwd, b_end = _cell_scan(kind, cells[1], tf.reverse(x, [1]),
+                                        zeros(cells[1].units), back)
                 encoder += [fwd, bwd]
                 finals.append([tf.concat([a, b], -1) for a, b in zip(f_end, b_end)])
                 x = tf.concat([fwd[h_at], tf.reverse(bwd[h_at], [1])], -1)
             else:
-                values, end = _cell_scan(kind, layer.cell, x, zeros(layer.cell.units))
+                values, end = _cell_scan(kind, layer.cell, x, zeros(layer.cell.units), mask)
                 encoder.append(values)
                 finals.append(end)
                 x = values[h_at]
@@ -282,6 +308,10 @@ class ModelFunctions:
             decoder.append(values)
             y = values[h_at]
         return encoder, decoder, initial
+
+    def _padding(self, src):
+        """Where the encoder reads a token rather than skipping padding (None: it skips none)."""
+        return self.layers.padding(src) if self.layers.padding is not None else None
 
     def _trace(self, src):
         return self.greedy(src), self.encoder_states(src)

@@ -172,6 +172,8 @@ def _settings_block(task_name, settings, task, model, train) -> str:
     lines += [_line("LAYERS", model.layers, "stacked recurrent layers, encoder and decoder"),
               _line("BIDIRECTIONAL", model.bidirectional, "the encoder reads both ways"),
               _line("REVERSE_SOURCE", model.reverse_source, "feed the input backwards"),
+              _line("SKIP_PADDING", REGISTRY[task_name][1].bucketed,
+                    "the encoder skips the padding before a short sentence"),
               _line("EMBEDDING", model.embedding, "learned token vectors; 0 = one-hot"),
               _line("DROPOUT", model.dropout, "dropout on the recurrent layers' inputs"),
               "", "# Training",
@@ -439,14 +441,15 @@ def encoder(source):
     """Read the source; return the top layer's output at every step and each layer's final
     states, the summary the decoder starts from."""
     x = token_features(source, SOURCE_VOCAB, "source")
+    mask = keras.ops.not_equal(source, SOURCE_PAD) if SKIP_PADDING else None
     states = []
     for i in range(1, LAYERS + 1):
         if BIDIRECTIONAL:  # forwards and backwards; join the two directions' states
-            x, *both = layers.Bidirectional(recurrent(UNITS, f"encoder_{i}"))(x)
+            x, *both = layers.Bidirectional(recurrent(UNITS, f"encoder_{i}"))(x, mask=mask)
             half = len(both) // 2
             layer_states = [layers.Concatenate()([both[k], both[half + k]]) for k in range(half)]
         else:
-            x, *layer_states = recurrent(UNITS, f"encoder_{i}")(x)
+            x, *layer_states = recurrent(UNITS, f"encoder_{i}")(x, mask=mask)
         states.append(layer_states)
     return x, states
 

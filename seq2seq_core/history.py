@@ -42,18 +42,19 @@ LOST = ("This run's entry in the run history was removed while it trained: train
         "but it is no longer recorded.")
 
 RUN_COLUMNS = ["id", "name", "task", "arch", "cell", "units", "layers", "params", "exact_match",
-               "token_accuracy", "train_seconds", "samples_seen", "samples_per_second", "status",
+               "token_accuracy", "chrf", "bleu", "train_seconds", "samples_seen",
+               "samples_per_second", "status",
                "created", "reason", "sweep_id", "chunks", "owner", "updated", "model_bytes",
                "device"]
 CURVE_COLUMNS = ["run_id", "name", "chunk", "samples_seen", "train_seconds", "train_loss",
                  "val_loss", "token_accuracy", "val_token_accuracy", "exact_match",
-                 "samples_per_second"]
+                 "samples_per_second", "chrf", "bleu"]
 CHUNK_FIELDS = ("chunk", "samples_seen", "train_seconds", "batch_losses", "batch_accuracies",
                 "train_loss", "token_accuracy", "val_loss", "val_token_accuracy", "exact_match",
                 "samples_per_second")
 # Newer chunk fields: optional in a record, absent from older databases' rows.
 CHUNK_EXTRAS = {"scored": ("INTEGER", 0), "eval_seconds": ("REAL", 0.0), "compiler": ("TEXT", ""),
-                "position_accuracy": ("TEXT", ())}
+                "position_accuracy": ("TEXT", ()), "chrf": ("REAL", None), "bleu": ("REAL", None)}
 # Chunk fields stored as JSON lists of numbers (None for NaN), read back as tuples.
 CHUNK_LISTS = ("batch_losses", "batch_accuracies", "position_accuracy")
 
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS runs (
     model_config TEXT NOT NULL,
     train_config TEXT NOT NULL,
     arch TEXT, cell TEXT, units INTEGER, layers INTEGER, params INTEGER,
-    exact_match REAL, token_accuracy REAL,
+    exact_match REAL, token_accuracy REAL, chrf REAL, bleu REAL,
     train_seconds REAL NOT NULL DEFAULT 0, samples_seen INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
     sweep_id TEXT, created TEXT NOT NULL, owner TEXT, updated TEXT, model_bytes INTEGER,
@@ -78,7 +79,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     samples_seen INTEGER, train_seconds REAL, train_loss REAL, token_accuracy REAL,
     val_loss REAL, val_token_accuracy REAL, exact_match REAL, samples_per_second REAL,
     batch_losses TEXT, batch_accuracies TEXT, scored INTEGER, eval_seconds REAL, compiler TEXT,
-    position_accuracy TEXT,
+    position_accuracy TEXT, chrf REAL, bleu REAL,
     PRIMARY KEY (run_id, chunk)
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
@@ -92,7 +93,8 @@ CREATE TABLE IF NOT EXISTS results (
 );
 """
 # Columns added after version 1, for databases made by an older version.
-ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT", "model_bytes": "INTEGER", "device": "TEXT"}
+ADDED_COLUMNS = {"owner": "TEXT", "updated": "TEXT", "model_bytes": "INTEGER", "device": "TEXT",
+                 "chrf": "REAL", "bleu": "REAL"}
 
 
 def data_dir() -> Path:
@@ -238,11 +240,12 @@ class History:
         with self._connect() as db, self._write(db):
             db.execute(f"INSERT OR REPLACE INTO chunks (run_id, {', '.join(values)}) VALUES "
                        f"(?, {', '.join('?' * len(values))})", (run_id, *values.values()))
-            db.execute("UPDATE runs SET exact_match=?, token_accuracy=?, train_seconds=?, "
-                       "samples_seen=?, updated=? WHERE id=? AND ? >= (SELECT MAX(chunk) FROM "
-                       "chunks WHERE run_id=?)",
-                       (data["exact_match"], data["val_token_accuracy"], data["train_seconds"],
-                        data["samples_seen"], _now(), run_id, data["chunk"], run_id))
+            db.execute("UPDATE runs SET exact_match=?, token_accuracy=?, chrf=?, bleu=?, "
+                       "train_seconds=?, samples_seen=?, updated=? WHERE id=? AND ? >= "
+                       "(SELECT MAX(chunk) FROM chunks WHERE run_id=?)",
+                       (data["exact_match"], data["val_token_accuracy"], data.get("chrf"),
+                        data.get("bleu"), data["train_seconds"], data["samples_seen"], _now(),
+                        run_id, data["chunk"], run_id))
 
     def set_status(self, run_id: int, status: str, reason: str = "", error: str = "",
                    exact_match: float | None = None, token_accuracy: float | None = None) -> None:
@@ -419,7 +422,8 @@ class History:
         """Per-chunk metrics of the given runs (all if None), one row per run and chunk."""
         query = ("SELECT c.run_id, r.name, c.chunk, c.samples_seen, c.train_seconds, c.train_loss, "
                  "c.val_loss, c.token_accuracy, c.val_token_accuracy, c.exact_match, "
-                 "c.samples_per_second FROM chunks c JOIN runs r ON r.id = c.run_id")
+                 "c.samples_per_second, c.chrf, c.bleu FROM chunks c "
+                 "JOIN runs r ON r.id = c.run_id")
         args: tuple = ()
         if run_ids is not None:
             ids = [int(i) for i in run_ids]

@@ -45,6 +45,10 @@ class Layers:
     output: keras.layers.Layer
     concat_states: list = field(default_factory=list)
     attention: AttentionLayers | None = None
+    # True where a source id is not padding: the encoder skips padding (its state carries
+    # over), so a sentence gives the same result however much it is padded. Only networks
+    # of length-bucketed tasks have it; the others were trained reading their padding.
+    padding: keras.layers.Layer | None = None
 
 
 @dataclass

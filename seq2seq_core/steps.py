@@ -17,6 +17,8 @@ XLA_AFTER_SECONDS = 20.0
 XLA_MIN_LEFT_SECONDS = 60.0   # so the 60 s fast demos never pay for a trial
 MEASURE_SECONDS = 2.0   # of steady training per step before the two are compared
 MARGIN = 0.05           # XLA is kept only this much faster: noise must not decide
+BUCKETED_NOTE = ("Batches of this task vary in length (length bucketing) and XLA compiles "
+                 "once per batch shape, so it trains as a TensorFlow graph.")
 
 
 def masked_loss_and_accuracy(targets, probs, weights):
@@ -51,13 +53,14 @@ class TrainSteps:
     automatic choice has measured both. The trainer reports each chunk to `after_chunk`.
     """
 
-    def __init__(self, net: keras.Model, optimizer, compiler: str = "auto"):
+    def __init__(self, net: keras.Model, optimizer, compiler: str = "auto",
+                 bucketed: bool = False):
         self._net, self._optimizer = net, optimizer
         self._steps: dict = {}
         self.kind = "xla" if compiler == "xla" else "graph"
-        self.note = ""
+        self.note = BUCKETED_NOTE if bucketed and compiler == "auto" else ""
         self._fresh = True              # the next chunk pays this step's tracing or compile
-        self._decided = compiler != "auto"
+        self._decided = compiler != "auto" or bucketed
         self._xla_ran = False           # after XLA's first step, its errors are real errors
         self._chunks = {"graph": [], "xla": []}  # steady (samples, seconds) per chunk
 

@@ -68,6 +68,9 @@ class ChunkRecord:
     # per watched input: share of its gate values below 0.1 or above 0.9 (gates.saturation);
     # empty after a chunk whose gates were not recomputed (GATES_EVERY)
     gate_saturation: tuple[float, ...] = ()
+    # held-out chrF and BLEU of the greedy outputs (0-100), for tasks that score text
+    chrf: float | None = None
+    bleu: float | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ class Trainer(Background):
         clip = self.config.clipnorm or None
         self.optimizer = keras.optimizers.Adam(learning_rate(self.config), clipnorm=clip)
         self.optimizer.build(model.train_model.trainable_variables)
-        self.steps = TrainSteps(model.train_model, self.optimizer, self.config.compiler)
+        self.steps = TrainSteps(model.train_model, self.optimizer, self.config.compiler,
+                                bucketed=model.task.bucketed)
         self.feeder = Feeder(model, self.config, self.rng)
         self._ctl = _Control()
         self._ctl.running.set()
@@ -341,7 +345,8 @@ class Trainer(Background):
                            result.exact_match, seen / max(spent, 1e-9), result.samples, took,
                            position_accuracy=tuple(float(x) for x in result.per_position),
                            watched=tuple(zip(watched, outputs)),
-                           gate_saturation=tuple(c.saturation() for c in cells or ()))
+                           gate_saturation=tuple(c.saturation() for c in cells or ()),
+                           chrf=result.chrf, bleu=result.bleu)
 
     def _check(self, pairs, start: int, stop: int, extra=None):
         """Greedy ids, summed loss and summed weights of pairs[start:stop], then the greedy

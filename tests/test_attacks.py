@@ -350,6 +350,8 @@ def cli(*args, timeout=120):
 @pytest.mark.parametrize("args,message", [
     (["train", "--task", "reverse", "--eval-samples", "-5"], "outside 1..100000"),
     (["evaluate", "--model", "x.s2s", "--samples", "-3"], "outside 1..100000"),
+    (["evaluate", "--model", "x.s2s", "--pairs", "p.tsv", "--beam", "0"], "outside 1..10"),
+    (["evaluate", "--model", "x.s2s", "--beam", "3"], "give --pairs too"),
     (["train", "--task", "addition", "--set", "operators=5"], "Operators must be text"),
     (["train", "--task", "reverse", "--save", "/no/such/folder/m.s2s"], "does not exist"),
     (["train", "--task", "reverse", "--set", "units=1e999"], "Units must be"),

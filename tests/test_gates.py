@@ -43,6 +43,9 @@ CONFIGS = {
     "repeat, 2 layers, decoder units 12": ("reverse", M(arch="repeat", units=8,
                                                         decoder_units=12, layers=2)),
     "translation (end symbol)": ("translation", M(units=8)),
+    # skips the padding before a short sentence, in both directions and both layers
+    "translation, bidirectional GRU, 2 layers, attention": (
+        "translation", M(arch="attention", cell="gru", units=8, layers=2, bidirectional=True)),
 }
 
 
@@ -88,13 +91,30 @@ def zeros(model, units: int) -> list:
     return [tf.zeros([1, units]) for _ in range(model.nets.n_states)]
 
 
-def step_cell(cell, x, initial) -> list:
-    """Each state of `cell` after every step over x (1, steps, features), (steps, units)."""
+def step_cell(cell, x, initial, read=None) -> list:
+    """Each state of `cell` after every step over x (1, steps, features), (steps, units);
+    where `read` (steps,) is False the step is skipped, as Keras skips masked steps."""
     states, out = list(initial), []
     for t in range(x.shape[1]):
-        _, states = cell(x[:, t], states, training=False)
+        if read is None or read[t]:
+            _, states = cell(x[:, t], states, training=False)
         out.append([np.asarray(s)[0] for s in states])
     return [np.stack(s) for s in zip(*out)]
+
+
+def skipped(h, stepped, reads):
+    """Keras' output sequence, but at skipped (padding) steps the state carried over, which
+    is what a trace shows there: Keras' backward direction writes zeros at those steps."""
+    if reads is None:
+        return h
+    return np.where(reads[:, None], h, stepped[0])
+
+
+def padding_mask(model, read):
+    """Where a bucketed model's encoder reads a token (None: it reads padding too)."""
+    if not model.task.bucketed:
+        return None
+    return tf.constant(read != model.task.source_vocab.pad)
 
 
 def keras_encoder(model, read):
@@ -103,21 +123,27 @@ def keras_encoder(model, read):
     them (the two directions joined, as `models._encode` does)."""
     n = model.nets.n_states
     x = token_features(model.layers.source_input, tf.constant(read))
+    mask = padding_mask(model, read)
+    reads = None if mask is None else np.asarray(mask)[0]
     layers, finals = [], []
     for layer in model.layers.encoders:
-        out = layer(x)
+        out = layer(x, mask=mask)
         seq, states = np.asarray(out[0])[0], [np.asarray(s)[0] for s in out[1:]]
         if isinstance(layer, keras.layers.Bidirectional):
             fwd, bwd = layer.forward_layer.cell, layer.backward_layer.cell
             start = zeros(model, fwd.units)
-            layers += [KerasLayer(seq[:, :fwd.units], step_cell(fwd, x, start), states[:n],
+            back = None if reads is None else reads[::-1]
+            ahead, behind = step_cell(fwd, x, start, reads), \
+                step_cell(bwd, tf.reverse(x, [1]), start, back)
+            layers += [KerasLayer(skipped(seq[:, :fwd.units], ahead, reads), ahead, states[:n],
                                   start),
-                       KerasLayer(seq[::-1, fwd.units:], step_cell(bwd, tf.reverse(x, [1]),
-                                                                   start), states[n:], start)]
+                       KerasLayer(skipped(seq[::-1, fwd.units:], behind, back), behind,
+                                  states[n:], start)]
             finals.append([np.concatenate([a, b]) for a, b in zip(states[:n], states[n:])])
         else:
             start = zeros(model, layer.cell.units)
-            layers.append(KerasLayer(seq, step_cell(layer.cell, x, start), states, start))
+            layers.append(KerasLayer(seq, step_cell(layer.cell, x, start, reads), states,
+                                     start))
             finals.append(states)
         x = out[0]
     return layers, finals

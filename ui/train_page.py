@@ -272,7 +272,13 @@ def live_view(mode: str | None) -> None:
         st.error(f"Training failed: {md(snap.error)}")
     if note := training.recorder_note():
         st.warning(md(note), icon=":material/history:")
-    m1, m2, m3, m4 = st.columns(4)
+    text = latest is not None and latest.chrf is not None
+    m1, *text_col, m2, m3, m4 = st.columns(5 if text else 4)
+    if text:
+        text_col[0].metric("chrF", f"{latest.chrf:.1f}",
+                           help=f"Held-out chrF (0-100): how many of the reference's character "
+                                f"n-grams the outputs share, so a word spelt nearly right earns "
+                                f"part of its credit. BLEU (word n-grams): {latest.bleu:.1f}.")
     m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—",
               help=f"Of the {latest.scored:,} held-out examples scored after the latest "
                    "chunk (a share in proportion to the chunk while it trains; all of them "

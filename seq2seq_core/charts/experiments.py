@@ -29,7 +29,9 @@ METRICS = {
     "val_token_accuracy": ("token accuracy", "Validation token accuracy per run", ".0%", False),
     "val_loss": ("validation loss", "Validation loss per run", ".3f", True),
     "train_loss": ("training loss", "Training loss per run", ".3f", True),
+    "chrf": ("chrF", "Held-out chrF per run (translation)", ".1f", False),
 }
+DOMAINS = {"chrf": [0, 100]}  # a metric's y range where it is not a share (0..1)
 X_AXES = {"samples_seen": ("samples seen", "~s"), "train_seconds": ("training time (s)", ",.0f")}
 AXIS = {"labelFontSize": 12, "titleFontSize": 13}
 SWEEP_ROW = 48
@@ -50,7 +52,7 @@ def overlay_chart(curves: pd.DataFrame, metric: str = "exact_match", x: str = "s
     data = data[["run", "run_id", x, metric]].dropna()
     if log:
         data = data[data[metric] > 0]
-    y_scale = alt.Scale(type="log") if log else alt.Scale(domain=[0, 1])
+    y_scale = alt.Scale(type="log") if log else alt.Scale(domain=DOMAINS.get(metric, [0, 1]))
     y_axis = alt.Axis(format=fmt, **AXIS)
     chart = (alt.Chart(data).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=30))
              .encode(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=x_fmt, **AXIS)),

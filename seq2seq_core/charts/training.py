@@ -25,6 +25,8 @@ SERIES_COLORS = {
     "training token accuracy (per batch)": TRAIN_COLOR,
     "validation token accuracy": "#1f5fbf",
     "exact match (whole sequence)": "#d9480f",
+    "held-out chrF (÷ 100)": "#2b8a3e",
+    "held-out BLEU (÷ 100)": "#862e9c",
 }
 
 
@@ -32,7 +34,8 @@ def history_frames(history: Sequence, max_points: int = MAX_POINTS) -> tuple[pd.
     """(batches, chunks) as long tables against samples seen.
 
     batches: samples, batch, loss, accuracy (one row per batch, strided above max_points).
-    chunks: samples, chunk, train_loss, val_loss, token_accuracy, exact_match, samples_per_second.
+    chunks: samples, chunk, train_loss, val_loss, token_accuracy, exact_match, samples_per_second,
+    chrf, bleu (NaN where the task scores no text).
     """
     batch_rows, chunk_rows, seen_before = [], [], 0
     for rec in history:
@@ -42,7 +45,8 @@ def history_frames(history: Sequence, max_points: int = MAX_POINTS) -> tuple[pd.
             for i, (loss, acc) in enumerate(zip(rec.batch_losses, rec.batch_accuracies)):
                 batch_rows.append((seen_before + step * (i + 1), loss, acc))
         chunk_rows.append((rec.samples_seen, rec.chunk, rec.train_loss, rec.val_loss,
-                           rec.val_token_accuracy, rec.exact_match, rec.samples_per_second))
+                           rec.val_token_accuracy, rec.exact_match, rec.samples_per_second,
+                           _number(rec.chrf), _number(rec.bleu)))
         seen_before = rec.samples_seen
     batches = pd.DataFrame(batch_rows, columns=["samples", "loss", "accuracy"])
     batches.insert(1, "batch", np.arange(1, len(batches) + 1))
@@ -52,8 +56,12 @@ def history_frames(history: Sequence, max_points: int = MAX_POINTS) -> tuple[pd.
         batches = batches.iloc[keep].reset_index(drop=True)
     chunks = pd.DataFrame(chunk_rows, columns=["samples", "chunk", "train_loss", "val_loss",
                                                "token_accuracy", "exact_match",
-                                               "samples_per_second"])
+                                               "samples_per_second", "chrf", "bleu"])
     return batches, chunks
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _series(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
@@ -86,6 +94,8 @@ def _layered(light, bold, names: list[str], y: alt.Y, title: str, fmt: str,
 LOSS_SERIES = ["training loss (per batch)", "validation loss"]
 ACCURACY_SERIES = ["training token accuracy (per batch)", "validation token accuracy",
                    "exact match (whole sequence)"]
+# translation: chrF and BLEU are 0-100 scores, drawn as shares on the same axis
+TEXT_SERIES = {"chrf": "held-out chrF (÷ 100)", "bleu": "held-out BLEU (÷ 100)"}
 
 
 def _loss_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
@@ -98,11 +108,19 @@ def _loss_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.DataFram
     return light, bold, log
 
 
+def has_text_scores(chunks: pd.DataFrame) -> bool:
+    """Whether the run's task scores text (chrF and BLEU are known)."""
+    return bool(chunks["chrf"].notna().any())
+
+
 def _accuracy_data(batches: pd.DataFrame, chunks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     light = _series(batches, "accuracy", ACCURACY_SERIES[0])
-    bold = pd.concat([_series(chunks, "token_accuracy", ACCURACY_SERIES[1]),
-                      _series(chunks, "exact_match", ACCURACY_SERIES[2])], ignore_index=True)
-    return light, bold
+    parts = [_series(chunks, "token_accuracy", ACCURACY_SERIES[1]),
+             _series(chunks, "exact_match", ACCURACY_SERIES[2])]
+    if has_text_scores(chunks):
+        parts += [_series(chunks.assign(**{c: chunks[c] / 100}), c, name)
+                  for c, name in TEXT_SERIES.items()]
+    return light, pd.concat(parts, ignore_index=True)
 
 
 def _loss_layers(light, bold, log: bool, height: int) -> alt.LayerChart:
@@ -112,10 +130,14 @@ def _loss_layers(light, bold, log: bool, height: int) -> alt.LayerChart:
     return _layered(light, bold, LOSS_SERIES, y, "Loss", ".4f", height)
 
 
-def _accuracy_layers(light, bold, height: int) -> alt.LayerChart:
-    y = alt.Y("value:Q", title="share correct", scale=alt.Scale(domain=[0, 1]),
+def _accuracy_layers(light, bold, height: int, text: bool = False) -> alt.LayerChart:
+    """The accuracy chart; with `text`, held-out chrF and BLEU beside exact match."""
+    y = alt.Y("value:Q", title="share correct" + (" · score ÷ 100" if text else ""),
+              scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%", labelFontSize=12, titleFontSize=13))
-    return _layered(light, bold, ACCURACY_SERIES, y, "Accuracy", ".1%", height)
+    names = ACCURACY_SERIES + (list(TEXT_SERIES.values()) if text else [])
+    title = "Accuracy, chrF and BLEU" if text else "Accuracy"
+    return _layered(light, bold, names, y, title, ".1%", height)
 
 
 def loss_chart(history: Sequence, height: int = 220, max_points: int = MAX_POINTS) -> alt.LayerChart:
@@ -126,16 +148,18 @@ def loss_chart(history: Sequence, height: int = 220, max_points: int = MAX_POINT
 
 
 def accuracy_chart(history: Sequence, height: int = 220, max_points: int = MAX_POINTS) -> alt.LayerChart:
-    """Token accuracy per batch (light), validation token accuracy and exact match (bold)."""
-    return _accuracy_layers(*_accuracy_data(*history_frames(history, max_points)), height)
+    """Token accuracy per batch (light), validation token accuracy and exact match (bold),
+    and for translation held-out chrF and BLEU."""
+    batches, chunks = history_frames(history, max_points)
+    return _accuracy_layers(*_accuracy_data(batches, chunks), height, has_text_scores(chunks))
 
 
 @lru_cache(maxsize=8)
-def _template(kind: str, log: bool, height: int) -> str:
+def _template(kind: str, log: bool, height: int, text: bool = False) -> str:
     """A chart's Vega-Lite spec with named datasets "light" and "bold", as JSON (built once)."""
     light, bold = alt.Data(name="light"), alt.Data(name="bold")
     chart = (_loss_layers(light, bold, log, height) if kind == "loss"
-             else _accuracy_layers(light, bold, height))
+             else _accuracy_layers(light, bold, height, text))
     return json.dumps(chart.to_dict())
 
 
@@ -153,10 +177,10 @@ def live_specs(history: Sequence, height: int = 220,
     Python per poll, which holds the GIL and slows the training thread beside it.
     """
     batches, chunks = history_frames(history, max_points)
-    specs = []
+    specs, text = [], has_text_scores(chunks)
     for kind, (light, bold, *log) in (("loss", _loss_data(batches, chunks)),
                                       ("accuracy", _accuracy_data(batches, chunks))):
-        spec = json.loads(_template(kind, bool(log and log[0]), height))
+        spec = json.loads(_template(kind, bool(log and log[0]), height, text))
         spec["datasets"] = {"light": _records(light), "bold": _records(bold)}
         specs.append(spec)
     return specs[0], specs[1]

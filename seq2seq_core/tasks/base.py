@@ -57,6 +57,11 @@ class Task(ABC):
     source_align: str = "left"
     target_align: str = "left"
     unit: str = "character"
+    # Trained in batches of similar lengths, each cut to its own longest sentence
+    # (`feeding.Feeder`); its networks skip source padding (`layers.Layers.padding`).
+    bucketed: bool = False
+    # Scored as text too: chrF and BLEU of the outputs (`evaluation.Evaluation`).
+    text_metrics: bool = False
 
     settings: object
     source_vocab: Vocabulary

@@ -66,6 +66,8 @@ class TranslationTask(Task):
                "produced one character at a time until the end symbol, as in the Keras example.")
     generated = False
     target_align = "right"
+    bucketed = True
+    text_metrics = True
 
     def __init__(self, settings: TranslationSettings | None = None, corpus: Corpus | None = None):
         self.settings = settings or TranslationSettings()
