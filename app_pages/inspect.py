@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from seq2seq_core.decoding import Decoder
-from ui import cell, current, models, shelf, whatif, widgets
+from ui import cell, current, models, scoring, shelf, whatif, widgets
 from ui import inspector as view
 from ui.text import md, shown_errors
 
@@ -75,6 +75,8 @@ else:
 st.divider()
 with shown_errors("The evaluation"):
     view.evaluation_section(model)
+with shown_errors("Scoring a test file"):
+    scoring.test_file_section(model)
 with shown_errors("How it learned"):
     view.learning_section(model)
 

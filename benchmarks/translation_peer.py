@@ -54,8 +54,9 @@ import sacrebleu  # noqa: E402
 
 from seq2seq_core import (  # noqa: E402
     Corpus, InvalidInput, ModelConfig, Seq2Seq, TrainConfig, Trainer)
-from seq2seq_core.cli import parse_value  # noqa: E402
+from seq2seq_core.cli import parse_sets  # noqa: E402
 from seq2seq_core.config import split_overrides  # noqa: E402
+from seq2seq_core.presets import CORPUS_PRESET  # noqa: E402
 from seq2seq_core.corpus import MAX_SIDE_CHARS, parse_pairs  # noqa: E402
 from seq2seq_core.decoding import Decoder  # noqa: E402
 from seq2seq_core.tasks.translation import TranslationSettings, TranslationTask  # noqa: E402
@@ -310,18 +311,20 @@ def run_peer(data: dict, seconds: float) -> dict:
 
 # ---- the engine ---------------------------------------------------------------------------
 
-def engine_configs(items: list[str], seconds: float) -> tuple[ModelConfig, TrainConfig]:
+def engine_configs(items: list[str], seconds: float,
+                   preset: bool = False) -> tuple[ModelConfig, TrainConfig]:
     """The engine's settings with the `--config KEY=VALUE` overrides, checked before any
-    training starts."""
-    values = {}
-    for item in items:
-        if "=" not in item:
-            raise InvalidInput(f"--config expects KEY=VALUE; got {item!r}.")
-        key, value = item.split("=", 1)
-        values[key.strip()] = parse_value(value.strip())
+    training starts; with `preset`, the settings measured for real corpora
+    (`presets.CORPUS_PRESET`) under them instead of the peer's network."""
+    values = parse_sets(items)  # the same KEY=VALUE parsing as `train --set`
     if "max_seconds" in values:
         raise InvalidInput("Set the engine's time budget with --seconds (it is the peer's too).")
     model_kw, train_kw = split_overrides(values, ModelConfig, TrainConfig)
+    if preset:
+        model = asdict(CORPUS_PRESET.model) | model_kw
+        train = asdict(CORPUS_PRESET.train) | {"max_seconds": float(seconds), "eval_samples": 1,
+                                               "seed": MODEL_SEED} | train_kw
+        return ModelConfig(**model), TrainConfig(**train)
     return (ModelConfig(**{**ENGINE_MODEL, **model_kw}),
             TrainConfig(**{"batch_size": BATCH_SIZE, "learning_rate": 0.001,
                            "max_seconds": float(seconds), "max_samples": 20_000_000,
@@ -460,6 +463,9 @@ def main(argv=None) -> int:
     only.add_argument("--peer-only", action="store_true")
     ap.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE",
                     help="engine model/training settings, e.g. arch=attention embedding=64")
+    ap.add_argument("--preset", action="store_true",
+                    help="train the engine with the settings measured for real corpora "
+                         "(presets.CORPUS_PRESET) instead of the peer's network")
     ap.add_argument("--json", action="store_true", help="the whole result as JSON at the end")
     args = ap.parse_args(argv)
     try:
@@ -467,7 +473,7 @@ def main(argv=None) -> int:
             raise InvalidInput(f"--lines must be at least 1; got {args.lines}.")
         if not 1 <= args.seconds <= 24 * 3600:
             raise InvalidInput(f"--seconds must be between 1 and 86400; got {args.seconds:g}.")
-        model_config, train_config = engine_configs(args.config, args.seconds)
+        model_config, train_config = engine_configs(args.config, args.seconds, args.preset)
         data = split_pairs(read_lines(args.pairs, args.lines))
         name = Path(args.pairs).name
         log(f"{name}: {data['lines']:,} lines, {data['distinct']:,} distinct usable pairs "

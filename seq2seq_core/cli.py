@@ -26,6 +26,7 @@ from .decoding import Decoder
 from .errors import InvalidInput
 from .evaluation import EXAMPLES_SHOWN, evaluate, score_pairs
 from .persistence import load, save
+from .presets import CORPUS_PRESET
 from .shelf import Shelf
 from .executors import ADDRESS_ENV, LOCAL, Placement, ray_executor, shutdown
 from .status import CellStatus, Status
@@ -125,12 +126,23 @@ def probes(history, watched) -> list[dict]:
             for text in watched]
 
 
+def with_corpus_preset(task: str, task_kw: dict, model_kw: dict, train_kw: dict):
+    """A translation of a pairs file starts from the settings measured for real corpora
+    (`presets.CORPUS_PRESET`); every setting given on the command line wins."""
+    if task != "translation" or task_kw.get("corpus", "phrasebook") == "phrasebook":
+        return task_kw, model_kw, train_kw
+    preset = CORPUS_PRESET
+    settings = {k: v for k, v in asdict(preset.settings).items() if k != "corpus"}
+    return (settings | task_kw, asdict(preset.model) | model_kw,
+            asdict(preset.train) | train_kw)
+
+
 def cmd_train(args) -> int:
     overrides = parse_sets(args.set)
     if args.arch:
         overrides["arch"] = args.arch
-    task_kw, model_kw, train_kw = split_overrides(
-        overrides, _task_settings_class(args.task), ModelConfig, TrainConfig)
+    task_kw, model_kw, train_kw = with_corpus_preset(args.task, *split_overrides(
+        overrides, _task_settings_class(args.task), ModelConfig, TrainConfig))
     for flag, key in (("until_accuracy", "target_accuracy"), ("max_seconds", "max_seconds"),
                       ("max_samples", "max_samples"), ("seed", "seed")):
         if getattr(args, flag) is not None:

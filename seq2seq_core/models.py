@@ -74,7 +74,8 @@ def start_id(task: Task) -> int:
 
 def sequence_lengths(task: Task) -> tuple[int | None, int | None]:
     """The (source, target) steps a network is built for: None where batches of a
-    length-bucketed task (`Task.bucketed`) vary in length (the repeat decoder's never do)."""
+    length-bucketed task (`Task.bucketed`) vary in length. (A repeat decoder still writes
+    `target_len` steps: its RepeatVector fixes them.)"""
     if task.bucketed:
         return None, None
     return task.source_len, task.target_len

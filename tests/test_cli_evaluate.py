@@ -159,3 +159,21 @@ def test_train_reports_the_chrf_and_bleu_of_its_evaluation(capsys, tmp_path):
     result = sc.evaluate(sc.load(target), 30, seed=3 + 424242)
     assert summary["chrf"] == pytest.approx(result.chrf, abs=1e-9)
     assert summary["bleu"] == pytest.approx(result.bleu, abs=1e-9)
+
+
+def test_training_on_a_pairs_file_starts_from_the_corpus_preset():
+    from dataclasses import asdict
+
+    from seq2seq_core.cli import with_corpus_preset
+    from seq2seq_core.presets import CORPUS_PRESET
+    task_kw, model_kw, train_kw = with_corpus_preset(
+        "translation", {"corpus": "pairs.tsv", "holdout": 0.2}, {"units": 32},
+        {"max_seconds": 5.0})
+    assert task_kw["corpus"] == "pairs.tsv" and task_kw["holdout"] == 0.2  # given: they win
+    assert task_kw["max_pairs"] == CORPUS_PRESET.settings.max_pairs
+    assert model_kw == asdict(CORPUS_PRESET.model) | {"units": 32}
+    assert train_kw == asdict(CORPUS_PRESET.train) | {"max_seconds": 5.0}
+    assert sc.ModelConfig(**model_kw).arch == "attention"
+    # the phrasebook and other tasks keep the plain defaults
+    assert with_corpus_preset("translation", {}, {}, {}) == ({}, {}, {})
+    assert with_corpus_preset("addition", {"n_terms": 2}, {}, {}) == ({"n_terms": 2}, {}, {})

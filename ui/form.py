@@ -16,7 +16,7 @@ import streamlit as st
 
 import seq2seq_core as sc
 from seq2seq_core.history import data_dir
-from seq2seq_core.presets import Preset
+from seq2seq_core.presets import CORPUS_PRESET, Preset
 from seq2seq_core.settings import kinds, spec, specs
 from seq2seq_core.tasks import Task
 from seq2seq_core.tasks.translation import TranslationSettings, held_out_count, pair_length
@@ -248,6 +248,7 @@ def corpus_widgets():
             kept_uploads().keep(identity.owner_id(), upload.name, data)
     st.success(f"Read {len(corpus):,} pairs from {corpus.lines_read:,} lines of {md(corpus.name)}.")
     pairs_used_note(corpus)
+    corpus_preset_note()
     if corpus.skipped:
         skipped_note(corpus)
     return corpus, key
@@ -300,6 +301,32 @@ def pairs_used_note(corpus) -> None:
                   key="btn_use_all_pairs", on_click=use_all_pairs, args=(corpus,),
                   help="Raises *Number of pairs* and *Longest sentence* as far as they go. "
                        "More pairs need a longer training to learn.")
+
+
+def corpus_preset_values() -> dict:
+    """Widget key -> value of the settings measured for real corpora, but for the corpus."""
+    return {k: v for k, v in preset_values(CORPUS_PRESET).items()
+            if k not in ("w_task", SOURCE_KEY)}
+
+
+def use_corpus_preset() -> None:
+    for key, value in corpus_preset_values().items():
+        st.session_state[key] = value
+    st.session_state["preset"] = CORPUS_PRESET.name
+
+
+def corpus_preset_note() -> None:
+    """After an upload: the settings measured to translate a real corpus best in class time,
+    one click away (a caption once they are in use)."""
+    if all(s(k) == v for k, v in corpus_preset_values().items()):
+        st.caption(f"Using the settings measured for real corpora: "
+                   f"{CORPUS_PRESET.description}")
+        return
+    st.info(f"**Settings measured for real corpora.** {CORPUS_PRESET.description}",
+            icon=":material/speed:")
+    st.button("Use the measured settings", key="btn_corpus_preset",
+              on_click=use_corpus_preset, icon=":material/tune:",
+              help="Sets the network and the training below; the pairs stay yours.")
 
 
 def _top(name: str) -> int:

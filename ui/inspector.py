@@ -543,7 +543,14 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
                    "shows the model has memorised them, not that it generalises.")
     elif not model.task.generated:
         st.caption(f"Scored on the corpus's held-out pairs ({ev.samples:,} of them).")
-    m1, m2, m3 = st.columns(3)
+    if ev.chrf is not None:
+        m1, t1, t2, m2, m3 = st.columns(5)
+        t1.metric("chrF", f"{ev.chrf:.1f}", help="Character n-gram F-score of the greedy "
+                                                "outputs against the references, 0-100.")
+        t2.metric("BLEU", f"{ev.bleu:.1f}", help="Word n-gram precision with a brevity "
+                                                "penalty, 0-100.")
+    else:
+        m1, m2, m3 = st.columns(3)
     m1.metric("Exact match", f"{ev.exact_match:.1%}")
     m2.metric("Token accuracy", f"{ev.token_accuracy:.1%}")
     m3.metric("Examples scored", f"{ev.samples:,}")
