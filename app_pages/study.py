@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from seq2seq_core.status import Status
-from ui import widgets
+from ui import levels, widgets
 from ui.polling import POLL_SECONDS
 from ui.study import (DEFAULTS, RESULTS, SAVED, collect_if_done, draw_results,
                       earlier_studies, is_running, progress_view, results_caption,
@@ -58,3 +58,6 @@ elif results := st.session_state.get(RESULTS):
 else:
     st.info("Choose the settings and press **Start**. The chart of exact match against input "
             "length appears here as the models finish.")
+
+st.divider()
+levels.section()

@@ -312,30 +312,34 @@ def run_peer(data: dict, seconds: float) -> dict:
 # ---- the engine ---------------------------------------------------------------------------
 
 def engine_configs(items: list[str], seconds: float,
-                   preset: bool = False) -> tuple[ModelConfig, TrainConfig]:
+                   preset: bool = False) -> tuple[ModelConfig, TrainConfig, dict]:
     """The engine's settings with the `--config KEY=VALUE` overrides, checked before any
     training starts; with `preset`, the settings measured for real corpora
-    (`presets.CORPUS_PRESET`) under them instead of the peer's network."""
+    (`presets.CORPUS_PRESET`) under them instead of the peer's network. The third item is
+    the token level (`level`, `subwords`: the peer's characters unless given or preset)."""
     values = parse_sets(items)  # the same KEY=VALUE parsing as `train --set`
     if "max_seconds" in values:
         raise InvalidInput("Set the engine's time budget with --seconds (it is the peer's too).")
+    tokens = {k: values.pop(k) for k in ("level", "subwords") if k in values}
     model_kw, train_kw = split_overrides(values, ModelConfig, TrainConfig)
     if preset:
         model = asdict(CORPUS_PRESET.model) | model_kw
         train = asdict(CORPUS_PRESET.train) | {"max_seconds": float(seconds), "eval_samples": 1,
                                                "seed": MODEL_SEED} | train_kw
-        return ModelConfig(**model), TrainConfig(**train)
+        level = {k: getattr(CORPUS_PRESET.settings, k) for k in ("level", "subwords")}
+        return ModelConfig(**model), TrainConfig(**train), level | tokens
     return (ModelConfig(**{**ENGINE_MODEL, **model_kw}),
             TrainConfig(**{"batch_size": BATCH_SIZE, "learning_rate": 0.001,
                            "max_seconds": float(seconds), "max_samples": 20_000_000,
                            "chunk_batches": CHUNK_BATCHES, "eval_samples": 1,
-                           "seed": MODEL_SEED, **train_kw}))
+                           "seed": MODEL_SEED, **train_kw}), tokens)
 
 
-def run_engine(data: dict, model_config: ModelConfig, config: TrainConfig, name: str) -> dict:
+def run_engine(data: dict, model_config: ModelConfig, config: TrainConfig, name: str,
+               tokens: dict | None = None) -> dict:
     train, seconds = data["train"], config.max_seconds
     settings = TranslationSettings(corpus=name, max_pairs=len(train), holdout=0.0,
-                                   max_length=MAX_SIDE_CHARS)
+                                   max_length=MAX_SIDE_CHARS, **(tokens or {}))
     task = TranslationTask(settings, Corpus(name, tuple(train)))
     model = Seq2Seq.build(task, model_config, seed=config.seed)
     trainer, decoder = Trainer(model, config), Decoder(model)
@@ -473,7 +477,8 @@ def main(argv=None) -> int:
             raise InvalidInput(f"--lines must be at least 1; got {args.lines}.")
         if not 1 <= args.seconds <= 24 * 3600:
             raise InvalidInput(f"--seconds must be between 1 and 86400; got {args.seconds:g}.")
-        model_config, train_config = engine_configs(args.config, args.seconds, args.preset)
+        model_config, train_config, tokens = engine_configs(args.config, args.seconds,
+                                                            args.preset)
         data = split_pairs(read_lines(args.pairs, args.lines))
         name = Path(args.pairs).name
         log(f"{name}: {data['lines']:,} lines, {data['distinct']:,} distinct usable pairs "
@@ -485,7 +490,7 @@ def main(argv=None) -> int:
         if not args.engine_only:
             result["peer"] = run_peer(data, args.seconds)
         if not args.peer_only:
-            result["engine"] = run_engine(data, model_config, train_config, name)
+            result["engine"] = run_engine(data, model_config, train_config, name, tokens)
     except InvalidInput as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -94,7 +94,9 @@ EXAMPLES_SHOWN = 10
 class PairsScore:
     """A translation model's outputs for every source of a pairs file, scored against its
     references. A source the model cannot read (`unreadable`: source, why) is scored as an
-    empty output, so leaving out hard lines never raises a score."""
+    empty output, so sentences the model cannot take never raise a score. (Lines the pairs
+    reader skips, too long or a repeated source, are counted there, not scored.) Exact match
+    compares the output and reference texts."""
 
     sources: tuple[str, ...]
     references: tuple[str, ...]

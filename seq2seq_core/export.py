@@ -34,6 +34,10 @@ def export_script(task_name: str, task_settings=None, model_config: ModelConfig 
     if task_name not in REGISTRY:
         raise InvalidInput(f"Unknown task {task_name!r}; choose from: {', '.join(REGISTRY)}.")
     settings = _settings(task_name, task_settings)
+    if getattr(settings, "level", "char") != "char":
+        raise InvalidInput("The exported script translates character by character, as the "
+                           "Keras example does; word and subword models are not exported. "
+                           "Choose Token level: Characters to export this configuration.")
     model = model_config or ModelConfig()
     train = train_config or TrainConfig()
     task = None if task_name == "translation" else make_task(task_name, settings)
@@ -136,6 +140,7 @@ TASK_COMMENTS = {
     "formats": "how the input dates are written",
     "max_pairs": "use at most this many pairs", "holdout": "share of pairs held out for testing",
     "max_length": "skip pairs with a longer sentence", "corpus": None,
+    "level": None, "subwords": None,  # only character-level translation is exported
 }
 
 
@@ -427,7 +432,9 @@ RNN = {"lstm": layers.LSTM, "gru": layers.GRU}[CELL]
 
 def recurrent(units, name):
     """A recurrent layer returning its output sequence and final state(s) (LSTM: h, c; GRU: h)."""
-    return RNN(units, return_sequences=True, return_state=True, dropout=DROPOUT, name=name)
+    cudnn = False if SKIP_PADDING else "auto"  # cuDNN takes only masks of right padding
+    return RNN(units, return_sequences=True, return_state=True, dropout=DROPOUT, name=name,
+               use_cudnn=cudnn)
 
 
 def token_features(ids, vocab_size, name):

@@ -53,6 +53,9 @@ def _rnn(config: ModelConfig, units: int, name: str, seed: int, steps: int | Non
     return RNN[config.cell](
         units, return_sequences=True, return_state=True, name=name, go_backwards=backwards,
         unroll=steps is not None and steps <= UNROLL_MAX_STEPS,
+        # cuDNN takes only masks of right-padded sequences; a bucketed task's sources are
+        # padded on the left, so its layers run Keras' own loop on a GPU too
+        use_cudnn="auto" if steps is not None else False,
         dropout=config.dropout, seed=seed,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
         recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1),

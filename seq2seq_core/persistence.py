@@ -35,7 +35,10 @@ from .settings import spec
 
 log = logging.getLogger(__name__)
 
-FORMAT = "seq2seq-lab/1"
+FORMAT = "seq2seq-lab/2"
+# Version 1 files still load, but for the tasks whose encoder now skips padding
+# (`Task.bucketed`): their weights learned to read it, and would translate differently.
+OLDER = "seq2seq-lab/1"
 MAX_FILE_BYTES = MAX_BYTES
 # lab.json holds up to 20,000 sentence pairs of 80 characters a side.
 MAX_META_BYTES = 6 * 1024 * 1024
@@ -95,8 +98,14 @@ def untrusted_json(raw: bytes, what: str, error: type[InvalidInput] = ModelFileE
 
 def _parse_meta(raw: bytes) -> dict:
     meta = untrusted_json(raw, "The model's description (lab.json)")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, OLDER):
         raise ModelFileError(f"Unsupported model file format; expected {FORMAT}.")
+    if meta["format"] == OLDER and meta.get("task") in REGISTRY \
+            and REGISTRY[meta["task"]][1].bucketed:
+        raise ModelFileError("This translation model was saved by an older version of "
+                             "seq2seq-lab, whose encoder read the padding before a short "
+                             "sentence; this version's skips it, so the saved weights would "
+                             "translate differently. Train the model again.")
     return meta
 
 

@@ -76,6 +76,10 @@ class Vocabulary:
     def split(self, text: str) -> list[str]:
         return text.split() if self.separator else list(text)
 
+    def join(self, tokens: list[str]) -> str:
+        """The text of `tokens` (the inverse of `split`)."""
+        return self.separator.join(tokens)
+
     def unknown(self, text: str) -> list[str]:
         """Tokens of `text` that are not in the vocabulary, each listed once, in order."""
         seen: dict[str, None] = {}

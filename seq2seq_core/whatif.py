@@ -262,7 +262,7 @@ def edit_input(model: Seq2Seq, text: str, position: int, token: str) -> EncoderW
     new = _one_token(model, token)
     edited = list(tokens)
     edited[position - 1] = new
-    edited_text = task.validate(task.source_vocab.separator.join(edited))
+    edited_text = task.validate(task.source_vocab.join(edited))
     source = task.encode_inputs([clean, edited_text])
     before, after = final_states(model, source)
     outputs = Decoder(model).predict_ids(source)

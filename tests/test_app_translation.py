@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 import seq2seq_core as sc
+from seq2seq_core.decoding import Decoder
 from seq2seq_core.evaluation import score_pairs
 from seq2seq_core.presets import CORPUS_PRESET
 from test_app_train import errors, open_train, upload
@@ -103,3 +104,38 @@ def test_a_malformed_test_file_gets_its_message(app_test, small_model):
     at.run()
     assert not at.exception
     assert any("usable pairs" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("level", ["char", "word", "subword"])
+def test_each_token_level_trains_from_the_form(app_test, level):
+    at = upload(open_train(app_test, **SMALL, w_translation_level=level,
+                           w_translation_subwords=300), TSV)
+    assert not at.error, errors(at)
+    assert at.radio(key="w_translation_level").value == level
+    assert at.number_input(key="w_translation_subwords").disabled == (level != "subword")
+    at.button(key="btn_start").click().run()
+    trainer = at.session_state["trainer"]
+    trainer.join(120)
+    assert trainer.status == "finished", (trainer.status, trainer.error)
+    assert trainer.task.settings.level == level
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["chrF"] == f"{trainer.history[-1].chrf:.1f}"
+    assert "held-out chrF" in at.get("vega_lite_chart")[1].proto.spec
+
+
+def test_inspect_shows_the_steps_of_a_word_level_model(app_test):
+    task = sc.make_task("translation", max_pairs=120, holdout=0.25, level="word")
+    model = sc.Seq2Seq.build(task, sc.ModelConfig(arch="attention", units=8), seed=1)
+    at = app_test()
+    at.run()
+    at.session_state["model"] = model
+    at.switch_page("app_pages/inspect.py").run()
+    assert not at.exception, at.exception
+    text = task.example_inputs()[0]
+    trace = Decoder(model).trace(text)
+    shown = " ".join(str(f.value.to_dict()) for f in at.dataframe)
+    first = trace.steps[0]
+    assert first.token.startswith("▁") or first.token in task.target_vocab.index
+    assert first.token in shown  # the step table names the word pieces
+    assert not at.error

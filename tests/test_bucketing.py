@@ -158,3 +158,32 @@ def test_tasks_that_are_not_bucketed_keep_their_full_lengths():
     source, target, _ = feeder.next_batch()
     assert source.shape[1] == task.source_len and target.shape[1] == task.target_len
     assert not task.bucketed and model.layers.padding is None
+
+
+def _as_version_one(data: bytes) -> bytes:
+    """The same model file with lab.json saying it was written by format version 1."""
+    import io
+    import json
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            raw = src.read(item.filename)
+            if item.filename == "lab.json":
+                meta = json.loads(raw)
+                meta["format"] = "seq2seq-lab/1"
+                raw = json.dumps(meta).encode()
+            dst.writestr(item, raw)
+    return out.getvalue()
+
+
+def test_an_older_translation_model_file_is_refused_with_the_reason(task):
+    from seq2seq_core.persistence import from_bytes, to_bytes
+    from seq2seq_core.errors import ModelFileError
+    old = _as_version_one(to_bytes(sc.Seq2Seq.build(task, M(units=8))))
+    with pytest.raises(ModelFileError, match="whose encoder read the padding before a short "
+                                             "sentence; this version's skips it"):
+        from_bytes(old)
+    reverse = sc.Seq2Seq.build(sc.make_task("reverse"), M(units=8))
+    loaded = from_bytes(_as_version_one(to_bytes(reverse)))  # reads its padding as before
+    assert loaded.task.name == "reverse" and loaded.layers.padding is None

@@ -196,6 +196,10 @@ def task_widgets() -> tuple[Task | None, str, str]:
         if name == "translation":
             corpus, corpus_key = corpus_widgets()
             _grid(settings_cls, ("max_pairs", "max_length", "holdout"), columns=3)
+            level_col, size_col = st.columns([2, 1], vertical_alignment="bottom")
+            setting_input(level_col, settings_cls, "level", radio=True, horizontal=True)
+            setting_input(size_col, settings_cls, "subwords",
+                          disabled=s("w_translation_level") != "subword")
             settings = from_widgets(settings_cls, corpus=corpus.name if corpus else "phrasebook")
             if corpus is None and s(SOURCE_KEY) == "upload":
                 return None, "Upload a sentence-pair file, or choose the built-in phrasebook.", ""

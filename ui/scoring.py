@@ -3,7 +3,8 @@ uploaded file of sentence pairs, greedy or with beam search.
 
 The file is read like a training upload (`corpus.parse_pairs`: size, line and length
 limits, bad lines skipped with their reason); beam search decodes one sentence at a time,
-so it is offered for the first MAX_BEAM_PAIRS pairs only. The decoding runs under a job
+so it scores the first BEAM_PAIR_WIDTHS ÷ width pairs only (greedy: the first MAX_PAIRS,
+as Inspect's evaluation does). The decoding runs under a job
 slot, like every evaluation, and its result is kept per model and file.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .form import setting_input
 from .session import TrainingCapReached, job_slot
 from .text import md
 
-MAX_BEAM_PAIRS = 500  # beam search at ~50 ms a sentence (benchmarks/README.md): 25 s at most
+MAX_PAIRS = 5000        # greedy, in batches: as many as Inspect's evaluation scores
+BEAM_PAIR_WIDTHS = 1500  # beam search, one sentence at a time: pairs × width at most
 ROWS_SHOWN = 50
 KEY = "inspect_test"
 
@@ -66,10 +68,12 @@ def test_file_section(model: sc.Seq2Seq) -> None:
     width = setting_input(width_col, DecodeSettings, "width", key=f"{KEY}_width",
                           disabled=how != "beam")
     beam = int(width) if how == "beam" else None
-    pairs = corpus if beam is None else Corpus(corpus.name, corpus.pairs[:MAX_BEAM_PAIRS])
-    if beam is not None and len(corpus) > MAX_BEAM_PAIRS:
-        st.caption(f"Beam search decodes one sentence at a time: the first "
-                   f"{MAX_BEAM_PAIRS:,} pairs are scored.")
+    most = MAX_PAIRS if beam is None else BEAM_PAIR_WIDTHS // beam
+    pairs = Corpus(corpus.name, corpus.pairs[:most])
+    if len(corpus) > most:
+        why = ("beam search decodes one sentence at a time" if beam is not None
+               else "as many as the evaluation above scores at most")
+        st.caption(f"The first {most:,} pairs are scored ({why}).")
     if go_col.button("Score", type="primary", key=f"{KEY}_go", width="stretch"):
         try:
             with job_slot("scoring a test file (Inspect page)"), \

@@ -10,6 +10,7 @@ from seq2seq_core.charts.progress import (learned_last, position_heatmap, watche
                                           with_previous)
 from seq2seq_core.charts.training import live_specs, live_table
 from seq2seq_core.config import COMPILER_NAMES
+from seq2seq_core.errors import InvalidInput
 from seq2seq_core.explain import describe_model
 from seq2seq_core.status import Status
 from seq2seq_core.training import MAX_WATCHED
@@ -44,6 +45,9 @@ def export_section(choice: Choice) -> None:
         try:
             script = export.export_script(choice.task.name, choice.task.settings,
                                           choice.model_config, choice.train_config)
+        except InvalidInput as err:  # a setup the script does not cover: said, not an error
+            st.info(md(err), icon=":material/info:")
+            return
         except Exception as err:  # noqa: BLE001 - shown, never raised
             st.error(f"This setup cannot be exported: {md(err)}")
             return

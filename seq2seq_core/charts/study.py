@@ -122,4 +122,25 @@ def generalization_chart(frame: pd.DataFrame, variants: Sequence[str], x: str,
     return sized(alt.layer(*layers), plot_height(height))
 
 
-__all__ = ["exact_match_chart", "generalization_chart", "study_rows"]
+__all__ = ["exact_match_chart", "generalization_chart", "levels_chart", "study_rows"]
+
+
+def levels_chart(frame: pd.DataFrame, levels: Sequence[str], height: int = 300) -> alt.Chart:
+    """Held-out chrF against training seconds, one line per token level (`levels`: their
+    names in legend order), from `levels.levels_frame` rows with a `name` column."""
+    data = frame.dropna(subset=["chrf"])
+    color = alt.Color("name:N", title=None,
+                      scale=alt.Scale(domain=list(levels),
+                                      range=[BASELINE, IMPROVED, "#2b8a3e"][:len(levels)]),
+                      legend=alt.Legend(orient="top", columns=1, labelFontSize=15,
+                                        symbolSize=200, **LEGEND_LINES))
+    chart = alt.Chart(data).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40)).encode(
+        x=alt.X("seconds:Q", title="training time (s)",
+                axis=alt.Axis(labelFontSize=14, titleFontSize=14)),
+        y=alt.Y("chrf:Q", title="held-out chrF", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(labelFontSize=14, titleFontSize=14)),
+        color=color,
+        tooltip=[alt.Tooltip("name:N", title="level"),
+                 alt.Tooltip("seconds:Q", format=".0f"), alt.Tooltip("chrf:Q", format=".1f"),
+                 alt.Tooltip("bleu:Q", format=".1f"), alt.Tooltip("samples:Q", format=",")])
+    return sized(chart, plot_height(height))

@@ -160,14 +160,17 @@ class Task(ABC):
 
     def encode_inputs(self, texts: list[str]) -> np.ndarray:
         """Validate and encode typed inputs into an (n, S) id array."""
-        clean = [self.validate(t) for t in texts]
+        return self.encode_sources([self.validate(t) for t in texts])
+
+    def encode_sources(self, texts: list[str]) -> np.ndarray:
+        """Encode already valid inputs into an (n, S) id array, padded on the left."""
         if self.source_vocab.separator:
-            rows = [self.source_vocab.encode(t) for t in clean]
+            rows = [self.source_vocab.encode(t) for t in texts]
             out = np.full((len(rows), self.source_len), self.source_vocab.pad, dtype=np.int32)
             for i, row in enumerate(rows):
                 out[i, self.source_len - len(row):] = row
             return out
-        return self.source_vocab.encode_strings(clean, self.source_len, self.source_align)
+        return self.source_vocab.encode_strings(texts, self.source_len, self.source_align)
 
     def encode_targets(self, texts: list[str]) -> np.ndarray:
         """Encode expected outputs as target ids (n, T), with the end symbol where the task has one."""
@@ -183,10 +186,14 @@ class Task(ABC):
             if count > room:
                 raise InvalidInput(self._too_long_message(count, room, "output"))
         if vocab.separator:
-            rows = [[vocab.index[t] for t in vocab.split(text)] for text in texts]
+            ends = [] if vocab.end is None else [vocab.end]
+            rows = [[vocab.index[t] for t in vocab.split(text)] + ends for text in texts]
             out = np.full((len(rows), self.target_len), vocab.pad, dtype=np.int32)
             for i, row in enumerate(rows):
-                out[i, self.target_len - len(row):] = row
+                if self.target_align == "right":
+                    out[i, :len(row)] = row
+                else:
+                    out[i, self.target_len - len(row):] = row
             return out
         ids = vocab.encode_strings(texts, self.target_len, self.target_align)
         if vocab.end is not None:

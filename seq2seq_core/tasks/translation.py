@@ -11,7 +11,9 @@ from ..corpus import Corpus, clean_name, phrasebook
 from ..errors import InvalidInput
 from ..vocab import END, PAD, START, Vocabulary, and_list, plural, shown_tokens
 from .base import Pairs, Task, check_length
+from ..config import choices_help
 from ..settings import check_fields, setting
+from ..tokenizing import LEVEL_NAMES, LEVEL_UNITS, LEVEL_WHAT, piece_vocabulary
 
 
 def _builtin_corpus(name: str) -> Corpus:
@@ -52,6 +54,13 @@ class TranslationSettings:
     max_length: int = setting(40, "Longest sentence", low=4, high=80, step=1,
                               help="Pairs whose English or French side has more characters "
                                    "are left out.")
+    level: str = setting("char", "Token level", choices=tuple(LEVEL_NAMES), names=LEVEL_NAMES,
+                         help="What one step of the encoder reads and of the decoder "
+                              "writes:  \n" + choices_help(LEVEL_NAMES, LEVEL_WHAT))
+    subwords: int = setting(2000, "Subword vocabulary", low=100, high=8000, step=100,
+                            help="Subword level only: how many pieces byte-pair encoding "
+                                 "learns per language (fewer: shorter pieces, longer "
+                                 "sequences).")
 
     def __post_init__(self):
         check_fields(self)
@@ -63,7 +72,8 @@ class TranslationTask(Task):
     settings: TranslationSettings
     title = "Character-level translation"
     summary = ("The source is a short English sentence; the target is its French translation, "
-               "produced one character at a time until the end symbol, as in the Keras example.")
+               "produced one token at a time until the end symbol: a character, as in the Keras "
+               "example, or a word or subword (*Token level*).")
     generated = False
     target_align = "right"
     bucketed = True
@@ -83,18 +93,30 @@ class TranslationTask(Task):
             raise InvalidInput(f"Only {plural(len(pairs), 'pair')} {verb} at most "
                                f"{plural(s.max_length, 'character')} long; at least 10 are needed.")
         self.pairs = tuple(pairs)
-        src_chars = sorted({c for a, _ in pairs for c in a})
-        tgt_chars = sorted({c for _, b in pairs for c in b})
-        self.source_vocab = Vocabulary((PAD,) + tuple(src_chars), pad=0)
-        self.target_vocab = Vocabulary((PAD, START, END) + tuple(tgt_chars), pad=0, start=1, end=2)
-        self.source_len = max(len(a) for a, _ in pairs)
-        self.target_len = max(len(b) for _, b in pairs) + 1
+        self.unit = LEVEL_UNITS[s.level]
+        if s.level != "char":
+            self.title = f"{self.unit.capitalize()}-level translation"
+        self.source_vocab, self.target_vocab = self._vocabularies()
+        split_src, split_tgt = self.source_vocab.split, self.target_vocab.split
+        self.source_len = max(len(split_src(a)) for a, _ in pairs)
+        self.target_len = max(len(split_tgt(b)) for _, b in pairs) + 1
         order = np.random.default_rng(0).permutation(len(pairs))
         n_valid = held_out_count(len(pairs), s.holdout)
         self._valid_idx = np.sort(order[:n_valid])
         self._train_idx = np.sort(order[n_valid:])
         self._lookup = dict(pairs)
         self._trained = {self.pairs[i][0] for i in self._train_idx}
+
+    def _vocabularies(self) -> tuple[Vocabulary, Vocabulary]:
+        """Characters as in the Keras example, or words or subwords learned from the pairs."""
+        s, sources, targets = self.settings, [a for a, _ in self.pairs], [b for _, b in self.pairs]
+        if s.level != "char":
+            return (piece_vocabulary(sources, s.level, s.subwords, ends=False),
+                    piece_vocabulary(targets, s.level, s.subwords, ends=True))
+        src_chars = sorted({c for a in sources for c in a})
+        tgt_chars = sorted({c for b in targets for c in b})
+        return (Vocabulary((PAD,) + tuple(src_chars), pad=0),
+                Vocabulary((PAD, START, END) + tuple(tgt_chars), pad=0, start=1, end=2))
 
     @property
     def evaluates_on_training_pairs(self) -> bool:
@@ -105,7 +127,7 @@ class TranslationTask(Task):
         return [self.pairs[i] for i in idx]
 
     def encode_pairs(self, pairs) -> Pairs:
-        src = self.source_vocab.encode_strings([a for a, _ in pairs], self.source_len)
+        src = self.encode_sources([a for a, _ in pairs])
         return Pairs(src, self.encode_targets([b for _, b in pairs]))
 
     def sample(self, rng, n, split="train") -> Pairs:
@@ -132,11 +154,25 @@ class TranslationTask(Task):
     def _alphabet_note(self, side: str) -> str:
         vocab = self.source_vocab if side == "input" else self.target_vocab
         which = "English sentences" if side == "input" else "translations"
-        return (f"The {which} of its {self._pairs_text()} use only these characters: "
-                f"{vocab.describe_allowed()}.")
+        level = self.settings.level
+        if level == "word":
+            return f"The {which} of its {self._pairs_text()} use {vocab.describe_allowed()}."
+        chars = vocab.describe_allowed() if level == "char" else \
+            " ".join(sorted(vocab.alphabet - {" "}))
+        return f"The {which} of its {self._pairs_text()} use only these characters: {chars}."
 
     def _unknown_message(self, bad: list[str], side: str) -> str:
-        known = set(self.source_vocab.tokens if side == "input" else self.target_vocab.tokens)
+        if self.settings.level == "word":
+            words = "words" if len(bad) > 1 else "word"
+            bad = [b.replace("▁", "") or b for b in bad]
+            vocab = self.source_vocab if side == "input" else self.target_vocab
+            known = vocab.size - len(vocab.specials)
+            return (f"The model {'never writes' if side == 'output' else 'has never seen'} "
+                    f"the {words} {shown_tokens(bad)}: a word-level "
+                    f"model knows only the {known:,} words of its {self._pairs_text()}. "
+                    "At the subword level it could spell new words from known pieces.")
+        vocab = self.source_vocab if side == "input" else self.target_vocab
+        known = getattr(vocab, "alphabet", None) or set(vocab.tokens)
         gaps = []
         for name, group in (("capital letters", string.ascii_uppercase),
                              ("small letters", string.ascii_lowercase), ("digits", string.digits)):
@@ -154,7 +190,7 @@ class TranslationTask(Task):
     def _too_long_message(self, count: int, limit: int, side: str) -> str:
         if side == "output":
             return super()._too_long_message(count, limit, side)
-        return (f"This model learned sentences of at most {plural(limit, 'character')} "
+        return (f"This model learned sentences of at most {plural(limit, self.unit)} "
                 f"({self._limit_origin('input')}); this one has {count}.")
 
     def validate(self, text: str) -> str:
