@@ -238,10 +238,8 @@ class Seq2Seq:
         """Apply the source reversal of Sutskever et al. to the content, keeping left padding."""
         if not self.config.reverse_source:
             return source
-        pad = self.task.source_vocab.pad if self.task.source_vocab.separator == "" else -1
-        n, length = source.shape
-        count = (source != pad).sum(axis=1) if pad >= 0 else np.full(n, length)
-        first = length - count
+        length = source.shape[1]
+        first = length - (source != self.task.source_vocab.pad).sum(axis=1)
         pos = np.arange(length)[None, :]
         cols = np.where(pos >= first[:, None], first[:, None] + length - 1 - pos, pos)
         return np.take_along_axis(source, cols, axis=1)

@@ -144,3 +144,14 @@ def test_a_subword_model_file_loads_back_with_its_vocabulary(tmp_path):
     assert loaded.task.target_vocab.tokens == task.target_vocab.tokens
     texts = [a for a, _ in task.pairs[:20]]
     assert Decoder(loaded).predict(texts) == Decoder(model).predict(texts)
+
+
+def test_a_reversed_word_source_keeps_its_padding_in_front():
+    task = sc.make_task("translation", max_pairs=200, level="word")
+    model = sc.Seq2Seq.build(task, sc.ModelConfig(units=8, reverse_source=True))
+    text = min((a for a, _ in task.pairs), key=lambda a: len(task.source_vocab.split(a)))
+    src = task.encode_inputs([text])
+    n = len(task.source_vocab.split(text))
+    read = model.prepare_source(src)
+    assert n < task.source_len and (read[0, :-n] == task.source_vocab.pad).all()
+    assert read[0, -n:].tolist() == src[0, -n:][::-1].tolist()
