@@ -137,6 +137,11 @@ def with_corpus_preset(task: str, task_kw: dict, model_kw: dict, train_kw: dict)
             asdict(preset.train) | train_kw)
 
 
+def text_fields(result) -> dict:
+    """`chrf` and `bleu` of an Evaluation, for the JSON summaries (none for other tasks)."""
+    return {k: v for k, v in (("chrf", result.chrf), ("bleu", result.bleu)) if v is not None}
+
+
 def cmd_train(args) -> int:
     overrides = parse_sets(args.set)
     if args.arch:
@@ -187,7 +192,7 @@ def cmd_train(args) -> int:
         "eval_seconds": round(time.perf_counter() - began, 3), "stopped_because": reason,
         "executor": executor.name, "device": snap.device,
     }
-    summary |= {k: v for k, v in (("chrf", result.chrf), ("bleu", result.bleu)) if v is not None}
+    summary |= text_fields(result)
     if watched:
         summary["probes"] = probes(snap.history, watched)
     if save_to is not None:
@@ -400,7 +405,7 @@ def cmd_evaluate(args) -> int:
     result = evaluate(model, args.samples, seed=args.seed)
     out = {"exact_match": result.exact_match, "token_accuracy": result.token_accuracy,
            "samples": result.samples, "on_training_pairs": result.on_training_pairs}
-    out |= {k: v for k, v in (("chrf", result.chrf), ("bleu", result.bleu)) if v is not None}
+    out |= text_fields(result)
     print(json.dumps(out))
     return 0
 

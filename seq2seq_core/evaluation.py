@@ -127,7 +127,9 @@ def translate(model: Seq2Seq, sources: list[str], beam: int | None = None):
         except InvalidInput as err:
             unreadable.append((text, str(err)))
     if beam is None:
-        texts = Decoder(model).predict([t for _, t in readable]) if readable else []
+        ids = Decoder(model).predict_ids(task.encode_sources([t for _, t in readable])) \
+            if readable else []
+        texts = [task.target_text(row) for row in ids]
     else:
         texts = [beam_text(model, t, beam) for _, t in readable]
     for (i, _), text in zip(readable, texts):

@@ -84,8 +84,9 @@ class Feeder:
     """Hands out a run's training batches `(inputs, targets, weights)` as tensors.
 
     A bucketed task's batches vary in length. The graph step is traced for any length
-    (twice at most: `reduce_retracing`); XLA compiles once per shape, so with XLA the
-    lengths are rounded up to XLA_MULTIPLE steps, which keeps the shapes few.
+    after its second trace (`reduce_retracing`; a smaller batch costs a third); XLA compiles
+    once per shape, so with XLA the lengths are rounded up to XLA_MULTIPLE steps, which
+    keeps the shapes few.
     """
 
     def __init__(self, model, config: TrainConfig, rng: np.random.Generator):
@@ -99,11 +100,11 @@ class Feeder:
         cfg, model = self._config, self._model
         pairs = model.task.sample(self._rng, cfg.batch_size * count, "train")
         weights = model.task.target_mask(pairs.target)
-        rows = [np.arange(i, min(i + cfg.batch_size, len(pairs)))
-                for i in range(0, len(pairs), cfg.batch_size)]
         if model.task.bucketed:
             rows = buckets(pairs.source, model.task.source_vocab.pad, weights,
                            cfg.batch_size, self._rng)
+        else:
+            rows = [slice(i, i + cfg.batch_size) for i in range(0, len(pairs), cfg.batch_size)]
         batches = []
         for picked in rows:
             source, target, weight = cut(model, pairs.source[picked], pairs.target[picked],

@@ -24,6 +24,11 @@ from dataclasses import dataclass
 
 from sacrebleu.metrics import BLEU, CHRF
 
+# What each score means, for the pages that show one.
+CHRF_HELP = ("chrF (0-100): how many of the references' character n-grams the outputs share "
+             "(an F-score), so a word spelt nearly right earns part of its credit.")
+BLEU_HELP = "BLEU (0-100): word n-gram precision with a brevity penalty, the classic score."
+
 
 @dataclass(frozen=True)
 class TextScores:

@@ -87,6 +87,9 @@ class PieceVocabulary(Vocabulary):
         return self.tokenizer.decoder.decode(list(pieces))
 
     def describe_allowed(self) -> str:
+        """Words: how many, and some; subwords: the characters they spell words from."""
+        if self.level == "subword":
+            return " ".join(sorted(self.alphabet - {" "}))
         shown = [t.replace("▁", "") or "▁" for t in self.tokens
                  if t not in (PAD, START, END)][:20]
         return f"{self.size - len(self.specials):,} {LEVEL_UNITS[self.level]}s such as " \

@@ -10,6 +10,7 @@ from seq2seq_core.charts import inspection as charts
 from seq2seq_core.charts.progress import learned_last, position_heatmap
 from seq2seq_core.explain import describe_model, feeds_back_note, handoff_note, seen_note
 from seq2seq_core.inspection import project_final_states
+from seq2seq_core.mt_metrics import BLEU_HELP, CHRF_HELP
 from seq2seq_core.strategies import (DecodeSettings, beam_table, compare_strategies,
                                      forcing_comparison)
 from seq2seq_core.vocab import PAD_LABEL, PAD_MARK, SPACE_LABEL, short_label
@@ -545,10 +546,8 @@ def evaluation_section(model: sc.Seq2Seq) -> None:
         st.caption(f"Scored on the corpus's held-out pairs ({ev.samples:,} of them).")
     if ev.chrf is not None:
         m1, t1, t2, m2, m3 = st.columns(5)
-        t1.metric("chrF", f"{ev.chrf:.1f}", help="Character n-gram F-score of the greedy "
-                                                "outputs against the references, 0-100.")
-        t2.metric("BLEU", f"{ev.bleu:.1f}", help="Word n-gram precision with a brevity "
-                                                "penalty, 0-100.")
+        t1.metric("chrF", f"{ev.chrf:.1f}", help=CHRF_HELP)
+        t2.metric("BLEU", f"{ev.bleu:.1f}", help=BLEU_HELP)
     else:
         m1, m2, m3 = st.columns(3)
     m1.metric("Exact match", f"{ev.exact_match:.1%}")

@@ -17,6 +17,7 @@ import streamlit as st
 import seq2seq_core as sc
 from seq2seq_core.corpus import Corpus
 from seq2seq_core.evaluation import score_pairs
+from seq2seq_core.mt_metrics import BLEU_HELP, CHRF_HELP
 from seq2seq_core.strategies import DecodeSettings
 
 from .form import setting_input
@@ -90,8 +91,8 @@ def show_score(result) -> None:
     """The scores, the sentences the model could not read, and the outputs beside the
     references."""
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("chrF", f"{result.scores.chrf:.1f}", help="Character n-gram F-score, 0-100.")
-    m2.metric("BLEU", f"{result.scores.bleu:.1f}", help="Word n-gram precision, 0-100.")
+    m1.metric("chrF", f"{result.scores.chrf:.1f}", help=CHRF_HELP)
+    m2.metric("BLEU", f"{result.scores.bleu:.1f}", help=BLEU_HELP)
     m3.metric("Exact match", f"{result.exact_match:.1%}")
     m4.metric("Pairs", f"{result.pairs:,}", help=f"Decoded with {result.decoding} decoding "
                                                  f"in {result.seconds:.1f} s.")

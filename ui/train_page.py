@@ -11,6 +11,7 @@ from seq2seq_core.charts.progress import (learned_last, position_heatmap, watche
 from seq2seq_core.charts.training import live_specs, live_table
 from seq2seq_core.config import COMPILER_NAMES
 from seq2seq_core.errors import InvalidInput
+from seq2seq_core.mt_metrics import BLEU_HELP, CHRF_HELP
 from seq2seq_core.explain import describe_model
 from seq2seq_core.status import Status
 from seq2seq_core.training import MAX_WATCHED
@@ -280,9 +281,8 @@ def live_view(mode: str | None) -> None:
     m1, *text_col, m2, m3, m4 = st.columns(5 if text else 4)
     if text:
         text_col[0].metric("chrF", f"{latest.chrf:.1f}",
-                           help=f"Held-out chrF (0-100): how many of the reference's character "
-                                f"n-grams the outputs share, so a word spelt nearly right earns "
-                                f"part of its credit. BLEU (word n-grams): {latest.bleu:.1f}.")
+                           help=f"On held-out pairs. {CHRF_HELP}  \n{BLEU_HELP} Here: "
+                                f"{latest.bleu:.1f}.")
     m1.metric("Exact match", f"{latest.exact_match:.1%}" if latest else "—",
               help=f"Of the {latest.scored:,} held-out examples scored after the latest "
                    "chunk (a share in proportion to the chunk while it trains; all of them "
